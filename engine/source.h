@@ -1,0 +1,77 @@
+// The source seam: how the engine reads from Postgres (live: libpq and
+// pgoutput; simulation: a simulated WAL, slot and tables).
+//
+// Every call here is a source read or write, and so a point where the
+// runtime may switch to another task. Implementations are used from one task
+// at a time: the engine opens one ChangeStream for its streamer and one
+// TableReader per snapshot worker, and never shares them between tasks.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/change.h"
+#include "engine/lsn.h"
+#include "engine/relation.h"
+#include "engine/status.h"
+
+namespace walsim {
+
+// A logical replication stream from the slot. A new stream starts after the
+// slot's confirmed flush position: everything not acknowledged is sent again.
+class ChangeStream {
+ public:
+  virtual ~ChangeStream() = default;
+
+  // The next message, or nullopt when none is available right now (the
+  // streamer then yields). kDisconnected: the stream is gone for good; the
+  // caller drops it and opens a new one.
+  virtual Result<std::optional<ChangeMessage>> next() = 0;
+
+  // Tells the source that everything up to `flush_lsn` is durable in the
+  // store, so the slot may release it. Must never run ahead of storage.
+  virtual Status acknowledge(Lsn flush_lsn) = 0;
+};
+
+// One chunk of a table copy, ordered by the replica identity key.
+struct TableChunk {
+  std::vector<Row> rows;  // full rows, no unchanged-TOAST markers
+  bool is_last = false;   // no rows after this chunk's last key
+  // The stream must pass this LSN before the rows read so far are
+  // consistent with it (the snapshot's LSN, or the head after the read).
+  Lsn consistent_lsn;
+};
+
+// Chunked, resumable reads of a table's current rows.
+class TableReader {
+ public:
+  virtual ~TableReader() = default;
+
+  // Up to `limit` rows whose key is greater than `after_key` (all rows when
+  // nullopt), in key order. `after_key` holds the key columns' values in
+  // Relation::key_indexes() order.
+  virtual Result<TableChunk> read_chunk(const Relation& table,
+                                        const std::optional<Row>& after_key,
+                                        size_t limit) = 0;
+
+  // The source's current WAL position (pg_current_wal_lsn()).
+  virtual Result<Lsn> current_lsn() = 0;
+};
+
+// Opens streams and readers; owns the connection details.
+class SourceConnector {
+ public:
+  virtual ~SourceConnector() = default;
+
+  virtual Result<std::unique_ptr<ChangeStream>> open_stream() = 0;
+  virtual Result<std::unique_ptr<TableReader>> open_table_reader() = 0;
+
+  // The named tables that exist in the source, with their schema. Tables
+  // that do not exist are left out (the stream announces them if created).
+  virtual Result<std::vector<Relation>> describe_tables(
+      const std::vector<std::string>& names) = 0;
+};
+
+}  // namespace walsim

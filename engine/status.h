@@ -1,0 +1,95 @@
+// Status and Result<T>: how engine code reports failure without exceptions.
+//
+// Why not exceptions: a simulated fault (a busy database, a dropped stream)
+// is an ordinary outcome that every caller must look at and decide on, and a
+// Status that names the problem makes that decision visible at the call site.
+#pragma once
+
+#include <cassert>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace walsim {
+
+enum class ErrorCode {
+  kOk = 0,
+  kInvalidArgument,     // bad input from a user: rules file, store path, flag
+  kNotFound,            // a table, slot or publication does not exist
+  kFailedPrecondition,  // the call is not allowed in the current state
+  kBusy,                // storage is busy: retry later
+  kIoError,             // storage or source failed: retry or surface
+  kDisconnected,        // the change stream is gone: open a new one
+  kCorrupt,             // stored or received data breaks its format
+  kUnsupported,         // a source feature walsim refuses (e.g. no identity)
+};
+
+const char* error_code_name(ErrorCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(ErrorCode code, std::string message)
+      : code_(code), message_(std::move(message)) {}
+
+  static Status ok() { return Status(); }
+
+  bool is_ok() const { return code_ == ErrorCode::kOk; }
+  ErrorCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // "busy: database is locked" — code name first so logs can be grepped.
+  std::string to_string() const;
+
+  // Busy and I/O failures are transient by contract: the caller may retry
+  // the same call. Everything else needs a different action.
+  bool is_retryable() const {
+    return code_ == ErrorCode::kBusy || code_ == ErrorCode::kIoError;
+  }
+
+ private:
+  ErrorCode code_ = ErrorCode::kOk;
+  std::string message_;
+};
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : state_(std::move(value)) {}
+  Result(Status status) : state_(std::move(status)) {
+    assert(!std::get<Status>(state_).is_ok() && "Result needs a value or an error");
+  }
+
+  bool is_ok() const { return std::holds_alternative<T>(state_); }
+  const Status& status() const {
+    static const Status kOk;
+    return is_ok() ? kOk : std::get<Status>(state_);
+  }
+  T& value() & {
+    assert(is_ok());
+    return std::get<T>(state_);
+  }
+  const T& value() const& {
+    assert(is_ok());
+    return std::get<T>(state_);
+  }
+  T&& value() && {
+    assert(is_ok());
+    return std::get<T>(std::move(state_));
+  }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Status> state_;
+};
+
+}  // namespace walsim
+
+// Propagates a failed Status from an expression returning Status.
+#define WALSIM_RETURN_IF_ERROR(expr)       \
+  do {                                     \
+    ::walsim::Status walsim_status_ = (expr); \
+    if (!walsim_status_.is_ok()) return walsim_status_; \
+  } while (0)
