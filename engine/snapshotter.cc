@@ -1,0 +1,276 @@
+#include "engine/snapshotter.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace walsim {
+
+// One snapshot worker: copies one table at a time, one step per source call
+// or storage transaction.
+class Snapshotter::Worker : public Task {
+ public:
+  Worker(Snapshotter& owner, int index)
+      : owner_(owner), name_("snapshot-" + std::to_string(index)) {}
+
+  const std::string& name() const override { return name_; }
+
+  bool copying() const { return next_ != Next::kTakeTable; }
+
+  StepResult step() override {
+    if (!owner_.fatal_error_.is_ok()) return StepResult::kFailed;
+    if (!owner_.started()) return owner_.step_startup();
+    if (!reader_) return open_reader();
+    switch (next_) {
+      case Next::kTakeTable: return take_table();
+      case Next::kReadChunk: return read_chunk();
+      case Next::kWriteChunk: return write_chunk();
+      case Next::kReadLsn: return read_lsn();
+      case Next::kMarkDone: return mark_done();
+      case Next::kMarkAllDone: return mark_all_done();
+    }
+    return StepResult::kFailed;
+  }
+
+ private:
+  enum class Next { kTakeTable, kReadChunk, kWriteChunk, kReadLsn, kMarkDone, kMarkAllDone };
+
+  StepResult open_reader() {
+    auto reader = owner_.source_.open_table_reader();
+    if (!reader.is_ok()) return retry_or_fail(reader.status());
+    reader_ = std::move(*reader);
+    return StepResult::kProgress;
+  }
+
+  StepResult take_table() {
+    if (owner_.queue_.empty()) {
+      if (owner_.all_done_marked_ || owner_.copying()) return StepResult::kIdle;
+      next_ = Next::kMarkAllDone;
+      return StepResult::kProgress;
+    }
+    std::string table = owner_.queue_.front();
+    owner_.queue_.pop_front();
+    auto state = owner_.storage_.table(table);
+    if (!state.is_ok()) {
+      owner_.queue_.push_front(table);
+      return retry_or_fail(state.status());
+    }
+    if (!*state || (*state)->snapshot_done) return StepResult::kProgress;  // nothing to copy
+    owner_.all_done_marked_ = false;
+    auto batch = owner_.storage_.snapshot_batch(table);
+    if (!batch.is_ok()) return retry_or_fail(batch.status());
+    copy_ = Copy{std::move(**state), std::move(*batch), {}, Lsn::zero()};
+    next_ = Next::kReadChunk;
+    return StepResult::kProgress;
+  }
+
+  StepResult read_chunk() {
+    auto chunk = reader_->read_chunk(copy_->table.relation, copy_->table.resume_key,
+                                     owner_.options_.snapshot_chunk_rows);
+    if (!chunk.is_ok()) return retry_or_fail(chunk.status());
+    copy_->consistent_lsn = std::max(copy_->consistent_lsn, chunk->consistent_lsn);
+    if (!chunk->rows.empty()) {
+      copy_->last_chunk_key = copy_->table.relation.key_of(chunk->rows.back());
+    }
+    for (Row& row : chunk->rows) copy_->batch->copy_row(copy_->table.relation, std::move(row));
+    copy_->chunk_rows = chunk->rows.size();
+    copy_->chunk_is_last = chunk->is_last;
+    next_ = Next::kWriteChunk;
+    return StepResult::kProgress;
+  }
+
+  StepResult write_chunk() {
+    if (copy_->last_chunk_key) copy_->batch->set_resume_key(*copy_->last_chunk_key);
+    // LSN 0 is always blocked: the rows wait in keepalive_op for the
+    // streamer's next checkpoint.
+    auto committed = copy_->batch->commit(Lsn::zero());
+    if (!committed.is_ok()) {
+      if (committed.status().code() == ErrorCode::kFailedPrecondition) return abandon_copy();
+      return retry_or_fail(committed.status());
+    }
+    assert(committed->checkpoint_blocked && !committed->checkpoint_created);
+    owner_.progress_.snapshot_chunks++;
+    owner_.progress_.snapshot_rows_copied += static_cast<int64_t>(copy_->chunk_rows);
+    if (copy_->last_chunk_key) copy_->table.resume_key = copy_->last_chunk_key;
+    copy_->last_chunk_key.reset();
+    next_ = copy_->chunk_is_last ? Next::kReadLsn : Next::kReadChunk;
+    return StepResult::kProgress;
+  }
+
+  StepResult read_lsn() {
+    auto lsn = reader_->current_lsn();
+    if (!lsn.is_ok()) return retry_or_fail(lsn.status());
+    copy_->consistent_lsn = std::max(copy_->consistent_lsn, *lsn);
+    next_ = Next::kMarkDone;
+    return StepResult::kProgress;
+  }
+
+  StepResult mark_done() {
+    Status status = owner_.storage_.mark_table_snapshot_done(copy_->table.table, copy_->consistent_lsn);
+    if (!status.is_ok()) return retry_or_fail(status);
+    owner_.progress_.tables_snapshotted++;
+    copy_.reset();
+    next_ = Next::kTakeTable;
+    return StepResult::kProgress;
+  }
+
+  StepResult mark_all_done() {
+    if (!owner_.queue_.empty() || owner_.copying_other_than(this)) {
+      next_ = Next::kTakeTable;  // a table was queued meanwhile
+      return StepResult::kProgress;
+    }
+    if (!all_done_lsn_) {
+      auto lsn = reader_->current_lsn();
+      if (!lsn.is_ok()) return retry_or_fail(lsn.status());
+      all_done_lsn_ = *lsn;
+      return StepResult::kProgress;
+    }
+    Status status = owner_.storage_.mark_all_snapshot_done(*all_done_lsn_);
+    if (status.code() == ErrorCode::kFailedPrecondition) {
+      // A table needs a copy that is not queued: a restart found it, or the
+      // stream re-registered it. Queue every table not done.
+      owner_.startup_ = Startup::kQueue;
+      all_done_lsn_.reset();
+      next_ = Next::kTakeTable;
+      return StepResult::kProgress;
+    }
+    if (!status.is_ok()) return retry_or_fail(status);
+    all_done_lsn_.reset();
+    owner_.all_done_marked_ = true;
+    owner_.progress_.all_snapshots_done = true;
+    next_ = Next::kTakeTable;
+    return StepResult::kProgress;
+  }
+
+  // The table was queued again while this copy ran: its rows are stale, and
+  // the new copy is (or will be) in the queue.
+  StepResult abandon_copy() {
+    copy_.reset();
+    next_ = Next::kTakeTable;
+    return StepResult::kProgress;
+  }
+
+  // Transient failures repeat the same step; a broken reader is reopened.
+  StepResult retry_or_fail(const Status& status) {
+    if (status.code() == ErrorCode::kDisconnected) reader_.reset();
+    return owner_.startup_retry_or_fail(status);
+  }
+
+  struct Copy {
+    TableState table;
+    std::unique_ptr<WriteBatch> batch;
+    std::optional<Row> last_chunk_key;
+    Lsn consistent_lsn;
+    size_t chunk_rows = 0;
+    bool chunk_is_last = false;
+  };
+
+  Snapshotter& owner_;
+  std::string name_;
+  std::unique_ptr<TableReader> reader_;
+  Next next_ = Next::kTakeTable;
+  std::optional<Copy> copy_;
+  std::optional<Lsn> all_done_lsn_;
+};
+
+Snapshotter::Snapshotter(BucketStorage& storage, SourceConnector& source,
+                         const ReplicatorOptions& options, ReplicatorProgress& progress,
+                         Status& fatal_error)
+    : storage_(storage),
+      source_(source),
+      options_(options),
+      progress_(progress),
+      fatal_error_(fatal_error) {
+  assert(options.snapshot_workers >= 1);
+  for (int i = 0; i < options.snapshot_workers; i++) {
+    workers_.push_back(std::make_unique<Worker>(*this, i));
+  }
+}
+
+Snapshotter::~Snapshotter() = default;
+
+void Snapshotter::enqueue(const std::string& table) {
+  if (std::find(queue_.begin(), queue_.end(), table) != queue_.end()) return;
+  queue_.push_back(table);
+  all_done_marked_ = false;
+  progress_.all_snapshots_done = false;
+}
+
+std::vector<Task*> Snapshotter::tasks() {
+  std::vector<Task*> result;
+  for (auto& worker : workers_) result.push_back(worker.get());
+  return result;
+}
+
+bool Snapshotter::copying() const {
+  return std::any_of(workers_.begin(), workers_.end(),
+                     [](const auto& worker) { return worker->copying(); });
+}
+
+bool Snapshotter::copying_other_than(const Worker* self) const {
+  return std::any_of(workers_.begin(), workers_.end(), [self](const auto& worker) {
+    return worker.get() != self && worker->copying();
+  });
+}
+
+StepResult Snapshotter::step_startup() {
+  switch (startup_) {
+    case Startup::kDescribe: {
+      auto described = source_.describe_tables(storage_.rules().tables());
+      if (!described.is_ok()) return startup_retry_or_fail(described.status());
+      described_ = std::move(*described);
+      registered_ = 0;
+      startup_ = Startup::kRegister;
+      return StepResult::kProgress;
+    }
+    case Startup::kRegister: {
+      if (registered_ == described_.size()) {
+        startup_ = Startup::kQueue;
+        return StepResult::kProgress;
+      }
+      const Relation& relation = described_[registered_];
+      Status refused = check_replicable(relation);
+      if (!refused.is_ok()) return fail(refused);
+      auto changed = storage_.register_table(relation);
+      if (!changed.is_ok()) return startup_retry_or_fail(changed.status());
+      registered_++;
+      return StepResult::kProgress;
+    }
+    case Startup::kQueue: {
+      auto tables = storage_.tables();
+      if (!tables.is_ok()) return startup_retry_or_fail(tables.status());
+      for (const TableState& table : *tables) {
+        if (!table.snapshot_done) enqueue(table.table);
+      }
+      startup_ = Startup::kDone;
+      return StepResult::kProgress;
+    }
+    case Startup::kDone: return StepResult::kProgress;
+  }
+  return StepResult::kFailed;
+}
+
+StepResult Snapshotter::startup_retry_or_fail(const Status& status) {
+  if (status.is_retryable() || status.code() == ErrorCode::kDisconnected) {
+    progress_.retries++;
+    return StepResult::kProgress;
+  }
+  return fail(status);
+}
+
+StepResult Snapshotter::fail(const Status& status) {
+  if (fatal_error_.is_ok()) fatal_error_ = status;
+  return StepResult::kFailed;
+}
+
+Status check_replicable(const Relation& relation) {
+  if (relation.key_indexes().empty()) {
+    return Status(ErrorCode::kUnsupported,
+                  "table '" + relation.name + "' has no replica identity (REPLICA IDENTITY " +
+                      replica_identity_name(relation.identity) +
+                      ", no key columns): its updates and deletes cannot be replicated;"
+                      " add a primary key or set REPLICA IDENTITY FULL");
+  }
+  return Status::ok();
+}
+
+}  // namespace walsim

@@ -1,0 +1,72 @@
+// Snapshotter: a queue of tables to copy and the workers that copy them.
+//
+// Each worker is a Task. A copy reads a table in key-ordered chunks from
+// its stored resume key, writes each chunk through a snapshot batch (one
+// storage transaction that also records the new resume key), then reads the
+// source's current LSN and marks the table done at it: the stream must pass
+// that LSN before the copy is consistent. When the queue is empty and no
+// worker is copying, a worker marks all snapshots done.
+//
+// Shared state (queue, start-up progress) lives here, in memory; what must
+// survive a crash (which tables are done, resume keys) lives in storage, and
+// a new Snapshotter rebuilds its queue from it.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/bucket_storage.h"
+#include "engine/replicator.h"
+#include "engine/source.h"
+#include "engine/task.h"
+#include "engine/write_batch.h"
+
+namespace walsim {
+
+// kUnsupported for a table whose updates and deletes carry no key.
+Status check_replicable(const Relation& relation);
+
+class Snapshotter {
+ public:
+  Snapshotter(BucketStorage& storage, SourceConnector& source, const ReplicatorOptions& options,
+              ReplicatorProgress& progress, Status& fatal_error);
+  ~Snapshotter();
+
+  // Queues a table for a (new) copy unless it is queued already.
+  void enqueue(const std::string& table);
+  std::vector<Task*> tasks();
+
+ private:
+  class Worker;
+  friend class Worker;
+
+  // Start-up runs once, advanced by whichever worker steps first: describe
+  // the rules' tables, register them, queue every table not done.
+  StepResult step_startup();
+  StepResult startup_retry_or_fail(const Status& status);
+  StepResult fail(const Status& status);
+  bool started() const { return startup_ == Startup::kDone; }
+  bool copying() const;
+  bool copying_other_than(const Worker* self) const;
+
+  enum class Startup { kDescribe, kRegister, kQueue, kDone };
+
+  BucketStorage& storage_;
+  SourceConnector& source_;
+  const ReplicatorOptions& options_;
+  ReplicatorProgress& progress_;
+  Status& fatal_error_;
+
+  Startup startup_ = Startup::kDescribe;
+  std::vector<Relation> described_;
+  size_t registered_ = 0;
+  std::deque<std::string> queue_;
+  bool all_done_marked_ = false;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace walsim

@@ -1,0 +1,159 @@
+#include "engine/sqlite_db.h"
+
+namespace walsim {
+
+namespace {
+
+Status status_from(int rc, sqlite3* db, const std::string& what) {
+  const char* detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  std::string message = what + ": " + detail;
+  int primary = rc & 0xFF;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return Status(ErrorCode::kBusy, message);
+  }
+  if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
+    return Status(ErrorCode::kCorrupt, message);
+  }
+  return Status(ErrorCode::kIoError, message);
+}
+
+}  // namespace
+
+Statement& Statement::bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind(int index, const std::optional<int64_t>& value) {
+  return value ? bind(index, *value) : bind_null(index);
+}
+
+Statement& Statement::bind(int index, const std::optional<std::string>& value) {
+  return value ? bind(index, std::string_view(*value)) : bind_null(index);
+}
+
+Statement& Statement::bind_null(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3* db = sqlite3_db_handle(stmt_);
+  return status_from(rc, db, std::string("sqlite step '") + sqlite3_sql(stmt_) + "'");
+}
+
+Status Statement::run() {
+  Result<bool> row = step();
+  if (!row.is_ok()) return row.status();
+  return Status::ok();
+}
+
+bool Statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+int64_t Statement::int64(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
+
+std::optional<int64_t> Statement::optional_int64(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return int64(column);
+}
+
+std::string Statement::text(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  int size = sqlite3_column_bytes(stmt_, column);
+  return text ? std::string(reinterpret_cast<const char*>(text), size) : std::string();
+}
+
+std::optional<std::string> Statement::optional_text(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return text(column);
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
+                                                bool create) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc == SQLITE_CANTOPEN && !create) {
+    sqlite3_close(db);
+    return Status(ErrorCode::kNotFound, "store '" + path + "' does not exist");
+  }
+  if (rc != SQLITE_OK) {
+    Status status = status_from(rc, db, "cannot open store '" + path + "'");
+    sqlite3_close(db);
+    return status;
+  }
+  std::unique_ptr<SqliteDb> result(new SqliteDb(db, path));
+  sqlite3_busy_timeout(db, 5000);
+  if (path != ":memory:") {
+    // Reading the journal mode is the first read of the file: a file that
+    // is not SQLite fails here, before anything is written.
+    Status status = result->exec("PRAGMA journal_mode=WAL");
+    if (status.code() == ErrorCode::kCorrupt) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "'" + path + "' is not a walsim store: not a SQLite database");
+    }
+    WALSIM_RETURN_IF_ERROR(status);
+    WALSIM_RETURN_IF_ERROR(result->exec("PRAGMA synchronous=NORMAL"));
+  }
+  return result;
+}
+
+SqliteDb::~SqliteDb() {
+  statements_.clear();  // finalize before closing
+  sqlite3_close(db_);
+}
+
+Status SqliteDb::exec(const char* sql) {
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return Status::ok();
+  sqlite3_free(message);
+  return status_from(rc, db_, std::string("sqlite '") + sql + "'");
+}
+
+Result<Statement*> SqliteDb::prepare(const char* sql) {
+  auto found = statements_.find(sql);
+  if (found != statements_.end()) {
+    found->second->reset();
+    return found->second.get();
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return status_from(rc, db_, std::string("prepare '") + sql + "'");
+  auto owned = std::make_unique<Statement>(stmt);
+  Statement* raw = owned.get();
+  statements_.emplace(sql, std::move(owned));
+  return raw;
+}
+
+Status SqliteDb::begin_immediate() { return exec("BEGIN IMMEDIATE"); }
+
+Status SqliteDb::commit() { return exec("COMMIT"); }
+
+void SqliteDb::rollback() {
+  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Status SqliteDb::error(const std::string& what) const {
+  return status_from(sqlite3_errcode(db_), db_, what);
+}
+
+}  // namespace walsim

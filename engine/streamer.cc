@@ -1,0 +1,209 @@
+#include "engine/streamer.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "engine/snapshotter.h"
+
+namespace walsim {
+
+Streamer::Streamer(BucketStorage& storage, SourceConnector& source, Snapshotter& snapshotter,
+                   const ReplicatorOptions& options, ReplicatorProgress& progress,
+                   Status& fatal_error)
+    : storage_(storage),
+      source_(source),
+      snapshotter_(snapshotter),
+      options_(options),
+      progress_(progress),
+      fatal_error_(fatal_error),
+      batch_(storage.stream_batch()) {}
+
+StepResult Streamer::step() {
+  if (!fatal_error_.is_ok()) return StepResult::kFailed;
+  switch (next_) {
+    case Next::kOpen: return open();
+    case Next::kRead: return read();
+    case Next::kFlush: return flush();
+    case Next::kRegister: return register_relation();
+    case Next::kCommit: return commit();
+    case Next::kKeepalive: return keepalive();
+    case Next::kAcknowledge: return acknowledge();
+  }
+  return StepResult::kFailed;
+}
+
+StepResult Streamer::open() {
+  auto stream = source_.open_stream();
+  if (!stream.is_ok()) return retry_or_fail(stream.status());
+  stream_ = std::move(*stream);
+  relations_.clear();  // the source announces them again in a new session
+  next_ = Next::kRead;
+  return StepResult::kProgress;
+}
+
+StepResult Streamer::read() {
+  auto message = stream_->next();
+  if (!message.is_ok()) return retry_or_fail(message.status());
+  if (!*message) return StepResult::kIdle;
+  on_message(std::move(**message));
+  return fatal_error_.is_ok() ? StepResult::kProgress : StepResult::kFailed;
+}
+
+void Streamer::on_message(ChangeMessage message) {
+  if (auto* begin = std::get_if<BeginMessage>(&message)) {
+    assert(!in_transaction_ && batch_->buffered() == 0);
+    in_transaction_ = true;
+    progress_.last_received_lsn = std::max(progress_.last_received_lsn, begin->final_lsn);
+  } else if (auto* commit = std::get_if<CommitMessage>(&message)) {
+    if (!in_transaction_) {
+      fail(Status(ErrorCode::kCorrupt, "commit " + commit->commit_lsn.to_string() +
+                                           " outside a transaction"));
+      return;
+    }
+    commit_ = *commit;
+    next_ = Next::kCommit;
+  } else if (auto* relation = std::get_if<RelationMessage>(&message)) {
+    on_relation(std::move(relation->relation));
+  } else if (auto* insert = std::get_if<InsertMessage>(&message)) {
+    if (const Relation* table = replicated_relation(insert->relid)) {
+      batch_->insert(*table, std::move(insert->new_row));
+      after_change();
+    }
+  } else if (auto* update = std::get_if<UpdateMessage>(&message)) {
+    if (const Relation* table = replicated_relation(update->relid)) {
+      batch_->update(*table, std::move(update->old_key), std::move(update->new_row));
+      after_change();
+    }
+  } else if (auto* remove = std::get_if<DeleteMessage>(&message)) {
+    if (const Relation* table = replicated_relation(remove->relid)) {
+      batch_->remove(*table, std::move(remove->old_key));
+      after_change();
+    }
+  } else if (auto* truncate = std::get_if<TruncateMessage>(&message)) {
+    for (uint32_t relid : truncate->relids) {
+      if (const Relation* table = replicated_relation(relid)) batch_->truncate(*table);
+    }
+    after_change();
+  } else if (auto* keepalive = std::get_if<KeepaliveMessage>(&message)) {
+    // Inside a transaction a keepalive says nothing about commits.
+    if (in_transaction_) return;
+    progress_.last_received_lsn = std::max(progress_.last_received_lsn, keepalive->lsn);
+    keepalive_lsn_ = keepalive->lsn;
+    next_ = Next::kKeepalive;
+  }
+}
+
+void Streamer::on_relation(Relation relation) {
+  const auto& tables = storage_.rules().tables();
+  bool replicated = std::binary_search(tables.begin(), tables.end(), relation.name);
+  uint32_t relid = relation.relid;
+  if (!replicated) {
+    relations_.erase(relid);
+    return;
+  }
+  Status refused = check_replicable(relation);
+  if (!refused.is_ok()) {
+    fail(refused);
+    return;
+  }
+  relations_[relid] = relation;
+  relation_to_register_ = std::move(relation);
+  // Changes buffered so far were decoded with the old schema: persist them
+  // before the table may be reset.
+  next_ = batch_->buffered() > 0 ? Next::kFlush : Next::kRegister;
+}
+
+const Relation* Streamer::replicated_relation(uint32_t relid) {
+  auto found = relations_.find(relid);
+  return found == relations_.end() ? nullptr : &found->second;
+}
+
+void Streamer::after_change() {
+  progress_.changes_applied++;
+  if (batch_->buffered() >= options_.stream_flush_changes) next_ = Next::kFlush;
+}
+
+StepResult Streamer::flush() {
+  Status status = batch_->flush();
+  if (!status.is_ok()) return retry_or_fail(status);
+  next_ = relation_to_register_ ? Next::kRegister : Next::kRead;
+  return StepResult::kProgress;
+}
+
+StepResult Streamer::register_relation() {
+  assert(relation_to_register_);
+  auto changed = storage_.register_table(*relation_to_register_);
+  if (!changed.is_ok()) return retry_or_fail(changed.status());
+  if (*changed) snapshotter_.enqueue(relation_to_register_->name);
+  relation_to_register_.reset();
+  next_ = Next::kRead;
+  return StepResult::kProgress;
+}
+
+StepResult Streamer::commit() {
+  assert(commit_ && in_transaction_);
+  auto result = batch_->commit(commit_->commit_lsn, options_.commit_options);
+  if (!result.is_ok()) return retry_or_fail(result.status());
+  if (result->checkpoint_created) progress_.checkpoints_created++;
+  progress_.transactions_applied++;
+  in_transaction_ = false;
+  acknowledge_lsn_ = commit_->end_lsn;
+  commit_.reset();
+  next_ = Next::kAcknowledge;
+  return StepResult::kProgress;
+}
+
+StepResult Streamer::keepalive() {
+  assert(keepalive_lsn_ && !in_transaction_);
+  auto result = batch_->keepalive(*keepalive_lsn_, options_.commit_options);
+  if (!result.is_ok()) return retry_or_fail(result.status());
+  if (result->checkpoint_created) progress_.checkpoints_created++;
+  progress_.keepalives++;
+  acknowledge_lsn_ = keepalive_lsn_;
+  keepalive_lsn_.reset();
+  next_ = Next::kAcknowledge;
+  return StepResult::kProgress;
+}
+
+StepResult Streamer::acknowledge() {
+  assert(acknowledge_lsn_);
+  Status status = stream_->acknowledge(*acknowledge_lsn_);
+  if (!status.is_ok()) return retry_or_fail(status);
+  progress_.last_acknowledged_lsn = std::max(progress_.last_acknowledged_lsn, *acknowledge_lsn_);
+  acknowledge_lsn_.reset();
+  next_ = Next::kRead;
+  return StepResult::kProgress;
+}
+
+// A broken stream is dropped with everything not yet committed; the slot
+// sends it again on the next stream.
+void Streamer::reconnect() {
+  stream_.reset();
+  batch_->discard();
+  in_transaction_ = false;
+  relation_to_register_.reset();
+  commit_.reset();
+  keepalive_lsn_.reset();
+  acknowledge_lsn_.reset();
+  progress_.stream_reconnects++;
+  next_ = Next::kOpen;
+}
+
+StepResult Streamer::retry_or_fail(const Status& status) {
+  if (status.code() == ErrorCode::kDisconnected) {
+    reconnect();
+    return StepResult::kProgress;
+  }
+  if (status.is_retryable()) {
+    progress_.retries++;
+    return StepResult::kProgress;  // the same step runs again
+  }
+  return fail(status);
+}
+
+StepResult Streamer::fail(const Status& status) {
+  if (fatal_error_.is_ok()) fatal_error_ = status;
+  return StepResult::kFailed;
+}
+
+}  // namespace walsim

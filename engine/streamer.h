@@ -1,0 +1,80 @@
+// Streamer: applies the change stream to the store, from the first moment,
+// while tables are still being copied.
+//
+// Each step does one thing: open the stream, read one message, or run one
+// storage transaction (flush a long transaction, register a relation,
+// commit, keepalive), or acknowledge. A source transaction's changes are
+// buffered in a stream batch and persisted with its commit; only after that
+// commit is durable is its end LSN acknowledged, so a crash at any step
+// loses nothing: the slot sends again everything after the acknowledged
+// position, and applying a transaction again leaves the published result
+// unchanged (its commit is below last_checkpoint_lsn, so it is blocked).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/bucket_storage.h"
+#include "engine/replicator.h"
+#include "engine/source.h"
+#include "engine/task.h"
+#include "engine/write_batch.h"
+
+namespace walsim {
+
+class Snapshotter;
+
+class Streamer : public Task {
+ public:
+  Streamer(BucketStorage& storage, SourceConnector& source, Snapshotter& snapshotter,
+           const ReplicatorOptions& options, ReplicatorProgress& progress, Status& fatal_error);
+
+  const std::string& name() const override { return name_; }
+  StepResult step() override;
+
+ private:
+  // What the next step does, besides reading a message.
+  enum class Next { kOpen, kRead, kFlush, kRegister, kCommit, kKeepalive, kAcknowledge };
+
+  StepResult open();
+  StepResult read();
+  StepResult flush();
+  StepResult register_relation();
+  StepResult commit();
+  StepResult keepalive();
+  StepResult acknowledge();
+
+  // Message handlers: buffer changes, or pick the next step.
+  void on_message(ChangeMessage message);
+  void on_relation(Relation relation);
+  const Relation* replicated_relation(uint32_t relid);
+  void after_change();
+
+  StepResult retry_or_fail(const Status& status);
+  StepResult fail(const Status& status);
+  void reconnect();
+
+  BucketStorage& storage_;
+  SourceConnector& source_;
+  Snapshotter& snapshotter_;
+  const ReplicatorOptions& options_;
+  ReplicatorProgress& progress_;
+  Status& fatal_error_;
+  std::string name_ = "streamer";
+
+  std::unique_ptr<ChangeStream> stream_;
+  std::unique_ptr<WriteBatch> batch_;
+  Next next_ = Next::kOpen;
+  bool in_transaction_ = false;
+  // Relations announced in this stream session, by relid. Only tables the
+  // rules name are replicated; changes to others are skipped.
+  std::map<uint32_t, Relation> relations_;
+  std::optional<Relation> relation_to_register_;
+  std::optional<CommitMessage> commit_;
+  std::optional<Lsn> keepalive_lsn_;
+  std::optional<Lsn> acknowledge_lsn_;
+};
+
+}  // namespace walsim
