@@ -219,14 +219,19 @@ Result<TableState> BucketStorage::read_table_state(Statement& stmt) {
   return state;
 }
 
-Status BucketStorage::mark_table_snapshot_done(const std::string& table, Lsn lsn) {
+Status BucketStorage::mark_table_snapshot_done(const std::string& table, Lsn lsn,
+                                               std::optional<int64_t> generation) {
   return write_transaction("mark_table_snapshot_done", [&]() -> Status {
+    auto state = this->table(table);
+    if (!state.is_ok()) return state.status();
+    if (!*state) return Status(ErrorCode::kNotFound, "table '" + table + "' is not registered");
+    if (generation && (*state)->generation != *generation) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "the copy of table '" + table + "' was superseded by a new one");
+    }
     auto update = db_.prepare("UPDATE source_tables SET snapshot_done = 1 WHERE name = ?1");
     if (!update.is_ok()) return update.status();
     WALSIM_RETURN_IF_ERROR((*update)->bind(1, table).run());
-    if (sqlite3_changes(db_.handle()) != 1) {
-      return Status(ErrorCode::kNotFound, "table '" + table + "' is not registered");
-    }
     return raise_no_checkpoint_before(lsn);
   });
 }

@@ -140,7 +140,10 @@ class BucketStorage {
   Result<std::optional<TableState>> table(const std::string& name);
 
   // Raises no_checkpoint_before to at least `lsn` and marks the table done.
-  Status mark_table_snapshot_done(const std::string& table, Lsn lsn);
+  // With `generation`, a copy superseded by a newer one (the table was
+  // truncated or re-created meanwhile) is refused with kFailedPrecondition.
+  Status mark_table_snapshot_done(const std::string& table, Lsn lsn,
+                                  std::optional<int64_t> generation = std::nullopt);
   // The table must be copied again: clears its done flag and resume key,
   // bumps its generation, sets snapshot_done false.
   Status mark_table_snapshot_required(const std::string& table);

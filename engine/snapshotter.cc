@@ -105,7 +105,9 @@ class Snapshotter::Worker : public Task {
   }
 
   StepResult mark_done() {
-    Status status = owner_.storage_.mark_table_snapshot_done(copy_->table.table, copy_->consistent_lsn);
+    Status status = owner_.storage_.mark_table_snapshot_done(
+        copy_->table.table, copy_->consistent_lsn, copy_->table.generation);
+    if (status.code() == ErrorCode::kFailedPrecondition) return abandon_copy();
     if (!status.is_ok()) return retry_or_fail(status);
     owner_.progress_.tables_snapshotted++;
     copy_.reset();

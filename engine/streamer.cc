@@ -81,7 +81,12 @@ void Streamer::on_message(ChangeMessage message) {
     }
   } else if (auto* truncate = std::get_if<TruncateMessage>(&message)) {
     for (uint32_t relid : truncate->relids) {
-      if (const Relation* table = replicated_relation(relid)) batch_->truncate(*table);
+      if (const Relation* table = replicated_relation(relid)) {
+        batch_->truncate(*table);
+        // A truncate restarts a copy in progress; the new copy needs a
+        // place in the queue (a finished table is skipped there).
+        truncated_tables_.push_back(table->name);
+      }
     }
     after_change();
   } else if (auto* keepalive = std::get_if<KeepaliveMessage>(&message)) {
@@ -146,6 +151,8 @@ StepResult Streamer::commit() {
   if (!result.is_ok()) return retry_or_fail(result.status());
   if (result->checkpoint_created) progress_.checkpoints_created++;
   progress_.transactions_applied++;
+  for (const std::string& table : truncated_tables_) snapshotter_.enqueue(table);
+  truncated_tables_.clear();
   in_transaction_ = false;
   acknowledge_lsn_ = commit_->end_lsn;
   commit_.reset();
@@ -180,6 +187,7 @@ StepResult Streamer::acknowledge() {
 void Streamer::reconnect() {
   stream_.reset();
   batch_->discard();
+  truncated_tables_.clear();
   in_transaction_ = false;
   relation_to_register_.reset();
   commit_.reset();

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/bucket_storage.h"
 #include "engine/replicator.h"
@@ -72,6 +73,7 @@ class Streamer : public Task {
   // rules name are replicated; changes to others are skipped.
   std::map<uint32_t, Relation> relations_;
   std::optional<Relation> relation_to_register_;
+  std::vector<std::string> truncated_tables_;  // in the open transaction
   std::optional<CommitMessage> commit_;
   std::optional<Lsn> keepalive_lsn_;
   std::optional<Lsn> acknowledge_lsn_;

@@ -151,22 +151,49 @@ class WriteBatch::Applier {
         .bind(4, join_buckets(placed)).run();
   }
 
-  // A delete of a row the store does not hold live writes nothing: this is
-  // what makes a re-applied delete harmless.
+  // A delete always leaves a tombstone, even for a key the store has not
+  // seen: a table copy may have read the row before the delete and write it
+  // after, and the tombstone is what makes that late copy lose. A row that
+  // is already a tombstone writes nothing, so a re-applied delete is
+  // harmless.
   Status delete_row(const Relation& relation, const std::string& row_id) {
     auto current = load(relation.name, row_id);
     if (!current.is_ok()) return current.status();
-    if (!*current || (*current)->tombstoned) return Status::ok();
+    if (*current && (*current)->tombstoned) return Status::ok();
+    if (!*current) {
+      if (batch_.storage_.options().unsafe_hard_deletes) return Status::ok();
+      return bury_unknown(relation.name, row_id);
+    }
     for (const std::string& bucket : (*current)->buckets) {
       WALSIM_RETURN_IF_ERROR(write_op(OpKind::kRemove, bucket, relation.name, row_id, std::nullopt));
     }
     return bury(relation.name, {row_id});
   }
 
+  // A truncate REMOVEs the live rows and buries them. Rows a running copy
+  // read before the truncate have no key here to bury, so a table still
+  // being copied starts its copy again: every read of the new copy happens
+  // after the truncate.
   Status truncate(const Relation& relation) {
     auto removed = remove_live_rows(relation.name);
     if (!removed.is_ok()) return removed.status();
-    return bury(relation.name, *removed);
+    WALSIM_RETURN_IF_ERROR(bury(relation.name, *removed));
+    auto state = batch_.storage_.table(relation.name);
+    if (!state.is_ok()) return state.status();
+    if (*state && !(*state)->snapshot_done) {
+      WALSIM_RETURN_IF_ERROR(batch_.storage_.require_snapshot(relation.name));
+    }
+    return Status::ok();
+  }
+
+  Status bury_unknown(const std::string& table, const std::string& row_id) {
+    auto tombstone_op = latest_op();
+    if (!tombstone_op.is_ok()) return tombstone_op.status();
+    auto insert = db_.prepare(
+        "INSERT INTO current_data (source_table, row_id, data, buckets, pending_delete)"
+        " VALUES (?1, ?2, '[]', '', ?3)");
+    if (!insert.is_ok()) return insert.status();
+    return (*insert)->bind(1, table).bind(2, row_id).bind(3, *tombstone_op).run();
   }
 
   // Leaves tombstones (pending_delete = the latest op id) so that a copy of

@@ -1,0 +1,91 @@
+#include "tests/store_fixture.h"
+
+namespace walsim {
+
+void StoreFixture::SetUp() {
+  auto db = SqliteDb::open(":memory:");
+  ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+  db_ = std::move(*db);
+  auto rules = BucketRules::parse(kRules);
+  ASSERT_TRUE(rules.is_ok()) << rules.status().to_string();
+  rules_ = std::move(*rules);
+  restart();
+}
+
+void StoreFixture::restart() {
+  storage_.reset();
+  auto storage = BucketStorage::open(*db_, rules_, options_);
+  ASSERT_TRUE(storage.is_ok()) << storage.status().to_string();
+  storage_ = std::move(*storage);
+}
+
+void StoreFixture::activate() {
+  ASSERT_TRUE(storage_->register_table(todos()).is_ok());
+  ASSERT_TRUE(storage_->mark_table_snapshot_done("todos", Lsn::zero()).is_ok());
+  ASSERT_TRUE(storage_->mark_all_snapshot_done(Lsn::zero()).is_ok());
+}
+
+Relation StoreFixture::todos() {
+  Relation relation;
+  relation.relid = 16384;
+  relation.name = "todos";
+  relation.columns = {{"id", 23, true}, {"owner", 25, false}, {"title", 25, false},
+                      {"body", 25, false}};
+  return relation;
+}
+
+Row StoreFixture::todo(const std::string& id, const std::string& owner, const std::string& title,
+                       const std::string& body) {
+  return {Value::of(id), Value::of(owner), Value::of(title), Value::of(body)};
+}
+
+Row StoreFixture::key(const std::string& id) {
+  return {Value::of(id), Value::null(), Value::null(), Value::null()};
+}
+
+std::vector<std::string> StoreFixture::ops() {
+  auto stmt = db_->prepare(
+      "SELECT op, bucket, row_id, coalesce(data, '') FROM bucket_data ORDER BY op_id");
+  EXPECT_TRUE(stmt.is_ok());
+  std::vector<std::string> result;
+  while (true) {
+    auto row = (*stmt)->step();
+    EXPECT_TRUE(row.is_ok()) << row.status().to_string();
+    if (!row.is_ok() || !*row) break;
+    std::string line = (*stmt)->text(0) + " " + (*stmt)->text(1) + " " + (*stmt)->text(2);
+    if (!(*stmt)->text(3).empty()) line += " " + (*stmt)->text(3);
+    result.push_back(line);
+  }
+  return result;
+}
+
+std::vector<std::string> StoreFixture::bucket_rows(const std::string& bucket) {
+  auto ops = storage_->bucket_ops(bucket, 0, checkpoint().op_id);
+  EXPECT_TRUE(ops.is_ok()) << ops.status().to_string();
+  std::vector<std::string> rows;
+  for (const auto& [row, op] : reduce_ops(*ops)) {
+    if (op.kind == OpKind::kPut) rows.push_back(*op.data);
+  }
+  return rows;
+}
+
+Checkpoint StoreFixture::checkpoint() {
+  auto checkpoint = storage_->checkpoint();
+  EXPECT_TRUE(checkpoint.is_ok()) << checkpoint.status().to_string();
+  if (!checkpoint.is_ok() || !*checkpoint) return Checkpoint{-1, Lsn::zero()};
+  return **checkpoint;
+}
+
+ReplicationState StoreFixture::state() {
+  auto state = storage_->replication_state();
+  EXPECT_TRUE(state.is_ok()) << state.status().to_string();
+  return state.is_ok() ? *state : ReplicationState{};
+}
+
+CommitResult StoreFixture::commit(WriteBatch& batch, const char* at, bool empty_checkpoints) {
+  auto result = batch.commit(lsn(at), CommitOptions{empty_checkpoints});
+  EXPECT_TRUE(result.is_ok()) << result.status().to_string();
+  return result.is_ok() ? *result : CommitResult{};
+}
+
+}  // namespace walsim
