@@ -102,15 +102,18 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
   }
   std::unique_ptr<SqliteDb> result(new SqliteDb(db, path));
   sqlite3_busy_timeout(db, 5000);
-  if (path != ":memory:") {
-    // Reading the journal mode is the first read of the file: a file that
-    // is not SQLite fails here, before anything is written.
-    Status status = result->exec("PRAGMA journal_mode=WAL");
-    if (status.code() == ErrorCode::kCorrupt) {
-      return Status(ErrorCode::kInvalidArgument,
-                    "'" + path + "' is not a walsim store: not a SQLite database");
-    }
-    WALSIM_RETURN_IF_ERROR(status);
+  // The first read of the file: one that is not SQLite fails here, before
+  // anything is written to it.
+  Status readable = result->exec("PRAGMA schema_version");
+  if (readable.code() == ErrorCode::kCorrupt) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "'" + path + "' is not a walsim store: not a SQLite database");
+  }
+  WALSIM_RETURN_IF_ERROR(readable);
+  // Journal settings are for writers; a reader (create=false) leaves the
+  // file as it is (a walsim store is in WAL mode already).
+  if (create && path != ":memory:") {
+    WALSIM_RETURN_IF_ERROR(result->exec("PRAGMA journal_mode=WAL"));
     WALSIM_RETURN_IF_ERROR(result->exec("PRAGMA synchronous=NORMAL"));
   }
   return result;

@@ -66,7 +66,8 @@ class SqliteDb {
   // databases use WAL journaling and synchronous=NORMAL: a commit is durable
   // against process crashes, which is what the engine's acknowledgements
   // promise. A busy timeout lets live threads wait for each other's writes.
-  // With create=false a missing file is kNotFound and nothing is created.
+  // With create=false a missing file is kNotFound, nothing is created and
+  // the journal mode is left alone (for readers such as `walsim inspect`).
   static Result<std::unique_ptr<SqliteDb>> open(const std::string& path,
                                                 bool create = true);
   ~SqliteDb();

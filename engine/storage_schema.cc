@@ -87,6 +87,18 @@ Status check_format(SqliteDb& db) {
 
 }  // namespace
 
+Status check_store_schema(SqliteDb& db) {
+  Result<int64_t> tables = count_user_tables(db);
+  if (!tables.is_ok()) {
+    if (tables.status().code() == ErrorCode::kCorrupt) {
+      return not_a_store(db, "not a SQLite database");
+    }
+    return tables.status();
+  }
+  if (*tables == 0) return not_a_store(db, "it is empty");
+  return check_format(db);
+}
+
 Status prepare_store_schema(SqliteDb& db) {
   Result<int64_t> tables = count_user_tables(db);
   if (!tables.is_ok()) {

@@ -13,4 +13,8 @@ namespace walsim {
 // is written to it.
 Status prepare_store_schema(SqliteDb& db);
 
+// Checks only, never creates: an empty database is "not a walsim store".
+// For readers such as `walsim inspect` that must not change the file.
+Status check_store_schema(SqliteDb& db);
+
 }  // namespace walsim

@@ -1,0 +1,47 @@
+// walsim: the one entry point. `walsim <command> [args]`; `walsim --help`
+// lists the commands, `walsim <command> --help` explains one.
+#include <cstdio>
+#include <cstring>
+
+#include "cli/check_rules_command.h"
+#include "cli/command.h"
+#include "cli/inspect_command.h"
+
+namespace walsim {
+namespace {
+
+const Command kCommands[] = {
+    {"check-rules", "check a bucket rules file and list the tables it replicates",
+     check_rules_command},
+    {"inspect", "print a store's checkpoint, buckets and snapshot state", inspect_command},
+};
+
+void print_usage(FILE* out) {
+  std::fprintf(out,
+               "walsim: a Postgres-to-bucket-store replication engine and its deterministic\n"
+               "simulation harness.\n\n"
+               "usage: walsim <command> [options]      (walsim <command> --help for more)\n\n"
+               "commands:\n");
+  for (const Command& command : kCommands) {
+    std::fprintf(out, "  %-12s %s\n", command.name, command.summary);
+  }
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    print_usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? kExitUsage : kExitOk;
+  }
+  for (const Command& command : kCommands) {
+    if (!std::strcmp(argv[1], command.name)) return command.run(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "walsim: unknown command '%s'\n\n", argv[1]);
+  print_usage(stderr);
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace walsim
+
+int main(int argc, char** argv) { return walsim::main(argc, argv); }
