@@ -1,5 +1,7 @@
 #include "engine/bucket_rules.h"
 
+#include "engine/json_text.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -49,39 +51,6 @@ Status invalid(std::string message) {
 
 std::string quoted(std::string_view text) {
   return "'" + std::string(text) + "'";
-}
-
-// ---------------------------------------------------------------------------
-// JSON output
-
-// Appends `text` as a JSON string. Runs of plain bytes are copied in one
-// append because this is on the per-row path; bytes >= 0x80 pass through, as
-// the source's text is UTF-8 already.
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t run_start = 0;
-  for (size_t i = 0; i < text.size(); i++) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.data() + run_start, i - run_start);
-    run_start = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
-    }
-  }
-  out.append(text.data() + run_start, text.size() - run_start);
-  out += '"';
 }
 
 // ---------------------------------------------------------------------------

@@ -14,9 +14,6 @@
 
 namespace walsim {
 
-// Appends `text` as a JSON string literal (with quotes) to `out`.
-void append_json_string(std::string& out, std::string_view text);
-
 std::string encode_row(const Row& row);
 // Decodes what encode_row wrote; kCorrupt on anything else.
 Result<Row> decode_row(std::string_view text);

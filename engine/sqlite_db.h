@@ -30,7 +30,9 @@ class Statement {
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
-  // Parameters are 1-based, as in SQLite.
+  // Parameters are 1-based, as in SQLite. Text is bound without a copy: it
+  // must stay alive until the statement has run (bind and run in one
+  // expression, or bind from variables that outlive the loop over rows).
   Statement& bind(int index, int64_t value);
   Statement& bind(int index, std::string_view value);
   Statement& bind(int index, const std::string& value) {

@@ -32,8 +32,10 @@ CREATE TABLE current_data (
 ) WITHOUT ROWID;
 CREATE INDEX current_data_tombstones ON current_data (pending_delete)
   WHERE pending_delete IS NOT NULL;
+-- Op ids ascend, so rows append at the end of the table; clients read a
+-- bucket's ops through the (bucket, op_id) index.
 CREATE TABLE bucket_data (
-  op_id INTEGER PRIMARY KEY,       -- global, increasing; rows never deleted
+  op_id INTEGER PRIMARY KEY,       -- global, increasing: replication_state.last_op_id
   bucket TEXT NOT NULL,
   op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE')),
   source_table TEXT NOT NULL,
@@ -48,7 +50,8 @@ CREATE TABLE replication_state (
   last_checkpoint INTEGER,
   last_checkpoint_lsn INTEGER,
   no_checkpoint_before INTEGER,
-  keepalive_op INTEGER
+  keepalive_op INTEGER,
+  last_op_id INTEGER NOT NULL DEFAULT 0  -- the op id sequence
 );
 INSERT INTO replication_state (id, snapshot_done) VALUES (1, 0);
 )sql";

@@ -276,29 +276,49 @@ class WriteBatch::Applier {
 
   Status write_op(OpKind kind, const std::string& bucket, const std::string& table,
                   const std::string& row_id, const std::optional<std::string>& data) {
+    auto op_id = next_op();
+    if (!op_id.is_ok()) return op_id.status();
     auto insert = db_.prepare(
-        "INSERT INTO bucket_data (bucket, op, source_table, row_id, checksum, data)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        "INSERT INTO bucket_data (bucket, op_id, op, source_table, row_id, checksum, data)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!insert.is_ok()) return insert.status();
     uint32_t checksum = op_checksum(kind, bucket, table, row_id, data);
-    WALSIM_RETURN_IF_ERROR((*insert)->bind(1, bucket)
-                               .bind(2, kind == OpKind::kPut ? "PUT" : "REMOVE")
-                               .bind(3, table).bind(4, row_id)
-                               .bind(5, static_cast<int64_t>(checksum)).bind(6, data).run());
-    int64_t op_id = sqlite3_last_insert_rowid(db_.handle());
-    assert(!last_written_op_ || op_id > *last_written_op_);
-    last_written_op_ = op_id;
-    return Status::ok();
+    return (*insert)->bind(1, bucket).bind(2, *op_id)
+        .bind(3, kind == OpKind::kPut ? "PUT" : "REMOVE")
+        .bind(4, table).bind(5, row_id)
+        .bind(6, static_cast<int64_t>(checksum)).bind(7, data).run();
   }
 
-  // The newest op id in the store (0 when empty): the tombstone's op.
+  // Op ids come from replication_state.last_op_id, read once per
+  // transaction and written back by finish(); the write lock the
+  // transaction holds makes the sequence safe between writers.
+  Result<int64_t> next_op() {
+    auto latest = latest_op();
+    if (!latest.is_ok()) return latest.status();
+    last_written_op_ = *latest + 1;
+    sequence_ = *last_written_op_;
+    return *last_written_op_;
+  }
+
+  // The newest op id in the store (0 when empty): also a tombstone's op.
   Result<int64_t> latest_op() {
-    if (last_written_op_) return *last_written_op_;
-    auto stmt = db_.prepare("SELECT coalesce(max(op_id), 0) FROM bucket_data");
+    if (sequence_) return *sequence_;
+    auto stmt = db_.prepare("SELECT last_op_id FROM replication_state WHERE id = 1");
     if (!stmt.is_ok()) return stmt.status();
     auto row = (*stmt)->step();
     if (!row.is_ok()) return row.status();
-    return (*stmt)->int64(0);
+    if (!*row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
+    sequence_ = (*stmt)->int64(0);
+    return *sequence_;
+  }
+
+ public:
+  // Stores the op id sequence; call once after the last apply().
+  Status finish() {
+    if (!last_written_op_) return Status::ok();
+    auto update = db_.prepare("UPDATE replication_state SET last_op_id = ?1 WHERE id = 1");
+    if (!update.is_ok()) return update.status();
+    return (*update)->bind(1, *last_written_op_).run();
   }
 
  public:
@@ -307,7 +327,8 @@ class WriteBatch::Applier {
  private:
   WriteBatch& batch_;
   SqliteDb& db_;
-  std::optional<int64_t> last_written_op_;
+  std::optional<int64_t> last_written_op_;  // by this transaction
+  std::optional<int64_t> sequence_;         // last op id, once read
   int64_t rows_copied_ = 0;
 };
 
@@ -428,6 +449,7 @@ Result<std::optional<int64_t>> WriteBatch::write_changes() {
   if (kind_ == Kind::kSnapshot) WALSIM_RETURN_IF_ERROR(check_generation());
   Applier applier(*this);
   for (const Change& change : changes_) WALSIM_RETURN_IF_ERROR(applier.apply(change));
+  WALSIM_RETURN_IF_ERROR(applier.finish());
   if (kind_ == Kind::kSnapshot) {
     WALSIM_RETURN_IF_ERROR(record_copy_progress(applier.rows_copied()));
   }
