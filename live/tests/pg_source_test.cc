@@ -1,0 +1,574 @@
+#include "live/pg_source.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <chrono>
+#include <thread>
+
+#include "live/tests/pg_test_server.h"
+
+namespace walsim {
+namespace {
+
+using testing::PgTestServer;
+using namespace std::chrono_literals;
+
+#define ASSERT_OK(expr)                                      \
+  do {                                                       \
+    ::walsim::Status assert_status_ = (expr);                \
+    ASSERT_TRUE(assert_status_.is_ok()) << assert_status_.to_string(); \
+  } while (0)
+
+class SystemClock : public Clock {
+ public:
+  int64_t now_ms() override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+class ManualClock : public Clock {
+ public:
+  explicit ManualClock(int64_t now_ms) : now_ms_(now_ms) {}
+  int64_t now_ms() override { return now_ms_; }
+  void advance(int64_t ms) { now_ms_ += ms; }
+
+ private:
+  int64_t now_ms_;
+};
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+void wait_readable(int socket, int timeout_ms) {
+  pollfd fd{socket, POLLIN, 0};
+  ::poll(&fd, 1, timeout_ms);
+}
+
+// Polls `stream` until `want` messages other than keepalives arrived (or
+// 20 s passed, which fails the test through the size check of the caller).
+std::vector<ChangeMessage> read_changes(PgChangeStream& stream, size_t want) {
+  std::vector<ChangeMessage> changes;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (changes.size() < want && std::chrono::steady_clock::now() < deadline) {
+    Result<std::optional<ChangeMessage>> next = stream.next();
+    if (!next.is_ok()) {
+      ADD_FAILURE() << next.status().to_string();
+      break;
+    }
+    if (!next->has_value()) {
+      wait_readable(stream.socket(), 100);
+    } else if (!std::holds_alternative<KeepaliveMessage>(**next)) {
+      changes.push_back(std::move(**next));
+    }
+  }
+  return changes;
+}
+
+std::string kinds(const std::vector<ChangeMessage>& changes) {
+  std::string out;
+  for (const ChangeMessage& change : changes) out += describe(change) + "\n";
+  return out;
+}
+
+// A server shared by the suite: each test uses its own tables, slots and
+// publications, so starting one server per test would only cost time.
+class PgSourceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!PgTestServer::binaries_available()) return;
+    Result<std::unique_ptr<PgTestServer>> started = PgTestServer::start();
+    if (started.is_ok()) {
+      server_ = std::move(started).value();
+    } else {
+      start_error_ = started.status().to_string();
+    }
+  }
+  static void TearDownTestSuite() { server_.reset(); }
+
+  void SetUp() override {
+    if (!PgTestServer::binaries_available()) {
+      GTEST_SKIP() << "Postgres binaries not found in " << PgTestServer::bin_dir();
+    }
+    ASSERT_NE(server_, nullptr) << "cannot start Postgres: " << start_error_;
+  }
+
+  PgSourceConnector connector(const std::string& slot, const std::string& publication) {
+    return PgSourceConnector(server_->conninfo(), slot, publication, &clock_);
+  }
+
+  std::string value(const std::string& sql) {
+    Result<std::string> result = server_->query_value(sql);
+    EXPECT_TRUE(result.is_ok()) << result.status().to_string();
+    return result.is_ok() ? *result : "";
+  }
+
+  uint32_t oid_of(const std::string& table) {
+    return static_cast<uint32_t>(std::stoul(value("SELECT '" + table + "'::regclass::oid")));
+  }
+
+  // A new stream can take the slot only once the previous stream's server
+  // process has exited: retry while the error says so.
+  std::unique_ptr<PgChangeStream> open_stream(PgSourceConnector& source) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      Result<std::unique_ptr<PgChangeStream>> stream = source.open_pg_stream();
+      if (stream.is_ok()) return std::move(stream).value();
+      if (!stream.status().is_retryable() || std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << stream.status().to_string();
+        return nullptr;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
+  // Waits until `sql` returns `expected` (the server applies status
+  // updates asynchronously).
+  void expect_eventually(const std::string& sql, const std::string& expected,
+                         PgChangeStream* stream = nullptr) {
+    std::string last;
+    for (auto deadline = std::chrono::steady_clock::now() + 10s;
+         std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(20ms)) {
+      if (stream) (void)stream->next().is_ok();  // keep the stream serviced
+      last = value(sql);
+      if (last == expected) return;
+    }
+    ADD_FAILURE() << sql << " returned " << last << ", want " << expected;
+  }
+
+  static inline std::unique_ptr<PgTestServer> server_;
+  static inline std::string start_error_;
+  SystemClock clock_;
+};
+
+// ---- describe_tables -------------------------------------------------------
+
+TEST_F(PgSourceTest, DescribesPrimaryKeyTable) {
+  ASSERT_OK(server_->exec(
+      "CREATE TABLE pk_items (name text, gone int, created timestamptz, id int, "
+      "  total int GENERATED ALWAYS AS (id * 2) STORED, PRIMARY KEY (id));"
+      "ALTER TABLE pk_items DROP COLUMN gone"));
+  PgSourceConnector source = connector("unused", "unused");
+  Result<std::vector<Relation>> relations =
+      source.describe_tables({"pk_items", "public.no_such_table"});
+  ASSERT_TRUE(relations.is_ok()) << relations.status().to_string();
+  ASSERT_EQ(relations->size(), 1u);
+  Relation expected;
+  expected.relid = oid_of("pk_items");
+  expected.schema = "public";
+  expected.name = "pk_items";
+  expected.identity = ReplicaIdentity::kDefault;
+  // Dropped and generated columns are not there, as pgoutput leaves them out.
+  expected.columns = {{"name", 25, false}, {"created", 1184, false}, {"id", 23, true}};
+  EXPECT_EQ(relations->front(), expected);
+}
+
+TEST_F(PgSourceTest, DescribesFullAndIndexIdentities) {
+  ASSERT_OK(server_->exec(
+      "CREATE SCHEMA other;"
+      "CREATE TABLE other.full_items (a int PRIMARY KEY, b text);"
+      "ALTER TABLE other.full_items REPLICA IDENTITY FULL;"
+      "CREATE TABLE index_items (id int PRIMARY KEY, code text NOT NULL, note text);"
+      "CREATE UNIQUE INDEX index_items_code ON index_items (code);"
+      "ALTER TABLE index_items REPLICA IDENTITY USING INDEX index_items_code;"
+      "CREATE TABLE no_identity (a int);"
+      "ALTER TABLE no_identity REPLICA IDENTITY NOTHING"));
+  PgSourceConnector source = connector("unused", "unused");
+  Result<std::vector<Relation>> relations =
+      source.describe_tables({"other.full_items", "index_items", "no_identity"});
+  ASSERT_TRUE(relations.is_ok()) << relations.status().to_string();
+  ASSERT_EQ(relations->size(), 3u);
+  const Relation& full = (*relations)[0];
+  EXPECT_EQ(full.schema, "other");
+  EXPECT_EQ(full.relid, oid_of("other.full_items"));
+  EXPECT_EQ(full.identity, ReplicaIdentity::kFull);
+  EXPECT_EQ(full.columns, (std::vector<Column>{{"a", 23, true}, {"b", 25, true}}));
+  const Relation& index = (*relations)[1];
+  EXPECT_EQ(index.identity, ReplicaIdentity::kIndex);
+  EXPECT_EQ(index.key_indexes(), (std::vector<size_t>{1}));
+  const Relation& nothing = (*relations)[2];
+  EXPECT_EQ(nothing.identity, ReplicaIdentity::kNothing);
+  EXPECT_TRUE(nothing.key_indexes().empty());
+}
+
+// ---- table reads -----------------------------------------------------------
+
+TEST_F(PgSourceTest, ReadsChunksInKeyOrder) {
+  // 25 rows with a two-column key, inserted out of key order.
+  ASSERT_OK(server_->exec(
+      "CREATE TABLE chunky (a int, b text, v text, PRIMARY KEY (a, b));"
+      "INSERT INTO chunky SELECT i / 3, 'k' || (i % 3), CASE WHEN i % 5 = 0 THEN NULL "
+      "  ELSE 'v' || i END FROM generate_series(0, 24) i ORDER BY md5(i::text)"));
+  PgSourceConnector source = connector("unused", "unused");
+  Result<std::vector<Relation>> relations = source.describe_tables({"chunky"});
+  ASSERT_TRUE(relations.is_ok() && relations->size() == 1) << relations.status().to_string();
+  const Relation& table = relations->front();
+  Result<std::unique_ptr<TableReader>> reader = source.open_table_reader();
+  ASSERT_TRUE(reader.is_ok()) << reader.status().to_string();
+  Lsn before = *Lsn::parse(value("SELECT pg_current_wal_lsn()"));
+
+  std::vector<Row> rows;
+  std::vector<size_t> sizes;
+  std::vector<bool> last;
+  std::optional<Row> after;
+  for (int i = 0; i < 3; i++) {
+    Result<TableChunk> chunk = (*reader)->read_chunk(table, after, 10);
+    ASSERT_TRUE(chunk.is_ok()) << chunk.status().to_string();
+    EXPECT_GE(chunk->consistent_lsn, before);
+    sizes.push_back(chunk->rows.size());
+    last.push_back(chunk->is_last);
+    rows.insert(rows.end(), chunk->rows.begin(), chunk->rows.end());
+    if (!chunk->rows.empty()) after = table.key_of(chunk->rows.back());
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{10, 10, 5}));
+  EXPECT_EQ(last, (std::vector<bool>{false, false, true}));
+  ASSERT_EQ(rows.size(), 25u);
+  for (int i = 0; i < 25; i++) {
+    Row expected{Value::of(std::to_string(i / 3)), Value::of("k" + std::to_string(i % 3)),
+                 i % 5 == 0 ? Value::null() : Value::of("v" + std::to_string(i))};
+    EXPECT_EQ(rows[i], expected) << i;
+  }
+}
+
+TEST_F(PgSourceTest, FullLastChunkIsFollowedByAnEmptyLastChunk) {
+  ASSERT_OK(server_->exec("CREATE TABLE twenty (id int PRIMARY KEY);"
+                          "INSERT INTO twenty SELECT generate_series(1, 20)"));
+  PgSourceConnector source = connector("unused", "unused");
+  Relation table = source.describe_tables({"twenty"})->front();
+  auto reader = std::move(source.open_table_reader()).value();
+  Result<TableChunk> first = reader->read_chunk(table, std::nullopt, 10);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  Result<TableChunk> second = reader->read_chunk(table, Row{Value::of("10")}, 10);
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  Result<TableChunk> third = reader->read_chunk(table, Row{Value::of("20")}, 10);
+  ASSERT_TRUE(third.is_ok()) << third.status().to_string();
+  EXPECT_EQ(first->rows.size(), 10u);
+  EXPECT_FALSE(first->is_last);
+  EXPECT_EQ(second->rows.size(), 10u);
+  EXPECT_FALSE(second->is_last);
+  EXPECT_TRUE(third->rows.empty());
+  EXPECT_TRUE(third->is_last);
+}
+
+TEST_F(PgSourceTest, QuotesIdentifiersAndKeepsOutputText) {
+  ASSERT_OK(server_->exec(
+      "CREATE TABLE \"Mixed Case\" (\"select\" text PRIMARY KEY, \"we\"\"ird\" char(4));"
+      "INSERT INTO \"Mixed Case\" VALUES ('b', 'x'), ('a''s', NULL)"));
+  PgSourceConnector source = connector("unused", "unused");
+  Result<std::vector<Relation>> relations = source.describe_tables({"Mixed Case"});
+  ASSERT_TRUE(relations.is_ok() && relations->size() == 1) << relations.status().to_string();
+  auto reader = std::move(source.open_table_reader()).value();
+  Result<TableChunk> chunk = reader->read_chunk(relations->front(), Row{Value::of("a")}, 10);
+  ASSERT_TRUE(chunk.is_ok()) << chunk.status().to_string();
+  // char(4) keeps its padding, as pgoutput sends it.
+  EXPECT_EQ(chunk->rows, (std::vector<Row>{{Value::of("a's"), Value::null()},
+                                           {Value::of("b"), Value::of("x   ")}}));
+}
+
+TEST_F(PgSourceTest, RejectsBadChunkRequests) {
+  ASSERT_OK(server_->exec("CREATE TABLE keyless (a int)"));
+  PgSourceConnector source = connector("unused", "unused");
+  Relation table = source.describe_tables({"keyless"})->front();
+  auto reader = std::move(source.open_table_reader()).value();
+  EXPECT_EQ(reader->read_chunk(table, std::nullopt, 10).status().code(), ErrorCode::kUnsupported);
+  table.columns[0].is_key = true;
+  EXPECT_EQ(reader->read_chunk(table, std::nullopt, 0).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(reader->read_chunk(table, Row{}, 10).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(reader->read_chunk(table, Row{Value::of("x")}, 10).status().code(),
+            ErrorCode::kInvalidArgument);  // not an integer
+  Result<Lsn> lsn = reader->current_lsn();
+  ASSERT_TRUE(lsn.is_ok()) << lsn.status().to_string();
+  EXPECT_GT(*lsn, Lsn::zero());
+}
+
+// ---- the change stream -----------------------------------------------------
+
+TEST_F(PgSourceTest, StreamsChangesInOrder) {
+  ASSERT_OK(server_->exec("CREATE TABLE docs (id int PRIMARY KEY, name text, body text);"
+                          "CREATE PUBLICATION docs_pub FOR TABLE docs"));
+  PgSourceConnector source = connector("docs_slot", "docs_pub");
+  ASSERT_OK(source.check_publication({"docs"}));
+  Result<bool> created = source.ensure_slot();
+  ASSERT_TRUE(created.is_ok()) << created.status().to_string();
+  EXPECT_TRUE(*created);
+  // ~100 kB of md5 hex: stored out of line (TOAST), so an update that does
+  // not touch it sends the 'u' marker.
+  std::string big_sql = "(SELECT string_agg(md5(i::text), '') FROM generate_series(1, 3200) i)";
+  std::string big = value("SELECT " + big_sql);
+  ASSERT_OK(server_->exec(
+      "BEGIN;"
+      "INSERT INTO docs VALUES (1, 'a', " + big_sql + "), (2, 'b', 'small');"
+      "SELECT pg_logical_emit_message(true, 'walsim', 'skipped');"
+      "COMMIT;"
+      "BEGIN;"
+      "UPDATE docs SET name = 'a2' WHERE id = 1;"
+      "UPDATE docs SET id = 3 WHERE id = 2;"
+      "DELETE FROM docs WHERE id = 1;"
+      "TRUNCATE docs;"
+      "COMMIT"));
+
+  std::unique_ptr<PgChangeStream> stream = open_stream(source);
+  ASSERT_NE(stream, nullptr);
+  std::vector<ChangeMessage> m = read_changes(*stream, 12);
+  ASSERT_EQ(m.size(), 12u) << kinds(m);
+  uint32_t relid = oid_of("docs");
+
+  auto begin1 = std::get<BeginMessage>(m[0]);
+  Relation described = source.describe_tables({"docs"})->front();
+  EXPECT_EQ(std::get<RelationMessage>(m[1]).relation, described);
+  EXPECT_EQ(std::get<InsertMessage>(m[2]).relid, relid);
+  EXPECT_EQ(std::get<InsertMessage>(m[2]).new_row,
+            (Row{Value::of("1"), Value::of("a"), Value::of(big)}));
+  EXPECT_EQ(std::get<InsertMessage>(m[3]).new_row,
+            (Row{Value::of("2"), Value::of("b"), Value::of("small")}));
+  auto commit1 = std::get<CommitMessage>(m[4]);
+  EXPECT_EQ(begin1.final_lsn, commit1.commit_lsn);
+  EXPECT_LT(commit1.commit_lsn, commit1.end_lsn);
+
+  auto begin2 = std::get<BeginMessage>(m[5]);
+  EXPECT_GE(begin2.final_lsn, commit1.end_lsn);
+  auto toast_update = std::get<UpdateMessage>(m[6]);
+  EXPECT_FALSE(toast_update.old_key.has_value());
+  EXPECT_EQ(toast_update.new_row,
+            (Row{Value::of("1"), Value::of("a2"), Value::unchanged_toast()}));
+  auto key_update = std::get<UpdateMessage>(m[7]);
+  ASSERT_TRUE(key_update.old_key.has_value());
+  EXPECT_EQ(*key_update.old_key, (Row{Value::of("2"), Value::null(), Value::null()}));
+  EXPECT_EQ(key_update.new_row, (Row{Value::of("3"), Value::of("b"), Value::of("small")}));
+  EXPECT_EQ(std::get<DeleteMessage>(m[8]).old_key,
+            (Row{Value::of("1"), Value::null(), Value::null()}));
+  // TRUNCATE gives the table a new relfilenode; the relcache invalidation
+  // makes pgoutput announce the relation again.
+  EXPECT_EQ(std::get<RelationMessage>(m[9]).relation, described);
+  EXPECT_EQ(std::get<TruncateMessage>(m[10]).relids, std::vector<uint32_t>{relid});
+  EXPECT_EQ(std::get<CommitMessage>(m[11]).commit_lsn, begin2.final_lsn);
+}
+
+TEST_F(PgSourceTest, FullIdentityUpdatesCarryTheOldRow) {
+  ASSERT_OK(server_->exec("CREATE TABLE fulls (id int, v text);"
+                          "ALTER TABLE fulls REPLICA IDENTITY FULL;"
+                          "CREATE PUBLICATION fulls_pub FOR TABLE fulls"));
+  PgSourceConnector source = connector("fulls_slot", "fulls_pub");
+  ASSERT_TRUE(source.ensure_slot().is_ok());
+  // One simple-protocol query string: one transaction.
+  ASSERT_OK(server_->exec("INSERT INTO fulls VALUES (1, 'x');"
+                          "UPDATE fulls SET v = 'y';"
+                          "DELETE FROM fulls"));
+  std::unique_ptr<PgChangeStream> stream = open_stream(source);
+  ASSERT_NE(stream, nullptr);
+  std::vector<ChangeMessage> m = read_changes(*stream, 6);  // B R I U D C
+  ASSERT_EQ(m.size(), 6u) << kinds(m);
+  EXPECT_EQ(std::get<RelationMessage>(m[1]).relation.identity, ReplicaIdentity::kFull);
+  auto update = std::get<UpdateMessage>(m[3]);
+  ASSERT_TRUE(update.old_key.has_value());
+  EXPECT_EQ(*update.old_key, (Row{Value::of("1"), Value::of("x")}));
+  EXPECT_EQ(update.new_row, (Row{Value::of("1"), Value::of("y")}));
+  EXPECT_EQ(std::get<DeleteMessage>(m[4]).old_key, (Row{Value::of("1"), Value::of("y")}));
+}
+
+TEST_F(PgSourceTest, ReopenRedeliversOnlyUnacknowledgedTransactions) {
+  ASSERT_OK(server_->exec("CREATE TABLE acks (id int PRIMARY KEY);"
+                          "CREATE PUBLICATION acks_pub FOR TABLE acks"));
+  PgSourceConnector source = connector("acks_slot", "acks_pub");
+  ASSERT_TRUE(source.ensure_slot().is_ok());
+  ASSERT_OK(server_->exec("INSERT INTO acks VALUES (10)"));
+  ASSERT_OK(server_->exec("INSERT INTO acks VALUES (20)"));
+
+  std::unique_ptr<PgChangeStream> stream = open_stream(source);
+  ASSERT_NE(stream, nullptr);
+  std::vector<ChangeMessage> first = read_changes(*stream, 7);  // B R I C B I C
+  ASSERT_EQ(first.size(), 7u) << kinds(first);
+  Lsn acked = std::get<CommitMessage>(first[3]).end_lsn;
+  Lsn second_commit = std::get<CommitMessage>(first[6]).commit_lsn;
+  ASSERT_OK(stream->acknowledge(acked));
+  ASSERT_OK(stream->acknowledge(Lsn(acked.value() - 1)));  // never moves back
+  EXPECT_EQ(stream->acknowledged(), acked);
+  expect_eventually("SELECT confirmed_flush_lsn FROM pg_replication_slots "
+                    "WHERE slot_name = 'acks_slot'",
+                    acked.to_string(), stream.get());
+  stream.reset();
+
+  stream = open_stream(source);
+  ASSERT_NE(stream, nullptr);
+  std::vector<ChangeMessage> again = read_changes(*stream, 4);  // B R I(20) C
+  ASSERT_EQ(again.size(), 4u) << kinds(again);
+  EXPECT_EQ(std::get<BeginMessage>(again[0]).final_lsn, second_commit);
+  EXPECT_EQ(std::get<InsertMessage>(again[2]).new_row, Row{Value::of("20")});
+  EXPECT_EQ(std::get<CommitMessage>(again[3]).commit_lsn, second_commit);
+}
+
+TEST_F(PgSourceTest, IdleStreamReportsKeepalives) {
+  ASSERT_OK(server_->exec("CREATE TABLE idle (id int PRIMARY KEY);"
+                          "CREATE PUBLICATION idle_pub FOR TABLE idle"));
+  PgSourceConnector source = connector("idle_slot", "idle_pub");
+  ASSERT_TRUE(source.ensure_slot().is_ok());
+  ASSERT_OK(server_->exec("INSERT INTO idle VALUES (1)"));
+  std::unique_ptr<PgChangeStream> stream = open_stream(source);
+  ASSERT_NE(stream, nullptr);
+  std::vector<ChangeMessage> m = read_changes(*stream, 4);
+  ASSERT_EQ(m.size(), 4u) << kinds(m);
+  Lsn end = std::get<CommitMessage>(m[3]).end_lsn;
+  // WAL the publication does not cover still moves the server's position,
+  // which it reports between transactions.
+  ASSERT_OK(server_->exec("SELECT pg_logical_emit_message(false, 'walsim', 'ping')"));
+  std::optional<Lsn> keepalive;
+  for (auto deadline = std::chrono::steady_clock::now() + 20s;
+       !keepalive && std::chrono::steady_clock::now() < deadline;) {
+    Result<std::optional<ChangeMessage>> next = stream->next();
+    ASSERT_TRUE(next.is_ok()) << next.status().to_string();
+    if (!next->has_value()) {
+      wait_readable(stream->socket(), 100);
+    } else if (auto* k = std::get_if<KeepaliveMessage>(&**next); k && k->lsn > end) {
+      keepalive = k->lsn;
+    } else {
+      ASSERT_TRUE(std::holds_alternative<KeepaliveMessage>(**next)) << describe(**next);
+    }
+  }
+  ASSERT_TRUE(keepalive.has_value()) << "no keepalive past " << end.to_string();
+  ASSERT_OK(stream->acknowledge(*keepalive));
+  expect_eventually("SELECT confirmed_flush_lsn FROM pg_replication_slots "
+                    "WHERE slot_name = 'idle_slot'",
+                    keepalive->to_string(), stream.get());
+}
+
+TEST_F(PgSourceTest, SendsPeriodicStatusWithClientTime) {
+  ASSERT_OK(server_->exec("CREATE TABLE ticks (id int PRIMARY KEY);"
+                          "CREATE PUBLICATION ticks_pub FOR TABLE ticks"));
+  ManualClock clock(1'893'456'000'000);  // 2030-01-01 00:00:00 UTC
+  PgSourceConnector source(server_->conninfo(), "ticks_slot", "ticks_pub", &clock);
+  std::unique_ptr<PgChangeStream> stream = open_stream(source);
+  ASSERT_NE(stream, nullptr);
+  clock.advance(PgChangeStream::kStatusIntervalMs);
+  ASSERT_TRUE(stream->next().is_ok());
+  // The server shows our clientTime as the reply time.
+  expect_eventually("SELECT extract(epoch FROM reply_time)::bigint FROM pg_stat_replication "
+                    "WHERE pid = (SELECT active_pid FROM pg_replication_slots "
+                    "             WHERE slot_name = 'ticks_slot')",
+                    "1893456010");
+}
+
+TEST_F(PgSourceTest, LostConnectionIsDisconnected) {
+  ASSERT_OK(server_->exec("CREATE TABLE lost (id int PRIMARY KEY);"
+                          "CREATE PUBLICATION lost_pub FOR TABLE lost"));
+  PgSourceConnector source = connector("lost_slot", "lost_pub");
+  std::unique_ptr<PgChangeStream> stream = open_stream(source);
+  ASSERT_NE(stream, nullptr);
+  expect_eventually("SELECT count(*) FROM pg_replication_slots "
+                    "WHERE slot_name = 'lost_slot' AND active_pid IS NOT NULL",
+                    "1");
+  ASSERT_OK(server_->exec("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+                          "WHERE slot_name = 'lost_slot'"));
+  Status error;
+  for (auto deadline = std::chrono::steady_clock::now() + 10s;
+       error.is_ok() && std::chrono::steady_clock::now() < deadline;) {
+    Result<std::optional<ChangeMessage>> next = stream->next();
+    if (!next.is_ok()) error = next.status();
+    else wait_readable(stream->socket(), 100);
+  }
+  EXPECT_EQ(error.code(), ErrorCode::kDisconnected) << error.to_string();
+  EXPECT_EQ(stream->next().status().code(), ErrorCode::kDisconnected);  // stays broken
+  EXPECT_EQ(stream->acknowledge(Lsn(1)).code(), ErrorCode::kDisconnected);
+}
+
+// ---- slots, publications and server checks ---------------------------------
+
+TEST_F(PgSourceTest, EnsureSlotCreatesOnce) {
+  PgSourceConnector source = connector("once_slot", "unused");
+  Result<bool> first = source.ensure_slot();
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  EXPECT_TRUE(*first);
+  Result<bool> second = source.ensure_slot();
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  EXPECT_FALSE(*second);
+  EXPECT_EQ(value("SELECT plugin FROM pg_replication_slots WHERE slot_name = 'once_slot'"),
+            "pgoutput");
+  ASSERT_OK(source.drop_slot());
+  EXPECT_EQ(value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'once_slot'"),
+            "0");
+}
+
+TEST_F(PgSourceTest, RejectsBadOrForeignSlots) {
+  Result<bool> bad = connector("Bad-Name", "unused").ensure_slot();
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  ASSERT_OK(server_->exec(
+      "SELECT pg_create_logical_replication_slot('decoding_slot', 'test_decoding')"));
+  Result<bool> foreign = connector("decoding_slot", "unused").ensure_slot();
+  EXPECT_EQ(foreign.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(contains(foreign.status().message(), "plugin test_decoding, not pgoutput"))
+      << foreign.status().message();
+  ASSERT_OK(connector("decoding_slot", "unused").drop_slot());
+}
+
+TEST_F(PgSourceTest, ChecksPublications) {
+  ASSERT_OK(server_->exec("CREATE TABLE pub_a (id int PRIMARY KEY);"
+                          "CREATE TABLE pub_b (id int PRIMARY KEY);"
+                          "CREATE TABLE pub_c (id int PRIMARY KEY);"
+                          "CREATE PUBLICATION partial_pub FOR TABLE pub_a"));
+  EXPECT_TRUE(connector("unused", "partial_pub").check_publication({"pub_a"}).is_ok());
+  Status missing =
+      connector("unused", "partial_pub").check_publication({"pub_a", "pub_b", "public.pub_c"});
+  EXPECT_EQ(missing.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(contains(missing.message(), "does not publish public.pub_b, public.pub_c"))
+      << missing.message();
+  Status absent = connector("unused", "absent_pub").check_publication({"pub_a"});
+  EXPECT_EQ(absent.code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(contains(absent.message(), "publication \"absent_pub\" does not exist"));
+}
+
+TEST_F(PgSourceTest, ChecksServerAndReplicationPrivilege) {
+  ASSERT_OK(connector("unused", "unused").check_server());
+  ASSERT_OK(server_->exec("CREATE ROLE plain LOGIN"));
+  PgSourceConnector plain(server_->conninfo_as("plain"), "plain_slot", "unused", &clock_);
+  Status check = plain.check_server();
+  EXPECT_EQ(check.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(contains(check.message(), "role \"plain\" lacks the REPLICATION privilege"))
+      << check.message();
+  Result<std::unique_ptr<ChangeStream>> stream = plain.open_stream();
+  EXPECT_EQ(stream.status().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(contains(stream.status().message(), "ALTER ROLE plain WITH REPLICATION"))
+      << stream.status().message();
+}
+
+TEST_F(PgSourceTest, ReportsWalLevelReplica) {
+  Result<std::unique_ptr<PgTestServer>> replica = PgTestServer::start({.wal_level = "replica"});
+  ASSERT_TRUE(replica.is_ok()) << replica.status().to_string();
+  PgSourceConnector source((*replica)->conninfo(), "unused", "unused", &clock_);
+  Status check = source.check_server();
+  EXPECT_EQ(check.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(check.message(), "wal_level is 'replica'; logical replication needs wal_level=logical");
+}
+
+// ---- connection errors (no server needed) ----------------------------------
+
+TEST(PgConnectionTest, ConnectionErrorsNeverShowThePassword) {
+  SystemClock clock;
+  const std::string conninfos[] = {
+      "host=/nonexistent-walsim port=1 dbname=db user=someone password=s3cr3t-pw",
+      "postgresql://someone:s3cr3t-pw@/db?host=/nonexistent-walsim&port=1",
+  };
+  for (const std::string& conninfo : conninfos) {
+    Status error = PgSourceConnector(conninfo, "slot", "pub", &clock).check_server();
+    EXPECT_EQ(error.code(), ErrorCode::kIoError) << error.to_string();
+    EXPECT_FALSE(contains(error.message(), "s3cr3t")) << error.message();
+    EXPECT_TRUE(contains(error.message(),
+                         "host=/nonexistent-walsim port=1 dbname=db user=someone"))
+        << error.message();
+  }
+}
+
+TEST(PgConnectionTest, ParseErrorsNeverEchoThePassword) {
+  // libpq would say: missing "=" after "-pw" in connection info string.
+  Result<std::unique_ptr<PgConnection>> connection = PgConnection::open(
+      "host=/nonexistent-walsim password=s3cr3t leaked-pw", PgConnection::Mode::kNormal);
+  ASSERT_FALSE(connection.is_ok());
+  EXPECT_EQ(connection.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(contains(connection.status().message(), "s3cr3t"));
+  EXPECT_FALSE(contains(connection.status().message(), "leaked")) << connection.status().message();
+}
+
+}  // namespace
+}  // namespace walsim

@@ -1,0 +1,60 @@
+// A throwaway Postgres 15 for tests: initdb into a fresh /tmp directory,
+// listen only on a unix socket there, stop and delete everything on
+// destruction.
+//
+// Postgres refuses to run as root, so as root the server runs as the
+// `postgres` user (runuser) in a directory chowned to it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/relation.h"
+#include "engine/status.h"
+#include "live/pg_source.h"
+
+namespace walsim::testing {
+
+class PgTestServer {
+ public:
+  struct Options {
+    std::string wal_level = "logical";
+  };
+
+  // The binaries' directory: $WALSIM_PG_BIN or /usr/lib/postgresql/15/bin.
+  static std::string bin_dir();
+  // False when initdb/pg_ctl/postgres are missing: tests skip, nothing else.
+  static bool binaries_available();
+
+  // Starts a server; errors carry the tail of initdb's or the server's log.
+  static Result<std::unique_ptr<PgTestServer>> start(const Options& options);
+  static Result<std::unique_ptr<PgTestServer>> start() { return start(Options()); }
+
+  ~PgTestServer();
+  PgTestServer(const PgTestServer&) = delete;
+  PgTestServer& operator=(const PgTestServer&) = delete;
+
+  // "host=<socket dir> dbname=postgres user=postgres".
+  const std::string& conninfo() const { return conninfo_; }
+  std::string conninfo_as(const std::string& user) const;
+
+  // Runs SQL (several statements allowed) as the superuser.
+  Status exec(const std::string& sql);
+  Result<std::vector<Row>> query(const std::string& sql);
+  // The single value of a one-row, one-column query.
+  Result<std::string> query_value(const std::string& sql);
+
+ private:
+  explicit PgTestServer(std::string dir);
+  Status init(const Options& options);
+  Status run_as_postgres(const std::vector<std::string>& argv, const std::string& log);
+
+  std::string dir_;       // socket directory; owns data/ and the logs
+  std::string data_dir_;
+  std::string conninfo_;
+  bool started_ = false;
+  std::unique_ptr<PgConnection> admin_;
+};
+
+}  // namespace walsim::testing
