@@ -19,6 +19,14 @@ namespace walsim {
 inline Lsn lsn(const char* text) { return *Lsn::parse(text); }
 
 class StoreFixture : public ::testing::Test {
+ public:
+  static Relation todos();
+  // Row of todos with text values.
+  static Row todo(const std::string& id, const std::string& owner, const std::string& title,
+                  const std::string& body = "b");
+  // A delete's key tuple: id set, the other columns null.
+  static Row key(const std::string& id);
+
  protected:
   static constexpr const char* kRules = R"(bucket_definitions:
   by_owner:
@@ -35,12 +43,6 @@ class StoreFixture : public ::testing::Test {
   // Registers `todos` and marks every snapshot done at 0/0, as after an
   // initial copy of an empty table.
   void activate();
-
-  static Relation todos();
-  // Row of todos; nullopt for a NULL value.
-  static Row todo(const std::string& id, const std::string& owner, const std::string& title,
-                  const std::string& body = "b");
-  static Row key(const std::string& id);
 
   // Every op in the store, in op id order: "PUT by_owner["a"] ["1"] {...}".
   std::vector<std::string> ops();
