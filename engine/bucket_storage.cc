@@ -377,6 +377,37 @@ Result<int64_t> BucketStorage::live_row_count(const std::string& table) {
   return (*stmt)->int64(0);
 }
 
+Result<bool> BucketStorage::has_incomplete_rows() {
+  auto stmt = db_.prepare(
+      "SELECT EXISTS (SELECT 1 FROM current_data"
+      " WHERE incomplete = 1 AND pending_delete IS NULL)");
+  if (!stmt.is_ok()) return stmt.status();
+  auto row = (*stmt)->step();
+  if (!row.is_ok()) return row.status();
+  return (*stmt)->int64(0) != 0;
+}
+
+Result<std::pair<std::string, std::vector<Row>>> BucketStorage::incomplete_rows(size_t limit) {
+  auto stmt = db_.prepare(
+      "SELECT source_table, row_id FROM current_data"
+      " WHERE incomplete = 1 AND pending_delete IS NULL ORDER BY source_table LIMIT ?1");
+  if (!stmt.is_ok()) return stmt.status();
+  (*stmt)->bind(1, static_cast<int64_t>(limit));
+  std::pair<std::string, std::vector<Row>> result;
+  while (true) {
+    auto row = (*stmt)->step();
+    if (!row.is_ok()) return row.status();
+    if (!*row) break;
+    std::string table = (*stmt)->text(0);
+    if (!result.second.empty() && table != result.first) break;
+    auto key = decode_row((*stmt)->text(1));
+    if (!key.is_ok()) return key.status();
+    result.first = table;
+    result.second.push_back(std::move(*key));
+  }
+  return result;
+}
+
 // --- writing ------------------------------------------------------------------
 
 std::unique_ptr<WriteBatch> BucketStorage::stream_batch() {

@@ -164,6 +164,12 @@ class BucketStorage {
   Result<uint32_t> bucket_checksum(const std::string& bucket, int64_t up_to_op);
   // Live rows of a table in current data (not tombstoned).
   Result<int64_t> live_row_count(const std::string& table);
+  // Whether a live row has a value the store has not seen (an unchanged-
+  // TOAST value with nothing to merge from). Such rows block checkpoints.
+  Result<bool> has_incomplete_rows();
+  // Up to `limit` keys of one table's incomplete rows (the first table in
+  // name order that has any), for a worker to read from the source.
+  Result<std::pair<std::string, std::vector<Row>>> incomplete_rows(size_t limit);
 
   // --- writing -----------------------------------------------------------
 

@@ -27,12 +27,17 @@ class Snapshotter::Worker : public Task {
       case Next::kReadLsn: return read_lsn();
       case Next::kMarkDone: return mark_done();
       case Next::kMarkAllDone: return mark_all_done();
+      case Next::kRepairRead: return repair_read();
+      case Next::kRepairWrite: return repair_write();
     }
     return StepResult::kFailed;
   }
 
  private:
-  enum class Next { kTakeTable, kReadChunk, kWriteChunk, kReadLsn, kMarkDone, kMarkAllDone };
+  enum class Next {
+    kTakeTable, kReadChunk, kWriteChunk, kReadLsn, kMarkDone, kMarkAllDone,
+    kRepairRead, kRepairWrite,
+  };
 
   StepResult open_reader() {
     auto reader = owner_.source_.open_table_reader();
@@ -43,6 +48,12 @@ class Snapshotter::Worker : public Task {
 
   StepResult take_table() {
     if (owner_.queue_.empty()) {
+      auto repair = take_repair();
+      if (!repair.is_ok()) return retry_or_fail(repair.status());
+      if (*repair) {
+        next_ = Next::kRepairRead;
+        return StepResult::kProgress;
+      }
       if (owner_.all_done_marked_ || owner_.copying()) return StepResult::kIdle;
       next_ = Next::kMarkAllDone;
       return StepResult::kProgress;
@@ -143,6 +154,47 @@ class Snapshotter::Worker : public Task {
     return StepResult::kProgress;
   }
 
+  // Incomplete rows (values an update left unknown, see write_batch.cc)
+  // are read again from the source, a chunk of keys at a time. The same
+  // keys twice in a row means the source no longer has them: their delete
+  // is on its way through the stream, so wait for it.
+  Result<bool> take_repair() {
+    auto incomplete = owner_.storage_.incomplete_rows(owner_.options_.snapshot_chunk_rows);
+    if (!incomplete.is_ok()) return incomplete.status();
+    auto& [table, keys] = *incomplete;
+    if (keys.empty() || (table == last_repair_.first && keys == last_repair_.second)) {
+      return false;
+    }
+    auto state = owner_.storage_.table(table);
+    if (!state.is_ok()) return state.status();
+    if (!*state) return false;
+    last_repair_ = *incomplete;
+    repair_relation_ = (*state)->relation;
+    return true;
+  }
+
+  StepResult repair_read() {
+    auto rows = reader_->read_rows(repair_relation_, last_repair_.second);
+    if (!rows.is_ok()) return retry_or_fail(rows.status());
+    repair_rows_ = std::move(*rows);
+    next_ = Next::kRepairWrite;
+    return StepResult::kProgress;
+  }
+
+  StepResult repair_write() {
+    auto batch = owner_.storage_.snapshot_batch(repair_relation_.name);
+    if (!batch.is_ok()) return retry_or_fail(batch.status());
+    for (Row& row : repair_rows_.rows) (*batch)->copy_row(repair_relation_, std::move(row));
+    (*batch)->raise_no_checkpoint_before(repair_rows_.consistent_lsn);
+    auto committed = (*batch)->commit(Lsn::zero());
+    if (!committed.is_ok() && committed.status().code() != ErrorCode::kFailedPrecondition) {
+      next_ = Next::kRepairRead;  // read again: the rows were moved into the batch
+      return retry_or_fail(committed.status());
+    }
+    next_ = Next::kTakeTable;
+    return StepResult::kProgress;
+  }
+
   // The table was queued again while this copy ran: its rows are stale, and
   // the new copy is (or will be) in the queue.
   StepResult abandon_copy() {
@@ -172,6 +224,9 @@ class Snapshotter::Worker : public Task {
   Next next_ = Next::kTakeTable;
   std::optional<Copy> copy_;
   std::optional<Lsn> all_done_lsn_;
+  std::pair<std::string, std::vector<Row>> last_repair_;
+  Relation repair_relation_;
+  TableChunk repair_rows_;
 };
 
 Snapshotter::Snapshotter(BucketStorage& storage, SourceConnector& source,

@@ -56,6 +56,11 @@ class TableReader {
                                         const std::optional<Row>& after_key,
                                         size_t limit) = 0;
 
+  // The current rows for `keys` (key values in key_indexes() order), in key
+  // order; keys with no row are left out. consistent_lsn as for chunks.
+  // Used to fill values the store could not learn from the stream.
+  virtual Result<TableChunk> read_rows(const Relation& table, const std::vector<Row>& keys) = 0;
+
   // The source's current WAL position (pg_current_wal_lsn()).
   virtual Result<Lsn> current_lsn() = 0;
 };

@@ -28,8 +28,12 @@ CREATE TABLE current_data (
   data TEXT NOT NULL,              -- encoded full row, kept for TOAST merges
   buckets TEXT NOT NULL,           -- bucket ids the row is in, '\n'-joined
   pending_delete INTEGER,          -- tombstone: op id of the delete
+  copied INTEGER NOT NULL DEFAULT 0,  -- 1: values came from a table copy
+  incomplete INTEGER,              -- 1: an unchanged-TOAST value is unknown
   PRIMARY KEY (source_table, row_id)
 ) WITHOUT ROWID;
+CREATE INDEX current_data_incomplete ON current_data (source_table)
+  WHERE incomplete = 1 AND pending_delete IS NULL;
 CREATE INDEX current_data_tombstones ON current_data (pending_delete)
   WHERE pending_delete IS NOT NULL;
 -- Op ids ascend, so rows append at the end of the table; clients read a

@@ -53,6 +53,7 @@ void Streamer::on_message(ChangeMessage message) {
   if (auto* begin = std::get_if<BeginMessage>(&message)) {
     assert(!in_transaction_ && batch_->buffered() == 0);
     in_transaction_ = true;
+    transaction_commit_lsn_ = begin->final_lsn;
     progress_.last_received_lsn = std::max(progress_.last_received_lsn, begin->final_lsn);
   } else if (auto* commit = std::get_if<CommitMessage>(&message)) {
     if (!in_transaction_) {
@@ -129,7 +130,8 @@ void Streamer::after_change() {
 }
 
 StepResult Streamer::flush() {
-  Status status = batch_->flush();
+  Status status = batch_->flush(in_transaction_ ? std::optional(transaction_commit_lsn_)
+                                                : std::nullopt);
   if (!status.is_ok()) return retry_or_fail(status);
   next_ = relation_to_register_ ? Next::kRegister : Next::kRead;
   return StepResult::kProgress;

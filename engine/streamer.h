@@ -69,6 +69,7 @@ class Streamer : public Task {
   std::unique_ptr<WriteBatch> batch_;
   Next next_ = Next::kOpen;
   bool in_transaction_ = false;
+  Lsn transaction_commit_lsn_;  // the open transaction's, from its Begin
   // Relations announced in this stream session, by relid. Only tables the
   // rules name are replicated; changes to others are skipped.
   std::map<uint32_t, Relation> relations_;

@@ -50,6 +50,7 @@ struct WriteBatch::CurrentRow {
   Row data;
   std::vector<std::string> buckets;
   bool tombstoned = false;
+  bool copied = false;  // values came from a table copy, not the stream
 };
 
 // Applies buffered changes inside one open transaction. Holds what is only
@@ -98,34 +99,80 @@ class WriteBatch::Applier {
   std::optional<int64_t> last_written_op() const { return last_written_op_; }
 
  private:
+  // Where an unchanged-TOAST value comes from (docs/design.md, "TOAST"):
+  //  * the same key: the stored row, whoever wrote it; anything that changed
+  //    the value since reaches this key through the stream later.
+  //  * a key change: the live row already under the new key (only a copy
+  //    that read the source after this update can have put it there), else
+  //    the old key's row if the stream wrote it (a copied old-key row may be
+  //    a later row that re-used the key).
+  // A value none of these give stays unknown; the row is then incomplete,
+  // blocks checkpoints, and a snapshot worker reads it from the source.
   Status apply_write(const Change& change) {
     const Relation& relation = *change.relation;
-    std::string row_id = row_id_of(relation.key_of(change.row));
+    Row merged = change.row;
+    std::optional<std::string> old_id;
     if (change.old_key) {
-      std::string old_id = row_id_of(relation.key_of(*change.old_key));
-      if (old_id != row_id) WALSIM_RETURN_IF_ERROR(delete_row(relation, old_id));
+      // An 'O' tuple (REPLICA IDENTITY FULL) carries the old values itself.
+      fill_unknown_values(merged, *change.old_key);
+      old_id = row_id_of(relation.key_of(*change.old_key));
     }
+    std::string row_id = row_id_of(relation.key_of(merged));
+    bool key_changed = old_id && *old_id != row_id;
+    bool copied = false;
+    if (has_unknown_values(merged)) {
+      auto filled = key_changed ? fill_after_key_change(relation, *old_id, row_id, merged)
+                                : fill_from(relation, row_id, merged, Trust::kAnyRow);
+      if (!filled.is_ok()) return filled.status();
+      copied = *filled;
+    }
+    if (key_changed) WALSIM_RETURN_IF_ERROR(delete_row(relation, *old_id));
     auto current = load(relation.name, row_id);
     if (!current.is_ok()) return current.status();
-    Row merged = change.row;
-    if (has_unknown_values(merged)) merge_toast(merged, *current);
-    return put_row(relation, row_id, merged, *current);
+    return put_row(relation, row_id, merged, *current, copied);
   }
 
-  // Unchanged-TOAST values come from the stored row. Without one (the
-  // update is the first the store sees of this row) they stay unknown
-  // until the table copy fills them in; see copy().
-  static void merge_toast(Row& row, const std::optional<CurrentRow>& current) {
-    if (!current) return;
-    for (size_t i = 0; i < row.size() && i < current->data.size(); i++) {
-      if (row[i].is_unchanged_toast()) row[i] = current->data[i];
+  enum class Trust { kAnyRow, kLiveRow, kLiveStreamRow };
+
+  Result<bool> fill_after_key_change(const Relation& relation, const std::string& old_id,
+                                     const std::string& new_id, Row& row) {
+    auto copied = fill_from(relation, new_id, row, Trust::kLiveRow);
+    if (!copied.is_ok() || !has_unknown_values(row)) return copied;
+    auto from_old = fill_from(relation, old_id, row, Trust::kLiveStreamRow);
+    if (!from_old.is_ok()) return from_old;
+    return *copied || *from_old;
+  }
+
+  // Fills unknown values of `row` from the stored row `row_id` when it is
+  // one `trust` accepts. Returns whether a value came from a copied row.
+  Result<bool> fill_from(const Relation& relation, const std::string& row_id, Row& row,
+                         Trust trust) {
+    auto stored = load(relation.name, row_id);
+    if (!stored.is_ok()) return stored.status();
+    if (!*stored) return false;
+    const CurrentRow& known = **stored;
+    if (trust != Trust::kAnyRow && known.tombstoned) return false;
+    if (trust == Trust::kLiveStreamRow && known.copied) return false;
+    Row before = row;
+    fill_unknown_values(row, known.data);
+    return known.copied && row != before;
+  }
+
+  // Unchanged-TOAST values in `row` take the value `known` has there, when
+  // it has one. Without one (the update is the first the store sees of the
+  // row) they stay unknown until the table copy fills them in; see copy().
+  static void fill_unknown_values(Row& row, const Row& known) {
+    for (size_t i = 0; i < row.size() && i < known.size(); i++) {
+      if (row[i].is_unchanged_toast() && !known[i].is_null() && !known[i].is_unchanged_toast()) {
+        row[i] = known[i];
+      }
     }
   }
 
   // Writes REMOVE for buckets the row leaves and PUT for each bucket it is
   // in, then stores the row as live.
   Status put_row(const Relation& relation, const std::string& row_id, const Row& row,
-                 const std::optional<CurrentRow>& current) {
+                 const std::optional<CurrentRow>& current, bool copied) {
     auto rules = batch_.table_rules(relation);
     if (!rules.is_ok()) return rules.status();
     std::vector<BucketRow> placed = (*rules)->evaluate(row);
@@ -143,12 +190,16 @@ class WriteBatch::Applier {
       WALSIM_RETURN_IF_ERROR(write_op(OpKind::kPut, p.bucket, relation.name, row_id, p.data_json));
     }
     auto upsert = db_.prepare(
-        "INSERT INTO current_data (source_table, row_id, data, buckets, pending_delete)"
-        " VALUES (?1, ?2, ?3, ?4, NULL) ON CONFLICT (source_table, row_id) DO UPDATE"
-        " SET data = excluded.data, buckets = excluded.buckets, pending_delete = NULL");
+        "INSERT INTO current_data"
+        " (source_table, row_id, data, buckets, pending_delete, copied, incomplete)"
+        " VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6) ON CONFLICT (source_table, row_id) DO UPDATE"
+        " SET data = excluded.data, buckets = excluded.buckets, pending_delete = NULL,"
+        " copied = excluded.copied, incomplete = excluded.incomplete");
     if (!upsert.is_ok()) return upsert.status();
+    std::optional<int64_t> incomplete;
+    if (has_unknown_values(row)) incomplete = 1;
     return (*upsert)->bind(1, relation.name).bind(2, row_id).bind(3, encode_row(row))
-        .bind(4, join_buckets(placed)).run();
+        .bind(4, join_buckets(placed)).bind(5, int64_t{copied}).bind(6, incomplete).run();
   }
 
   // A delete always leaves a tombstone, even for a key the store has not
@@ -232,12 +283,12 @@ class WriteBatch::Applier {
     std::string row_id = row_id_of(relation.key_of(row));
     std::vector<BucketRow> placed = (*rules)->evaluate(row);
     auto insert = db_.prepare(
-        "INSERT INTO current_data (source_table, row_id, data, buckets, pending_delete)"
-        " VALUES (?1, ?2, ?3, ?4, NULL) ON CONFLICT (source_table, row_id) DO NOTHING");
+        "INSERT INTO current_data (source_table, row_id, data, buckets, pending_delete, copied)"
+        " VALUES (?1, ?2, ?3, ?4, NULL, 1) ON CONFLICT (source_table, row_id) DO NOTHING");
     if (!insert.is_ok()) return insert.status();
     WALSIM_RETURN_IF_ERROR((*insert)->bind(1, relation.name).bind(2, row_id)
                                .bind(3, encode_row(row)).bind(4, join_buckets(placed)).run());
-    if (sqlite3_changes(db_.handle()) == 0) return fill_unknown_values(relation, row_id, row);
+    if (sqlite3_changes(db_.handle()) == 0) return complete_from_copy(relation, row_id, row);
     rows_copied_++;
     for (const BucketRow& p : placed) {
       WALSIM_RETURN_IF_ERROR(write_op(OpKind::kPut, p.bucket, relation.name, row_id, p.data_json));
@@ -245,23 +296,21 @@ class WriteBatch::Applier {
     return Status::ok();
   }
 
-  Status fill_unknown_values(const Relation& relation, const std::string& row_id,
-                             const Row& copied) {
+  Status complete_from_copy(const Relation& relation, const std::string& row_id,
+                            const Row& copied) {
     auto current = load(relation.name, row_id);
     if (!current.is_ok()) return current.status();
     if (!*current || (*current)->tombstoned || !has_unknown_values((*current)->data)) {
       return Status::ok();
     }
     Row filled = (*current)->data;
-    for (size_t i = 0; i < filled.size() && i < copied.size(); i++) {
-      if (filled[i].is_unchanged_toast()) filled[i] = copied[i];
-    }
-    return put_row(relation, row_id, filled, *current);
+    fill_unknown_values(filled, copied);
+    return put_row(relation, row_id, filled, *current, /*copied=*/true);
   }
 
   Result<std::optional<CurrentRow>> load(const std::string& table, const std::string& row_id) {
     auto stmt = db_.prepare(
-        "SELECT data, buckets, pending_delete FROM current_data"
+        "SELECT data, buckets, pending_delete, copied FROM current_data"
         " WHERE source_table = ?1 AND row_id = ?2");
     if (!stmt.is_ok()) return stmt.status();
     auto found = (*stmt)->bind(1, table).bind(2, row_id).step();
@@ -271,7 +320,7 @@ class WriteBatch::Applier {
     if (!data.is_ok()) return data.status();
     return std::optional<CurrentRow>(CurrentRow{std::move(*data),
                                                 split_buckets((*stmt)->text(1)),
-                                                !(*stmt)->is_null(2)});
+                                                !(*stmt)->is_null(2), (*stmt)->int64(3) != 0});
   }
 
   Status write_op(OpKind kind, const std::string& bucket, const std::string& table,
@@ -384,6 +433,11 @@ void WriteBatch::copy_row(const Relation& relation, Row row) {
   changes_.push_back({Change::Type::kCopy, remember(relation), std::move(row), std::nullopt});
 }
 
+void WriteBatch::raise_no_checkpoint_before(Lsn lsn) {
+  assert(kind_ == Kind::kSnapshot);
+  consistent_lsn_ = std::max(consistent_lsn_.value_or(Lsn::zero()), lsn);
+}
+
 void WriteBatch::set_resume_key(Row last_key) {
   assert(kind_ == Kind::kSnapshot);
   resume_key_ = std::move(last_key);
@@ -392,17 +446,21 @@ void WriteBatch::set_resume_key(Row last_key) {
 void WriteBatch::discard() {
   changes_.clear();
   resume_key_.reset();
+  consistent_lsn_.reset();
   table_rules_.clear();
   relations_.clear();
 }
 
-Status WriteBatch::flush() {
+Status WriteBatch::flush(std::optional<Lsn> open_transaction_commit_lsn) {
   if (changes_.empty() && !resume_key_) return Status::ok();
   std::optional<int64_t> written;
   Status status = storage_.write_transaction("flush", [&]() -> Status {
     auto result = write_changes();
     if (!result.is_ok()) return result.status();
     written = *result;
+    if (open_transaction_commit_lsn) {
+      return storage_.raise_no_checkpoint_before(*open_transaction_commit_lsn);
+    }
     return Status::ok();
   });
   if (status.is_ok()) mark_persisted(written);
@@ -416,6 +474,7 @@ Result<CommitResult> WriteBatch::commit(Lsn lsn, CommitOptions options) {
     auto wrote = write_changes();
     if (!wrote.is_ok()) return wrote.status();
     written = *wrote;
+    if (consistent_lsn_) WALSIM_RETURN_IF_ERROR(storage_.raise_no_checkpoint_before(*consistent_lsn_));
     auto applied = apply_checkpoint_rules(lsn, max_of(persisted_op_, written), options);
     if (!applied.is_ok()) return applied.status();
     result = *applied;
@@ -485,8 +544,13 @@ Result<CommitResult> WriteBatch::apply_checkpoint_rules(Lsn lsn,
                                                         const CommitOptions& options) {
   auto state = storage_.replication_state();
   if (!state.is_ok()) return state.status();
+  // Beyond the rules as stated: a row with a value the store has not seen
+  // yet (see apply_write) must not be published, so it blocks like a copy
+  // in progress until a snapshot worker has read it from the source.
+  auto incomplete = storage_.has_incomplete_rows();
+  if (!incomplete.is_ok()) return incomplete.status();
   bool can_checkpoint =
-      state->snapshot_done &&
+      !*incomplete && state->snapshot_done &&
       (!state->last_checkpoint_lsn || *state->last_checkpoint_lsn <= lsn) &&
       (!state->no_checkpoint_before || *state->no_checkpoint_before <= lsn);
   CommitResult result;

@@ -38,6 +38,9 @@ class WriteBatch {
   // Snapshot batches: a copied row, and how far the copy got.
   void copy_row(const Relation& relation, Row row);
   void set_resume_key(Row last_key);
+  // Snapshot batches: the commit raises no_checkpoint_before to `lsn`, for
+  // rows read outside a table copy (filling incomplete rows).
+  void raise_no_checkpoint_before(Lsn lsn);
 
   size_t buffered() const { return changes_.size(); }
   // Drops buffered changes (e.g. the stream broke mid-transaction).
@@ -45,7 +48,12 @@ class WriteBatch {
   ~WriteBatch();
 
   // --- one storage transaction each ---------------------------------------
-  Status flush();
+  // Persists the buffer. `open_transaction_commit_lsn` is set when the
+  // buffer holds part of a source transaction (its Begin's final LSN): the
+  // flush then raises no_checkpoint_before to that LSN in the same storage
+  // transaction, so no checkpoint can cover half a transaction, not even a
+  // replayed earlier commit after a crash.
+  Status flush(std::optional<Lsn> open_transaction_commit_lsn = std::nullopt);
   // Flushes and applies the checkpoint rules at `lsn` (see bucket_storage.h
   // and docs/design.md): publish if allowed, else carry ops in keepalive_op.
   Result<CommitResult> commit(Lsn lsn, CommitOptions options = {});
@@ -88,6 +96,7 @@ class WriteBatch {
   int64_t snapshot_generation_ = 0;
   std::vector<Change> changes_;
   std::optional<Row> resume_key_;
+  std::optional<Lsn> consistent_lsn_;
   // Copies of the relations the buffered changes point at, so a relation
   // the caller passed in may go away; a changed schema adds a new copy.
   std::vector<std::unique_ptr<Relation>> relations_;

@@ -88,6 +88,16 @@ class FakeSource : public SourceConnector {
       chunk.consistent_lsn = source.head_;
       return chunk;
     }
+    Result<TableChunk> read_rows(const Relation&, const std::vector<Row>& keys) override {
+      TableChunk chunk;
+      for (const Row& key : keys) {
+        auto found = source.rows_.find(std::stoi(key[0].text));
+        if (found != source.rows_.end()) chunk.rows.push_back(found->second);
+      }
+      chunk.is_last = true;
+      chunk.consistent_lsn = source.head_;
+      return chunk;
+    }
     Result<Lsn> current_lsn() override { return source.head_; }
     FakeSource& source;
   };
