@@ -251,6 +251,14 @@ Status BucketStorage::store_keepalive_op(int64_t keepalive_op) {
   return (*update)->bind(1, keepalive_op).run();
 }
 
+Status BucketStorage::store_last_applied_lsn(Lsn lsn) {
+  auto update = db_.prepare(
+      "UPDATE replication_state SET last_applied_lsn = max(coalesce(last_applied_lsn, 0), ?1)"
+      " WHERE id = 1");
+  if (!update.is_ok()) return update.status();
+  return (*update)->bind(1, static_cast<int64_t>(lsn.value())).run();
+}
+
 Status BucketStorage::store_checkpoint(int64_t checkpoint, Lsn lsn) {
   auto update = db_.prepare(
       "UPDATE replication_state SET last_checkpoint = ?1, last_checkpoint_lsn = ?2,"
@@ -294,7 +302,7 @@ Status BucketStorage::mark_all_snapshot_done(Lsn lsn) {
 Result<ReplicationState> BucketStorage::replication_state() {
   auto stmt = db_.prepare(
       "SELECT snapshot_done, last_checkpoint, last_checkpoint_lsn, no_checkpoint_before,"
-      " keepalive_op FROM replication_state WHERE id = 1");
+      " keepalive_op, last_applied_lsn FROM replication_state WHERE id = 1");
   if (!stmt.is_ok()) return stmt.status();
   auto row = (*stmt)->step();
   if (!row.is_ok()) return row.status();
@@ -305,6 +313,7 @@ Result<ReplicationState> BucketStorage::replication_state() {
   state.last_checkpoint_lsn = optional_lsn((*stmt)->optional_int64(2));
   state.no_checkpoint_before = optional_lsn((*stmt)->optional_int64(3));
   state.keepalive_op = (*stmt)->optional_int64(4);
+  state.last_applied_lsn = optional_lsn((*stmt)->optional_int64(5));
   return state;
 }
 

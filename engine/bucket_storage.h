@@ -63,6 +63,9 @@ struct ReplicationState {
   std::optional<Lsn> last_checkpoint_lsn;
   std::optional<Lsn> no_checkpoint_before;
   std::optional<int64_t> keepalive_op;
+  // The commit LSN of the last source transaction a stream batch committed:
+  // the streamer skips a transaction delivered again at or below it.
+  std::optional<Lsn> last_applied_lsn;
   bool operator==(const ReplicationState&) const = default;
 };
 
@@ -194,6 +197,7 @@ class BucketStorage {
   Status set_snapshot_not_done();
   Status raise_no_checkpoint_before(Lsn lsn);
   Status store_keepalive_op(int64_t keepalive_op);
+  Status store_last_applied_lsn(Lsn lsn);
   // Publishes (checkpoint, lsn), clears keepalive_op and hard-deletes the
   // tombstones the checkpoint covers.
   Status store_checkpoint(int64_t checkpoint, Lsn lsn);

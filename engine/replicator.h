@@ -34,6 +34,7 @@ struct ReplicatorOptions {
 // Counters for progress displays and sim metrics; not used for decisions.
 struct ReplicatorProgress {
   int64_t transactions_applied = 0;
+  int64_t transactions_skipped = 0;  // delivered again, already applied
   int64_t changes_applied = 0;
   int64_t keepalives = 0;
   int64_t checkpoints_created = 0;

@@ -55,7 +55,8 @@ CREATE TABLE replication_state (
   last_checkpoint_lsn INTEGER,
   no_checkpoint_before INTEGER,
   keepalive_op INTEGER,
-  last_op_id INTEGER NOT NULL DEFAULT 0  -- the op id sequence
+  last_op_id INTEGER NOT NULL DEFAULT 0,  -- the op id sequence
+  last_applied_lsn INTEGER             -- commit LSN of the last source transaction applied
 );
 INSERT INTO replication_state (id, snapshot_done) VALUES (1, 0);
 )sql";

@@ -33,6 +33,9 @@ StepResult Streamer::step() {
 }
 
 StepResult Streamer::open() {
+  auto state = storage_.replication_state();
+  if (!state.is_ok()) return retry_or_fail(state.status());
+  last_applied_lsn_ = state->last_applied_lsn;
   auto stream = source_.open_stream();
   if (!stream.is_ok()) return retry_or_fail(stream.status());
   stream_ = std::move(*stream);
@@ -54,6 +57,11 @@ void Streamer::on_message(ChangeMessage message) {
     assert(!in_transaction_ && batch_->buffered() == 0);
     in_transaction_ = true;
     transaction_commit_lsn_ = begin->final_lsn;
+    // The slot may send again what the store already holds (an ack lost
+    // in a crash, a rewound slot). Applying it again would rebuild rows
+    // from a store that is ahead of it; skip it and only acknowledge.
+    skipping_ = last_applied_lsn_ && begin->final_lsn <= *last_applied_lsn_;
+    if (skipping_) progress_.transactions_skipped++;
     progress_.last_received_lsn = std::max(progress_.last_received_lsn, begin->final_lsn);
   } else if (auto* commit = std::get_if<CommitMessage>(&message)) {
     if (!in_transaction_) {
@@ -62,7 +70,13 @@ void Streamer::on_message(ChangeMessage message) {
       return;
     }
     commit_ = *commit;
-    next_ = Next::kCommit;
+    next_ = skipping_ ? Next::kAcknowledge : Next::kCommit;
+    if (skipping_) {
+      in_transaction_ = false;
+      skipping_ = false;
+      acknowledge_lsn_ = commit->end_lsn;
+      commit_.reset();
+    }
   } else if (auto* relation = std::get_if<RelationMessage>(&message)) {
     on_relation(std::move(relation->relation));
   } else if (auto* insert = std::get_if<InsertMessage>(&message)) {
@@ -120,6 +134,7 @@ void Streamer::on_relation(Relation relation) {
 }
 
 const Relation* Streamer::replicated_relation(uint32_t relid) {
+  if (skipping_) return nullptr;
   auto found = relations_.find(relid);
   return found == relations_.end() ? nullptr : &found->second;
 }
@@ -153,6 +168,7 @@ StepResult Streamer::commit() {
   if (!result.is_ok()) return retry_or_fail(result.status());
   if (result->checkpoint_created) progress_.checkpoints_created++;
   progress_.transactions_applied++;
+  last_applied_lsn_ = std::max(last_applied_lsn_.value_or(Lsn::zero()), commit_->commit_lsn);
   for (const std::string& table : truncated_tables_) snapshotter_.enqueue(table);
   truncated_tables_.clear();
   in_transaction_ = false;
@@ -191,6 +207,7 @@ void Streamer::reconnect() {
   batch_->discard();
   truncated_tables_.clear();
   in_transaction_ = false;
+  skipping_ = false;
   relation_to_register_.reset();
   commit_.reset();
   keepalive_lsn_.reset();

@@ -70,6 +70,8 @@ class Streamer : public Task {
   Next next_ = Next::kOpen;
   bool in_transaction_ = false;
   Lsn transaction_commit_lsn_;  // the open transaction's, from its Begin
+  bool skipping_ = false;       // the open transaction was applied before
+  std::optional<Lsn> last_applied_lsn_;  // as stored; read when a stream opens
   // Relations announced in this stream session, by relid. Only tables the
   // rules name are replicated; changes to others are skipped.
   std::map<uint32_t, Relation> relations_;

@@ -468,6 +468,11 @@ Status WriteBatch::flush(std::optional<Lsn> open_transaction_commit_lsn) {
 }
 
 Result<CommitResult> WriteBatch::commit(Lsn lsn, CommitOptions options) {
+  return commit_at(lsn, options, /*transaction=*/kind_ == Kind::kStream);
+}
+
+Result<CommitResult> WriteBatch::commit_at(Lsn lsn, const CommitOptions& options,
+                                           bool transaction) {
   CommitResult result;
   std::optional<int64_t> written;
   Status status = storage_.write_transaction("commit", [&]() -> Status {
@@ -475,6 +480,7 @@ Result<CommitResult> WriteBatch::commit(Lsn lsn, CommitOptions options) {
     if (!wrote.is_ok()) return wrote.status();
     written = *wrote;
     if (consistent_lsn_) WALSIM_RETURN_IF_ERROR(storage_.raise_no_checkpoint_before(*consistent_lsn_));
+    if (transaction) WALSIM_RETURN_IF_ERROR(storage_.store_last_applied_lsn(lsn));
     auto applied = apply_checkpoint_rules(lsn, max_of(persisted_op_, written), options);
     if (!applied.is_ok()) return applied.status();
     result = *applied;
@@ -487,7 +493,7 @@ Result<CommitResult> WriteBatch::commit(Lsn lsn, CommitOptions options) {
 
 Result<CommitResult> WriteBatch::keepalive(Lsn lsn, CommitOptions options) {
   assert(changes_.empty() && "a keepalive arrives between transactions");
-  return commit(lsn, options);
+  return commit_at(lsn, options, /*transaction=*/false);
 }
 
 void WriteBatch::mark_persisted(std::optional<int64_t> written_op) {

@@ -56,6 +56,8 @@ class WriteBatch {
   Status flush(std::optional<Lsn> open_transaction_commit_lsn = std::nullopt);
   // Flushes and applies the checkpoint rules at `lsn` (see bucket_storage.h
   // and docs/design.md): publish if allowed, else carry ops in keepalive_op.
+  // A stream batch's commit also records `lsn` as the last transaction
+  // applied (see ReplicationState::last_applied_lsn).
   Result<CommitResult> commit(Lsn lsn, CommitOptions options = {});
   // A keepalive is a commit with nothing of its own to persist.
   Result<CommitResult> keepalive(Lsn lsn, CommitOptions options = {});
@@ -84,6 +86,7 @@ class WriteBatch {
   Status check_generation();
   Status record_copy_progress(int64_t rows_copied);
   void mark_persisted(std::optional<int64_t> written_op);
+  Result<CommitResult> commit_at(Lsn lsn, const CommitOptions& options, bool transaction);
   Result<CommitResult> apply_checkpoint_rules(Lsn lsn, std::optional<int64_t> persisted,
                                               const CommitOptions& options);
   // For BucketStorage::register_table, inside its transaction: REMOVE ops
