@@ -3,17 +3,24 @@
 #include <cstdio>
 #include <cstring>
 
+#include "campaign/campaign_command.h"
 #include "cli/check_rules_command.h"
 #include "cli/command.h"
 #include "cli/inspect_command.h"
+#include "cli/replicate_command.h"
+#include "sim/sim_command.h"
 
 namespace walsim {
 namespace {
 
 const Command kCommands[] = {
+    {"campaign", "run simulation seeds in parallel for a time; minimize failures",
+     campaign_command},
     {"check-rules", "check a bucket rules file and list the tables it replicates",
      check_rules_command},
     {"inspect", "print a store's checkpoint, buckets and snapshot state", inspect_command},
+    {"replicate", "replicate a live Postgres database into a bucket store", replicate_command},
+    {"sim", "run the deterministic simulation: one seed, a range, or a replay file", sim_command},
 };
 
 void print_usage(FILE* out) {

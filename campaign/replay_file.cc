@@ -1,0 +1,186 @@
+#include "campaign/replay_file.h"
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace walsim::campaign {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json workload_json(const sim::WorkloadParams& w) {
+  json ops = json::object();
+  for (size_t i = 0; i < sim::kOpKinds; i++) {
+    ops[sim::op_name(static_cast<sim::OpKind>(i))] = w.op_weights[i];
+  }
+  return {{"tables", w.tables},
+          {"rows_per_table", w.rows_per_table},
+          {"transactions", w.transactions},
+          {"owners", w.owners},
+          {"op_weights", ops},
+          {"changes_per_txn_max", w.changes_per_txn_max},
+          {"empty_txn_percent", w.empty_txn_percent},
+          {"long_txn_percent", w.long_txn_percent},
+          {"long_txn_changes_max", w.long_txn_changes_max},
+          {"hot_key_percent", w.hot_key_percent},
+          {"reinsert_percent", w.reinsert_percent},
+          {"toast_percent", w.toast_percent},
+          {"wal_noise_percent", w.wal_noise_percent},
+          {"full_identity_percent", w.full_identity_percent}};
+}
+
+json faults_json(const sim::FaultPlan& plan) {
+  json faults = json::object();
+  for (size_t i = 0; i < sim::kFaultKinds; i++) {
+    faults[sim::fault_name(static_cast<sim::FaultKind>(i))] = plan[i];
+  }
+  return faults;
+}
+
+// Reads `key` of `object` into `out`, with the field's path in the error.
+template <typename T>
+void read(const json& object, const char* key, T& out, const std::string& path) {
+  if (!object.contains(key)) throw std::runtime_error("missing field " + path + "." + key);
+  try {
+    out = object.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw std::runtime_error("field " + path + "." + key + " has the wrong type");
+  }
+}
+
+void read_workload(const json& j, sim::WorkloadParams& w) {
+  read(j, "tables", w.tables, "workload");
+  read(j, "rows_per_table", w.rows_per_table, "workload");
+  read(j, "transactions", w.transactions, "workload");
+  read(j, "owners", w.owners, "workload");
+  if (!j.contains("op_weights")) throw std::runtime_error("missing field workload.op_weights");
+  for (size_t i = 0; i < sim::kOpKinds; i++) {
+    read(j.at("op_weights"), sim::op_name(static_cast<sim::OpKind>(i)), w.op_weights[i],
+         "workload.op_weights");
+  }
+  read(j, "changes_per_txn_max", w.changes_per_txn_max, "workload");
+  read(j, "empty_txn_percent", w.empty_txn_percent, "workload");
+  read(j, "long_txn_percent", w.long_txn_percent, "workload");
+  read(j, "long_txn_changes_max", w.long_txn_changes_max, "workload");
+  read(j, "hot_key_percent", w.hot_key_percent, "workload");
+  read(j, "reinsert_percent", w.reinsert_percent, "workload");
+  read(j, "toast_percent", w.toast_percent, "workload");
+  read(j, "wal_noise_percent", w.wal_noise_percent, "workload");
+  read(j, "full_identity_percent", w.full_identity_percent, "workload");
+}
+
+void read_params(const json& j, sim::SimParams& p) {
+  read(j, "seed", p.seed, "params");
+  if (!j.contains("workload")) throw std::runtime_error("missing field params.workload");
+  read_workload(j.at("workload"), p.workload);
+  const json& engine = j.at("engine");
+  read(engine, "workers", p.engine.workers, "engine");
+  read(engine, "chunk_rows", p.engine.chunk_rows, "engine");
+  read(engine, "flush_changes", p.engine.flush_changes, "engine");
+  read(engine, "empty_checkpoints", p.engine.empty_checkpoints, "engine");
+  read(engine, "unsafe_hard_deletes", p.engine.unsafe_hard_deletes, "engine");
+  const json& scheduler = j.at("scheduler");
+  read(scheduler, "writer_weight", p.scheduler.writer_weight, "scheduler");
+  read(scheduler, "streamer_weight", p.scheduler.streamer_weight, "scheduler");
+  read(scheduler, "snapshot_weight", p.scheduler.snapshot_weight, "scheduler");
+  read(scheduler, "client_weight", p.scheduler.client_weight, "scheduler");
+  read(scheduler, "clients", p.scheduler.clients, "scheduler");
+  std::string mode;
+  read(j, "read_mode", mode, "params");
+  if (mode == sim::read_mode_name(sim::ReadMode::kSnapshot)) p.read_mode = sim::ReadMode::kSnapshot;
+  else if (mode == sim::read_mode_name(sim::ReadMode::kReadCommitted)) p.read_mode = sim::ReadMode::kReadCommitted;
+  else throw std::runtime_error("field params.read_mode: unknown mode '" + mode + "'");
+  std::string lsn;
+  read(j, "start_lsn", lsn, "params");
+  auto parsed = Lsn::parse(lsn);
+  if (!parsed) throw std::runtime_error("field params.start_lsn is not an LSN: '" + lsn + "'");
+  p.start_lsn = *parsed;
+  if (!j.contains("faults")) throw std::runtime_error("missing field params.faults");
+  for (size_t i = 0; i < sim::kFaultKinds; i++) {
+    read(j.at("faults"), sim::fault_name(static_cast<sim::FaultKind>(i)), p.faults[i], "faults");
+  }
+  read(j, "safety_steps_max", p.safety_steps_max, "params");
+  read(j, "heal_steps_max", p.heal_steps_max, "params");
+}
+
+}  // namespace
+
+std::string to_json(const ReplayFile& file) {
+  const sim::SimParams& p = file.params;
+  json params = {
+      {"seed", p.seed},
+      {"workload", workload_json(p.workload)},
+      {"engine",
+       {{"workers", p.engine.workers},
+        {"chunk_rows", p.engine.chunk_rows},
+        {"flush_changes", p.engine.flush_changes},
+        {"empty_checkpoints", p.engine.empty_checkpoints},
+        {"unsafe_hard_deletes", p.engine.unsafe_hard_deletes}}},
+      {"scheduler",
+       {{"writer_weight", p.scheduler.writer_weight},
+        {"streamer_weight", p.scheduler.streamer_weight},
+        {"snapshot_weight", p.scheduler.snapshot_weight},
+        {"client_weight", p.scheduler.client_weight},
+        {"clients", p.scheduler.clients}}},
+      {"read_mode", sim::read_mode_name(p.read_mode)},
+      {"start_lsn", p.start_lsn.to_string()},
+      {"faults", faults_json(p.faults)},
+      {"safety_steps_max", p.safety_steps_max},
+      {"heal_steps_max", p.heal_steps_max}};
+  json out = {{"format", "walsim-replay-1"}, {"expect", file.expect}, {"note", file.note},
+              {"params", params}};
+  return out.dump(2) + "\n";
+}
+
+Result<ReplayFile> replay_from_json(const std::string& text) {
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return Status(ErrorCode::kInvalidArgument, "not a JSON object");
+  }
+  ReplayFile file;
+  try {
+    std::string format;
+    read(parsed, "format", format, "file");
+    if (format != "walsim-replay-1") {
+      throw std::runtime_error("unknown format '" + format + "' (this build reads walsim-replay-1)");
+    }
+    read(parsed, "expect", file.expect, "file");
+    if (parsed.contains("note")) read(parsed, "note", file.note, "file");
+    if (!parsed.contains("params")) throw std::runtime_error("missing field file.params");
+    read_params(parsed.at("params"), file.params);
+  } catch (const std::exception& error) {
+    return Status(ErrorCode::kInvalidArgument, error.what());
+  }
+  return file;
+}
+
+Result<ReplayFile> load_replay_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status(ErrorCode::kInvalidArgument, "cannot read replay file '" + path + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto file = replay_from_json(text.str());
+  if (!file.is_ok()) {
+    return Status(ErrorCode::kInvalidArgument, path + ": " + file.status().message());
+  }
+  return file;
+}
+
+Status save_replay_file(const std::string& path, const ReplayFile& file) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary);
+    out << to_json(file);
+    if (!out) return Status(ErrorCode::kIoError, "cannot write '" + temporary + "'");
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    return Status(ErrorCode::kIoError, "cannot rename '" + temporary + "' to '" + path + "'");
+  }
+  return Status::ok();
+}
+
+}  // namespace walsim::campaign

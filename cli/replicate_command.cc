@@ -1,0 +1,109 @@
+#include "cli/replicate_command.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+
+#include "cli/command.h"
+#include "live/replication_session.h"
+#include "live/stop_signal.h"
+
+namespace walsim {
+
+namespace {
+
+constexpr const char* kName = "walsim replicate";
+
+// Problems the user must fix in what they passed (rules, store path, slot
+// name) are usage errors; the rest (the source refused, the engine failed)
+// means the work failed.
+int exit_code_for(const Status& status) {
+  return status.code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailed;
+}
+
+// One line per error: messages from deeper down may carry line breaks.
+void print_error(const Status& status) {
+  std::string message = status.message();
+  for (char& c : message) {
+    if (c == '\n') c = ' ';
+  }
+  std::fprintf(stderr, "%s: %s\n", kName, message.c_str());
+}
+
+struct Flags {
+  SessionConfig config;
+  int progress_interval_s = 10;
+};
+
+void add_flags(CLI::App& app, Flags& flags) {
+  SessionConfig& config = flags.config;
+  app.add_option("--source", config.conninfo,
+                 "the source database: postgresql://user[:password]@host[:port]/dbname, or "
+                 "libpq key=value pairs (prefer PGPASSWORD or ~/.pgpass for the password)")
+      ->required();
+  app.add_option("--store", config.store_path, "the bucket store (SQLite file; created if missing)")
+      ->required();
+  app.add_option("--rules", config.rules_path, "the bucket rules (YAML)")->required();
+  app.add_option("--snapshot-workers", config.replicator.snapshot_workers,
+                 "tables copied at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  app.add_option("--slot", config.slot, "the logical replication slot this store follows")
+      ->capture_default_str();
+  app.add_option("--publication", config.publication, "the publication to stream")
+      ->capture_default_str();
+  app.add_option("--snapshot-chunk-rows", config.replicator.snapshot_chunk_rows,
+                 "rows per snapshot read (and per store transaction)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--progress-interval", flags.progress_interval_s,
+                 "seconds between progress lines when stdout is not a terminal")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+}
+
+}  // namespace
+
+int replicate_command(int argc, char** argv) {
+  CLI::App app("Replicate a Postgres database into a bucket store, continuously.\n"
+               "Stop with Ctrl-C (or SIGTERM); run again to resume.",
+               kName);
+  Flags flags;
+  add_flags(app, flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? kExitOk : kExitUsage;
+  }
+  install_stop_signal_handlers();
+  ProgressPrinter printer(stdout, ::isatty(STDOUT_FILENO) == 1,
+                          int64_t{flags.progress_interval_s} * 1000);
+  auto notify = [&printer](const std::string& text) {
+    printer.message(stderr, std::string(kName) + ": " + text);
+  };
+  Result<std::unique_ptr<ReplicationSession>> session =
+      ReplicationSession::open(flags.config, notify);
+  if (!session.is_ok()) {
+    print_error(session.status());
+    return exit_code_for(session.status());
+  }
+  ReplicationSession& live = **session;
+  notify("replicating into " + flags.config.store_path + "; Ctrl-C stops");
+  RunControl control;
+  control.stop = &stop_signal_flag();
+  control.on_tick = [&] { printer.update(live.sample()); };
+  Result<RunOutcome> outcome = live.run(control);
+  printer.finish();
+  if (!outcome.is_ok()) {
+    print_error(outcome.status());
+    return kExitFailed;
+  }
+  const char* signal_name = stop_signal_number() == SIGTERM ? "SIGTERM" : "SIGINT";
+  notify(std::string("stopped on ") + signal_name +
+         "; committed state is safe, run the same command to resume");
+  return kExitOk;
+}
+
+}  // namespace walsim

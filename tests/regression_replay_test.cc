@@ -1,0 +1,67 @@
+// Every replay file in tests/regressions/ runs again here and must end as
+// the file expects: "pass" for a bug that was fixed (it must never come
+// back), or the invariant a planted bug breaks (the canary must keep being
+// caught). Files are found through the test's runfiles.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "campaign/replay_file.h"
+#include "sim/simulation.h"
+
+namespace walsim {
+namespace {
+
+std::vector<std::filesystem::path> replay_files() {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator("tests/regressions")) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(RegressionReplay, EveryFileEndsAsItExpects) {
+  std::vector<std::filesystem::path> files = replay_files();
+  ASSERT_FALSE(files.empty()) << "tests/regressions/ holds at least the canary";
+  for (const auto& path : files) {
+    SCOPED_TRACE(path.string());
+    auto file = campaign::load_replay_file(path.string());
+    ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+    sim::RunResult result = sim::run_simulation(file->params, nullptr);
+    std::string outcome = result.passed() ? "pass" : result.violation->invariant;
+    EXPECT_EQ(outcome, file->expect)
+        << (result.passed() ? std::string() : result.violation->detail);
+  }
+}
+
+TEST(RegressionReplay, MalformedFilesAreRefusedWithTheField) {
+  auto missing = campaign::replay_from_json(R"({"format": "walsim-replay-1", "expect": "pass"})");
+  EXPECT_FALSE(missing.is_ok());
+  EXPECT_EQ(missing.status().message(), "missing field file.params");
+  auto not_json = campaign::replay_from_json("seed=1");
+  EXPECT_EQ(not_json.status().message(), "not a JSON object");
+  auto canary = campaign::load_replay_file("tests/regressions/canary-unsafe-hard-deletes.json");
+  ASSERT_TRUE(canary.is_ok());
+  std::string text = campaign::to_json(*canary);
+  text.replace(text.find("\"start_lsn\": \""), 14, "\"start_lsn\": \"zz");
+  auto bad_lsn = campaign::replay_from_json(text);
+  EXPECT_NE(bad_lsn.status().message().find("params.start_lsn is not an LSN"), std::string::npos)
+      << bad_lsn.status().message();
+}
+
+TEST(RegressionReplay, RoundTripKeepsEveryParameter) {
+  auto canary = campaign::load_replay_file("tests/regressions/canary-unsafe-hard-deletes.json");
+  ASSERT_TRUE(canary.is_ok());
+  auto again = campaign::replay_from_json(campaign::to_json(*canary));
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_EQ(campaign::to_json(*again), campaign::to_json(*canary));
+  sim::RunResult first = sim::run_simulation(canary->params, nullptr);
+  sim::RunResult second = sim::run_simulation(again->params, nullptr);
+  EXPECT_EQ(first.stats.trace_hash, second.stats.trace_hash);
+}
+
+}  // namespace
+}  // namespace walsim
