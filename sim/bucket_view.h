@@ -1,0 +1,63 @@
+// BucketView: what a client holds after syncing, built the way a client
+// builds it: read each bucket's ops up to a published checkpoint through
+// the store's read API and keep the latest op per row (a PUT holds the row,
+// a REMOVE drops it). Incremental: a later sync reads only the ops after
+// the last one. The oracle keeps one synced to every checkpoint; simulated
+// clients keep their own, synced at random moments, sometimes from zero.
+//
+// The reduce here is the simulator's own; it does not call the engine's.
+//
+// Finding which buckets have new ops is the one read that does not go
+// through the read API: BucketStorage::buckets(n) lists every bucket with
+// an op <= n, a scan of the whole op log, and calling it at each of a
+// thousand checkpoints made it most of a run's time. changed_buckets()
+// asks the op log directly for the buckets with an op in (after, up_to],
+// a range read on its primary key, and falls back to buckets() if that
+// query fails (say the schema changed). Either way the result is a
+// superset of the buckets with new ops, and the ops themselves are read
+// through bucket_ops().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/bucket_storage.h"
+#include "sim/bucket_state.h"
+#include "sim/violation.h"
+
+namespace walsim::sim {
+
+// Every bucket with an op in (after_op, up_to_op], perhaps more.
+Result<std::vector<std::string>> changed_buckets(BucketStorage& storage, int64_t after_op,
+                                                 int64_t up_to_op);
+
+class BucketView {
+ public:
+  // Reads and applies the ops in (synced_op, up_to_op] of every bucket;
+  // adds each row it touches to `dirty` (may be null).
+  std::optional<Violation> sync(BucketStorage& storage, int64_t up_to_op, DirtyRows* dirty);
+
+  const BucketMap& buckets() const { return buckets_; }
+  int64_t synced_op() const { return synced_op_; }
+  // Sum of the checksums of every op read for `bucket`, wrapping 32-bit.
+  const std::map<std::string, uint32_t>& checksums() const { return checksums_; }
+  // Buckets the last sync read at least one op of.
+  const std::vector<std::string>& last_synced_buckets() const { return last_synced_; }
+  // Forget everything: the next sync reads from op 0, as a fresh client.
+  void reset();
+
+ private:
+  std::optional<Violation> apply(const StoredOp& op, const std::string& bucket,
+                                 int64_t after_op, int64_t up_to_op, DirtyRows* dirty);
+
+  BucketMap buckets_;
+  std::map<std::string, uint32_t> checksums_;
+  std::map<std::string, int64_t> last_op_;  // per bucket, to check op order
+  std::vector<std::string> last_synced_;
+  int64_t synced_op_ = 0;
+};
+
+}  // namespace walsim::sim

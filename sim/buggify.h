@@ -1,0 +1,74 @@
+// Buggify: the simulator's fault sites, FoundationDB style.
+//
+// Each fault kind is a site in the simulated world (the source, the disk,
+// the scheduler). A seed enables some sites for the whole run and gives each
+// a firing probability; a site that is off never fires, which is what lets
+// swarm testing explore runs without, say, any crash at all. heal() turns
+// every site off for good: the liveness phase runs fault free.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "sim/prng.h"
+
+namespace walsim::sim {
+
+enum class FaultKind : uint8_t {
+  kEngineCrash,       // the engine process dies between two steps
+  kCrashAtAck,        // the engine dies the instant it acknowledges
+  kStreamDisconnect,  // next() breaks the replication connection
+  kStreamStall,       // next() has nothing right now, mid-transaction
+  kAckLost,           // acknowledge() breaks the connection, not applied
+  kRedeliverAcked,    // the slot rewinds: acknowledged transactions again
+  kConnectError,      // opening a stream or a table reader fails
+  kReadError,         // a table chunk or current_lsn() read fails
+  kTaskStall,         // one task is not scheduled for a while (slow)
+  kStorageBusy,       // a storage write transaction finds the db busy
+  kStorageIoError,    // a storage write transaction fails with I/O error
+};
+constexpr size_t kFaultKinds = 11;
+
+const char* fault_name(FaultKind kind);
+
+// Firing probability per site, in parts per million; 0 = site disabled.
+using FaultPlan = std::array<uint32_t, kFaultKinds>;
+
+class Buggify {
+ public:
+  Buggify(uint64_t seed, const FaultPlan& plan) : prng_(seed), plan_(plan) {}
+
+  // Whether the fault fires at this call of its site. Draws from the fault
+  // stream only for enabled sites, so disabling one changes no other draw
+  // order than its own.
+  bool fire(FaultKind kind) {
+    uint32_t ppm = healed_ ? 0 : plan_[index(kind)];
+    if (ppm == 0) return false;
+    if (!prng_.ppm(ppm)) return false;
+    fired_[index(kind)]++;
+    return true;
+  }
+
+  // A value for the fault that just fired (a delay, a rewind distance).
+  int64_t range(int64_t low, int64_t high) { return prng_.range(low, high); }
+
+  void heal() { healed_ = true; }
+  bool healed() const { return healed_; }
+
+  int64_t fired(FaultKind kind) const { return fired_[index(kind)]; }
+  int64_t fired_total() const;
+  bool enabled(FaultKind kind) const { return plan_[index(kind)] > 0; }
+  // "crash=3 disconnect=5" for the faults that fired; "none" otherwise.
+  std::string describe_fired() const;
+
+ private:
+  static size_t index(FaultKind kind) { return static_cast<size_t>(kind); }
+
+  Prng prng_;
+  FaultPlan plan_;
+  std::array<int64_t, kFaultKinds> fired_{};
+  bool healed_ = false;
+};
+
+}  // namespace walsim::sim

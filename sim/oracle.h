@@ -1,0 +1,73 @@
+// Oracle: decides whether what the engine published is right.
+//
+// Its truth comes from the simulated source's own history (ExpectedState)
+// and its own reading of the rules (RulesModel); what it checks comes from
+// the store's public read API, read as a client reads it (BucketView). It
+// shares no code with the engine's rules or storage.
+//
+// Invariants checked at every newly published checkpoint (polled after
+// every engine step):
+//   checkpoint_regressed        op id and LSN never go back; a published
+//                               checkpoint never disappears.
+//   checkpoint_ahead_of_source  the LSN is not past the source's WAL head.
+//   published_before_snapshot   the store says snapshot_done, and every
+//                               table's copy has read its last chunk at a
+//                               consistent LSN <= the checkpoint's LSN.
+//   checkpoint_content          every bucket, reduced up to the checkpoint
+//                               op id, equals the rules applied to the
+//                               source as of the checkpoint LSN.
+// and at every acknowledgement:
+//   ack_ahead_of_received       the engine acknowledges only positions
+//                               the slot has sent (in any session).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "engine/bucket_storage.h"
+#include "sim/bucket_view.h"
+#include "sim/expected_state.h"
+#include "sim/violation.h"
+
+namespace walsim::sim {
+
+// The first difference between two bucket states, restricted to `only`
+// when given; nullopt when equal. Data that differs only in JSON spelling
+// counts as equal.
+struct RowDifference {
+  std::string bucket;
+  RowRef row;
+  std::optional<std::string> expected;
+  std::optional<std::string> actual;
+};
+std::optional<RowDifference> first_difference(const BucketMap& expected, const BucketMap& actual,
+                                              const DirtyRows* only);
+
+class Oracle {
+ public:
+  Oracle(const RulesModel& rules, const SimPostgres& source);
+
+  // Checks the published checkpoint if it changed since the last poll.
+  std::optional<Violation> poll(BucketStorage& storage);
+  std::optional<Violation> on_acknowledge(Lsn lsn, Lsn sent);
+
+  // The last checkpoint checked, and the expected state at its LSN.
+  const std::optional<Checkpoint>& checkpoint() const { return checkpoint_; }
+  const ExpectedState& expected() const { return expected_; }
+  int64_t checkpoints_checked() const { return checkpoints_checked_; }
+
+  // "bucket by_owner_t0["o1"] row t0 ["00000017"]: expected {...}, actual
+  // absent; last source change: xid 812 commit 0/1A0".
+  std::string describe(const RowDifference& difference) const;
+
+ private:
+  std::optional<Violation> check_gate(BucketStorage& storage, const Checkpoint& checkpoint);
+
+  const SimPostgres& source_;
+  ExpectedState expected_;
+  BucketView view_;
+  std::optional<Checkpoint> checkpoint_;
+  int64_t checkpoints_checked_ = 0;
+};
+
+}  // namespace walsim::sim

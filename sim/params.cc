@@ -1,0 +1,233 @@
+#include "sim/params.h"
+
+#include <algorithm>
+
+#include "sim/prng.h"
+
+namespace walsim::sim {
+
+namespace {
+
+struct PresetRanges {
+  int tables_min, tables_max;
+  int rows_min, rows_max;
+  int transactions_min, transactions_max;
+};
+
+PresetRanges ranges_of(Preset preset) {
+  switch (preset) {
+    case Preset::kQuick: return {1, 2, 0, 60, 20, 150};
+    case Preset::kDefault: return {1, 4, 50, 500, 200, 1500};
+    case Preset::kHeavy: return {2, 4, 500, 3000, 2000, 8000};
+  }
+  return {1, 1, 0, 0, 0, 0};
+}
+
+// Weights spread over two orders of magnitude: swarm testing wants mixes
+// that are lopsided in different ways, not all near the average.
+uint32_t swarm_weight(Prng& prng) {
+  static const std::vector<uint32_t> kWeights = {1, 2, 5, 10, 20, 50, 100};
+  return prng.pick(kWeights);
+}
+
+std::array<uint32_t, kOpKinds> draw_op_weights(Prng& prng) {
+  std::array<uint32_t, kOpKinds> weights{};
+  for (size_t i = 0; i < kOpKinds; i++) {
+    // Truncate empties tables; keep it rare even when enabled.
+    const bool truncate = static_cast<OpKind>(i) == OpKind::kTruncate;
+    const bool enabled = prng.percent(truncate ? 30 : 75);
+    if (enabled) weights[i] = truncate ? 1 : swarm_weight(prng);
+  }
+  // Something must write rows, or every run is empty after the copy.
+  if (weights[static_cast<size_t>(OpKind::kInsert)] == 0 &&
+      weights[static_cast<size_t>(OpKind::kUpdate)] == 0) {
+    weights[static_cast<size_t>(OpKind::kInsert)] = swarm_weight(prng);
+  }
+  return weights;
+}
+
+// Per-site firing rates, in ppm, per call of the site. A site is enabled
+// with probability 2/5; its rate is one of a few orders of magnitude.
+FaultPlan draw_faults(Prng& prng) {
+  auto rate = [&prng](std::vector<uint32_t> choices) -> uint32_t {
+    return prng.percent(40) ? prng.pick(choices) : 0;
+  };
+  FaultPlan plan{};
+  auto set = [&plan](FaultKind kind, uint32_t ppm) { plan[static_cast<size_t>(kind)] = ppm; };
+  set(FaultKind::kEngineCrash, rate({200, 1000, 3000}));         // per step
+  set(FaultKind::kCrashAtAck, rate({5000, 20000, 60000}));       // per acknowledge
+  set(FaultKind::kStreamDisconnect, rate({1000, 5000, 20000}));  // per next()
+  set(FaultKind::kStreamStall, rate({10000, 50000, 200000}));    // per next() mid-txn
+  set(FaultKind::kAckLost, rate({5000, 20000, 100000}));         // per acknowledge
+  set(FaultKind::kRedeliverAcked, rate({100000, 300000, 700000}));  // per open_stream
+  set(FaultKind::kConnectError, rate({50000, 200000}));          // per connect
+  set(FaultKind::kReadError, rate({20000, 100000, 300000}));     // per read
+  set(FaultKind::kTaskStall, rate({1000, 10000}));               // per scheduled step
+  set(FaultKind::kStorageBusy, rate({5000, 30000, 100000}));     // per write transaction
+  set(FaultKind::kStorageIoError, rate({5000, 30000}));          // per write transaction
+  return plan;
+}
+
+WorkloadParams draw_workload(Prng& prng, const PresetRanges& ranges) {
+  WorkloadParams w;
+  w.tables = static_cast<int>(prng.range(ranges.tables_min, ranges.tables_max));
+  w.rows_per_table = static_cast<int>(prng.range(ranges.rows_min, ranges.rows_max));
+  w.transactions = static_cast<int>(prng.range(ranges.transactions_min, ranges.transactions_max));
+  w.owners = static_cast<int>(prng.range(1, 8));
+  w.op_weights = draw_op_weights(prng);
+  w.changes_per_txn_max = static_cast<int>(prng.range(1, 6));
+  w.empty_txn_percent = prng.percent(50) ? static_cast<uint32_t>(prng.range(1, 15)) : 0;
+  w.long_txn_percent = prng.percent(40) ? static_cast<uint32_t>(prng.range(1, 5)) : 0;
+  w.long_txn_changes_max = static_cast<int>(prng.range(10, 120));
+  w.hot_key_percent = prng.percent(60) ? static_cast<uint32_t>(prng.range(10, 90)) : 0;
+  w.reinsert_percent = prng.percent(50) ? static_cast<uint32_t>(prng.range(5, 50)) : 0;
+  w.toast_percent = prng.percent(70) ? static_cast<uint32_t>(prng.range(20, 100)) : 0;
+  w.wal_noise_percent = prng.percent(40) ? static_cast<uint32_t>(prng.range(1, 20)) : 0;
+  w.full_identity_percent = prng.percent(50) ? 35 : 0;
+  return w;
+}
+
+EngineParams draw_engine(Prng& prng) {
+  static const std::vector<size_t> kChunkRows = {1, 2, 5, 16, 50, 1000};
+  static const std::vector<size_t> kFlushChanges = {1, 3, 10, 100, 1000};
+  static const std::vector<int> kWorkers = {1, 2, 2, 2, 3, 4};
+  EngineParams e;
+  e.workers = prng.pick(kWorkers);
+  e.chunk_rows = prng.pick(kChunkRows);
+  e.flush_changes = prng.pick(kFlushChanges);
+  e.empty_checkpoints = prng.coin();
+  return e;
+}
+
+SchedulerParams draw_scheduler(Prng& prng) {
+  // The writer commits a whole transaction per step; the streamer needs a
+  // few steps per message. Drawn from the same range, the stream would lag
+  // most runs by most of the WAL, so the writer's range is lower.
+  static const std::vector<uint32_t> kWriterWeights = {1, 2, 3, 5, 10, 20};
+  SchedulerParams s;
+  s.writer_weight = prng.pick(kWriterWeights);
+  s.streamer_weight = swarm_weight(prng);
+  s.snapshot_weight = swarm_weight(prng);
+  s.client_weight = static_cast<uint32_t>(prng.range(1, 3));
+  s.clients = static_cast<int>(prng.range(0, 3));
+  return s;
+}
+
+}  // namespace
+
+const char* op_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::kInsert: return "insert";
+    case OpKind::kUpdate: return "update";
+    case OpKind::kDelete: return "delete";
+    case OpKind::kKeyChange: return "key_change";
+    case OpKind::kBucketMove: return "bucket_move";
+    case OpKind::kTruncate: return "truncate";
+  }
+  return "unknown";
+}
+
+std::optional<Preset> parse_preset(const std::string& name) {
+  if (name == "quick") return Preset::kQuick;
+  if (name == "default") return Preset::kDefault;
+  if (name == "heavy") return Preset::kHeavy;
+  return std::nullopt;
+}
+
+const char* preset_name(Preset preset) {
+  switch (preset) {
+    case Preset::kQuick: return "quick";
+    case Preset::kDefault: return "default";
+    case Preset::kHeavy: return "heavy";
+  }
+  return "unknown";
+}
+
+SimParams draw_params(uint64_t seed, const Overrides& overrides) {
+  // One stream per group: an override (which skips no draws) or a new knob
+  // in one group leaves the other groups' draws as they were.
+  Prng workload_prng(derive(seed, "params.workload"));
+  Prng engine_prng(derive(seed, "params.engine"));
+  Prng scheduler_prng(derive(seed, "params.scheduler"));
+  Prng fault_prng(derive(seed, "params.faults"));
+  Prng source_prng(derive(seed, "params.source"));
+
+  SimParams params;
+  params.seed = seed;
+  params.workload = draw_workload(workload_prng, ranges_of(overrides.preset));
+  params.engine = draw_engine(engine_prng);
+  params.scheduler = draw_scheduler(scheduler_prng);
+  params.faults = draw_faults(fault_prng);
+  params.read_mode = source_prng.coin() ? ReadMode::kSnapshot : ReadMode::kReadCommitted;
+  // Some runs start just below 1/0 so LSNs cross the 32-bit boundary.
+  params.start_lsn = source_prng.coin() ? Lsn(0x1000000 + 0x28 * source_prng.below(4096))
+                                        : Lsn(0xFFFF0000ull + 0x28 * source_prng.below(256));
+
+  if (overrides.tables) params.workload.tables = *overrides.tables;
+  if (overrides.rows) params.workload.rows_per_table = *overrides.rows;
+  if (overrides.transactions) params.workload.transactions = *overrides.transactions;
+  if (overrides.workers) params.engine.workers = *overrides.workers;
+  if (overrides.no_faults) params.faults = FaultPlan{};
+  params.engine.unsafe_hard_deletes = overrides.unsafe_hard_deletes;
+
+  const int64_t rows = int64_t{params.workload.tables} * params.workload.rows_per_table;
+  const int64_t long_changes =
+      params.workload.long_txn_percent > 0 ? params.workload.long_txn_changes_max : 0;
+  const int64_t messages = int64_t{params.workload.transactions} *
+                           (3 + params.workload.changes_per_txn_max + long_changes);
+  params.safety_steps_max = 100000 + 200 * int64_t{params.workload.transactions} + 20 * rows;
+  // Healing must apply what the stream has not yet received and copy what
+  // the snapshots have not: a few steps per message and per row, plus room
+  // for reconnects and keepalive timers.
+  params.heal_steps_max = 20000 + 6 * messages + 8 * rows;
+  return params;
+}
+
+std::vector<std::string> describe_params(const SimParams& p) {
+  std::vector<std::string> lines;
+  const WorkloadParams& w = p.workload;
+  lines.push_back("seed=" + std::to_string(p.seed) + " tables=" + std::to_string(w.tables) +
+                  " rows=" + std::to_string(w.rows_per_table) +
+                  " transactions=" + std::to_string(w.transactions) +
+                  " owners=" + std::to_string(w.owners) +
+                  " read_mode=" + read_mode_name(p.read_mode) + " start_lsn=" +
+                  p.start_lsn.to_string());
+  std::string ops = "ops:";
+  for (size_t i = 0; i < kOpKinds; i++) {
+    ops += std::string(" ") + op_name(static_cast<OpKind>(i)) + "=" +
+           (w.op_weights[i] ? std::to_string(w.op_weights[i]) : "off");
+  }
+  ops += " changes_max=" + std::to_string(w.changes_per_txn_max) +
+         " empty_txn%=" + std::to_string(w.empty_txn_percent) +
+         " long_txn%=" + std::to_string(w.long_txn_percent) +
+         " long_changes=" + std::to_string(w.long_txn_changes_max) +
+         " hot%=" + std::to_string(w.hot_key_percent) +
+         " reinsert%=" + std::to_string(w.reinsert_percent) +
+         " toast%=" + std::to_string(w.toast_percent) +
+         " noise%=" + std::to_string(w.wal_noise_percent) +
+         " full_identity%=" + std::to_string(w.full_identity_percent);
+  lines.push_back(ops);
+  const EngineParams& e = p.engine;
+  lines.push_back("engine: workers=" + std::to_string(e.workers) +
+                  " chunk_rows=" + std::to_string(e.chunk_rows) +
+                  " flush_changes=" + std::to_string(e.flush_changes) +
+                  " empty_checkpoints=" + (e.empty_checkpoints ? "on" : "off") +
+                  " unsafe_hard_deletes=" + (e.unsafe_hard_deletes ? "on" : "off"));
+  const SchedulerParams& s = p.scheduler;
+  lines.push_back("scheduler: writer=" + std::to_string(s.writer_weight) +
+                  " streamer=" + std::to_string(s.streamer_weight) +
+                  " snapshot=" + std::to_string(s.snapshot_weight) +
+                  " clients=" + std::to_string(s.clients) + "x" +
+                  std::to_string(s.client_weight) +
+                  " safety_steps_max=" + std::to_string(p.safety_steps_max) +
+                  " heal_steps_max=" + std::to_string(p.heal_steps_max));
+  std::string faults = "faults(ppm):";
+  for (size_t i = 0; i < kFaultKinds; i++) {
+    faults += std::string(" ") + fault_name(static_cast<FaultKind>(i)) + "=" +
+              (p.faults[i] ? std::to_string(p.faults[i]) : "off");
+  }
+  lines.push_back(faults);
+  return lines;
+}
+
+}  // namespace walsim::sim

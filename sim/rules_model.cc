@@ -1,0 +1,183 @@
+#include "sim/rules_model.h"
+
+#include <cassert>
+
+namespace walsim::sim {
+
+namespace {
+
+size_t column_of(const Relation& relation, const std::string& name) {
+  for (size_t i = 0; i < relation.columns.size(); i++) {
+    if (relation.columns[i].name == name) return i;
+  }
+  assert(false && "the sim's rules name only columns its tables have");
+  return 0;
+}
+
+void append_value(std::string& out, const Value& value) {
+  assert(!value.is_unchanged_toast() && "the oracle evaluates whole rows only");
+  out += value.is_text() ? json_string(value.text) : "null";
+}
+
+QuerySpec by_owner_query(const Relation& table, Prng& prng) {
+  QuerySpec query;
+  query.table = table.name;
+  query.parameter_column = "owner";
+  query.parameter = "owner";
+  if (prng.percent(30)) {
+    query.select_all = true;
+  } else {
+    for (const Column& column : table.columns) query.outputs.push_back({column.name, column.name});
+  }
+  return query;
+}
+
+}  // namespace
+
+RulesSpec draw_rules(const std::vector<Relation>& tables, Prng& prng) {
+  assert(!tables.empty());
+  RulesSpec spec;
+  for (const Relation& table : tables) {
+    spec.definitions.push_back({"by_owner_" + table.name, {by_owner_query(table, prng)}});
+  }
+  if (tables.size() >= 2 && prng.coin()) {
+    // One bucket holding rows of two tables: row ids repeat across tables,
+    // so only (table, row id) identifies a row.
+    size_t a = prng.below(tables.size());
+    size_t b = (a + 1 + prng.below(tables.size() - 1)) % tables.size();
+    QuerySpec first{tables[a].name, false, {{"id", "id"}, {"title", "title"}},
+                    "owner", "who", std::nullopt};
+    if (prng.coin()) first.not_null_column = "title";
+    QuerySpec second{tables[b].name, false, {{"id", "id"}, {"owner", "owned_by"}},
+                     "owner", "who", std::nullopt};
+    spec.definitions.push_back({"owned", {first, second}});
+  }
+  if (prng.coin()) {
+    const Relation& table = tables[prng.below(tables.size())];
+    QuerySpec everything{table.name, false, {{"id", "id"}, {"title", "label"}},
+                         std::nullopt, "", std::nullopt};
+    if (prng.coin()) everything.not_null_column = "title";
+    spec.definitions.push_back({"all_" + table.name, {everything}});
+  }
+  return spec;
+}
+
+std::string rules_yaml(const RulesSpec& spec) {
+  std::string yaml = "bucket_definitions:\n";
+  for (const DefinitionSpec& definition : spec.definitions) {
+    yaml += "  " + definition.name + ":\n    data:\n";
+    for (const QuerySpec& query : definition.queries) {
+      std::string sql = "SELECT ";
+      if (query.select_all) sql += "*";
+      for (size_t i = 0; i < query.outputs.size(); i++) {
+        const auto& [column, key] = query.outputs[i];
+        if (i > 0) sql += ", ";
+        sql += column;
+        if (key != column) sql += " AS " + key;
+      }
+      sql += " FROM " + query.table;
+      std::vector<std::string> conditions;
+      if (query.parameter_column) {
+        conditions.push_back(*query.parameter_column + " = bucket." + query.parameter);
+      }
+      if (query.not_null_column) conditions.push_back(*query.not_null_column + " IS NOT NULL");
+      for (size_t i = 0; i < conditions.size(); i++) {
+        sql += (i == 0 ? " WHERE " : " AND ") + conditions[i];
+      }
+      yaml += "      - " + sql + "\n";
+    }
+  }
+  return yaml;
+}
+
+std::string json_string(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (byte < 0x20) {
+          out += "\\u00";
+          out += kHex[byte >> 4];
+          out += kHex[byte & 0xF];
+        } else {
+          out += c;  // UTF-8 passes through
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+RulesModel::RulesModel(RulesSpec spec, std::vector<Relation> tables)
+    : spec_(std::move(spec)), tables_(std::move(tables)), resolved_(tables_.size()) {
+  for (size_t t = 0; t < tables_.size(); t++) {
+    const Relation& relation = tables_[t];
+    for (const DefinitionSpec& definition : spec_.definitions) {
+      for (const QuerySpec& query : definition.queries) {
+        if (query.table != relation.name) continue;
+        Resolved resolved{definition.name, {}, std::nullopt, std::nullopt};
+        if (query.select_all) {
+          for (size_t i = 0; i < relation.columns.size(); i++) {
+            resolved.outputs.push_back({i, relation.columns[i].name});
+          }
+        }
+        for (const auto& [column, key] : query.outputs) {
+          resolved.outputs.push_back({column_of(relation, column), key});
+        }
+        if (query.parameter_column) {
+          resolved.parameter_column = column_of(relation, *query.parameter_column);
+        }
+        if (query.not_null_column) {
+          resolved.not_null_column = column_of(relation, *query.not_null_column);
+        }
+        resolved_[t].push_back(std::move(resolved));
+      }
+    }
+  }
+}
+
+std::vector<PlacedRow> RulesModel::place(size_t table, const Row& row) const {
+  std::vector<PlacedRow> placed;
+  for (const Resolved& query : resolved_[table]) {
+    if (query.not_null_column && !row[*query.not_null_column].is_text()) continue;
+    PlacedRow out;
+    out.bucket = query.definition + "[";
+    if (query.parameter_column) {
+      const Value& parameter = row[*query.parameter_column];
+      if (!parameter.is_text()) continue;  // NULL names no bucket
+      out.bucket += json_string(parameter.text);
+    }
+    out.bucket += "]";
+    out.data_json = "{";
+    for (size_t i = 0; i < query.outputs.size(); i++) {
+      if (i > 0) out.data_json += ",";
+      out.data_json += json_string(query.outputs[i].second) + ":";
+      append_value(out.data_json, row[query.outputs[i].first]);
+    }
+    out.data_json += "}";
+    placed.push_back(std::move(out));
+  }
+  return placed;
+}
+
+std::string RulesModel::row_id(size_t table, const Row& row) const {
+  std::string id = "[";
+  bool first = true;
+  const Relation& relation = tables_[table];
+  for (size_t i = 0; i < relation.columns.size(); i++) {
+    if (!relation.columns[i].is_key) continue;
+    if (!first) id += ",";
+    first = false;
+    append_value(id, row[i]);
+  }
+  return id + "]";
+}
+
+}  // namespace walsim::sim

@@ -1,0 +1,74 @@
+// Scheduler: which task advances next, single-threaded and seeded.
+//
+// Tasks are slots with a weight and a group. A task is ready unless it is
+// parked (its last step found nothing to do; it stays out until its group
+// is woken, which the simulation does whenever something changed that the
+// group may wait for) or delayed (not before a time on the simulated
+// clock). A task that keeps finding nothing to do backs off: after its
+// n-th idle step in a row it also sits out min(2^(n-1), kBackoffMax) picks,
+// so idle tasks woken by every step of a busy one cannot crowd it out; a
+// wake that says the input changed (a source write, a clock jump) ends the
+// backoff. pick() draws among
+// ready tasks by weight; when none is ready the simulation moves the clock
+// to next_timer(). Slots are kept in a vector and never reordered, so the
+// draw depends only on the seed and the sequence of calls.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/prng.h"
+
+namespace walsim::sim {
+
+class Scheduler {
+ public:
+  using TaskId = size_t;
+  // Who waits for what: engine tasks wait for the source or each other,
+  // clients for a new checkpoint.
+  enum Group : uint8_t { kWriter = 1, kEngine = 2, kClients = 4, kAll = 7 };
+
+  explicit Scheduler(uint64_t seed) : prng_(seed) {}
+
+  TaskId add(std::string name, uint32_t weight, Group group);
+  void remove(TaskId id);
+  bool live(TaskId id) const { return id < slots_.size() && slots_[id].live; }
+  const std::string& name(TaskId id) const { return slots_[id].name; }
+
+  static constexpr uint64_t kBackoffMax = 64;
+
+  void park(TaskId id);
+  // The task did some work: its next idle step starts a new streak.
+  void reset_backoff(TaskId id) { slots_[id].idle_streak = 0; }
+  // `new_input`: what the group waits for may have arrived; backoff ends.
+  void wake(uint8_t groups, bool new_input);
+  void delay(TaskId id, int64_t until_ms);
+
+  std::optional<TaskId> pick(int64_t now_ms);
+  // The earliest time a delayed task becomes ready, if one is delayed.
+  std::optional<int64_t> next_timer(int64_t now_ms) const;
+
+ private:
+  struct Slot {
+    std::string name;
+    uint32_t weight = 1;
+    Group group = kAll;
+    bool live = true;
+    std::optional<uint64_t> parked_at;  // the epoch it parked in
+    uint64_t parked_at_pick = 0;
+    uint64_t idle_streak = 0;
+    int64_t delayed_until_ms = 0;
+  };
+  bool ready(const Slot& slot, int64_t now_ms) const;
+
+  Prng prng_;
+  std::vector<Slot> slots_;
+  std::array<uint64_t, 3> epochs_{};  // per group bit
+  uint64_t picks_ = 0;
+  std::vector<uint32_t> weights_;  // scratch for pick()
+};
+
+}  // namespace walsim::sim

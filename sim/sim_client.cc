@@ -1,0 +1,54 @@
+#include "sim/sim_client.h"
+
+#include <cassert>
+
+namespace walsim::sim {
+
+SimClient::Outcome SimClient::step(BucketStorage& storage, const Oracle& oracle) {
+  const std::optional<Checkpoint>& checkpoint = oracle.checkpoint();
+  if (!checkpoint || checkpoint->op_id == view_.synced_op()) return Outcome{};
+  if (oracle.checkpoints_checked() < sync_after_checkpoints_) return Outcome{};
+  sync_after_checkpoints_ = oracle.checkpoints_checked() + prng_.range(1, 60);
+  const bool fresh = view_.synced_op() == 0 || prng_.percent(10);
+  if (fresh) {
+    view_.reset();
+    fresh_syncs_++;
+  }
+  syncs_++;
+  if (auto violation = view_.sync(storage, checkpoint->op_id, nullptr)) {
+    return Outcome{true, violation};
+  }
+  if (auto difference = first_difference(oracle.expected().buckets(), view_.buckets(), nullptr)) {
+    return Outcome{true, Violation{"client_convergence",
+                                   "client " + std::to_string(index_) + " (" +
+                                       (fresh ? "fresh" : "incremental") + ") at checkpoint op " +
+                                       std::to_string(checkpoint->op_id) + ": " +
+                                       oracle.describe(*difference)}};
+  }
+  return Outcome{true, check_checksums(storage, view_, &prng_)};
+}
+
+std::optional<Violation> check_checksums(BucketStorage& storage, const BucketView& view,
+                                         Prng* prng) {
+  std::vector<std::string> buckets = view.last_synced_buckets();
+  while (prng && buckets.size() > kChecksumSample) {
+    buckets.erase(buckets.begin() + static_cast<std::ptrdiff_t>(prng->below(buckets.size())));
+  }
+  for (const std::string& bucket : buckets) {
+    const uint32_t sum = view.checksums().at(bucket);
+    auto stored = storage.bucket_checksum(bucket, view.synced_op());
+    if (!stored.is_ok()) {
+      return Violation{"storage_read", "bucket_checksum(" + bucket + ") failed: " +
+                                           stored.status().to_string()};
+    }
+    if (*stored != sum) {
+      return Violation{"bucket_checksum",
+                       "bucket " + bucket + " up to op " + std::to_string(view.synced_op()) +
+                           ": stored checksum " + std::to_string(*stored) +
+                           ", sum of its ops' checksums " + std::to_string(sum)};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace walsim::sim

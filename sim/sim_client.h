@@ -1,0 +1,58 @@
+// SimClient: a simulated sync client.
+//
+// After each sync it waits for a random number of new checkpoints (a
+// client is not online all the time), then syncs incrementally from the
+// checkpoint it last synced to (sometimes it starts over from nothing, as
+// a fresh client) and checks:
+//   client_convergence  its reduced buckets equal the oracle's expected
+//                       state at that checkpoint: an incremental client
+//                       holds exactly what a fresh one holds.
+//   bucket_checksum     the store's checksum of a bucket equals the sum of
+//                       the checksums of the ops the client read (a sample
+//                       of the changed buckets per sync; all at the end).
+#pragma once
+
+#include <optional>
+
+#include "engine/bucket_storage.h"
+#include "sim/bucket_view.h"
+#include "sim/oracle.h"
+#include "sim/prng.h"
+#include "sim/violation.h"
+
+namespace walsim::sim {
+
+class SimClient {
+ public:
+  SimClient(int index, uint64_t seed) : index_(index), prng_(seed) {}
+
+  struct Outcome {
+    bool synced = false;  // false: nothing new to sync (the task idles)
+    std::optional<Violation> violation;
+  };
+  // The oracle must have checked the storage's current checkpoint.
+  Outcome step(BucketStorage& storage, const Oracle& oracle);
+
+  int64_t syncs() const { return syncs_; }
+  int64_t fresh_syncs() const { return fresh_syncs_; }
+
+ private:
+  int index_;
+  Prng prng_;
+  BucketView view_;
+  int64_t sync_after_checkpoints_ = 0;  // oracle's count to wait for
+  int64_t syncs_ = 0;
+  int64_t fresh_syncs_ = 0;
+};
+
+// The stored checksum of buckets the view's last sync read ops of, against
+// the sum of the checksums of all ops the view read for each. (A bucket
+// without new ops keeps both sides, so it was checked already.) With a
+// `prng`, a sample of at most kChecksumSample buckets: a stored checksum is
+// a scan of the bucket's ops, and clients sync often; the final check
+// passes no prng and covers every bucket.
+constexpr size_t kChecksumSample = 3;
+std::optional<Violation> check_checksums(BucketStorage& storage, const BucketView& view,
+                                         Prng* prng);
+
+}  // namespace walsim::sim

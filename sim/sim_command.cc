@@ -1,0 +1,241 @@
+#include "sim/sim_command.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "campaign/replay_file.h"
+#include "sim/params.h"
+#include "sim/simulation.h"
+
+namespace walsim {
+
+namespace {
+
+using sim::Overrides;
+using sim::RunResult;
+using sim::SimParams;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+struct SeedRange {
+  uint64_t first = 0;
+  uint64_t last = 0;
+};
+
+std::optional<SeedRange> parse_range(const std::string& text) {
+  const size_t dash = text.find('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 == text.size()) return std::nullopt;
+  try {
+    size_t used_first = 0, used_last = 0;
+    const std::string first = text.substr(0, dash), last = text.substr(dash + 1);
+    SeedRange range{std::stoull(first, &used_first), std::stoull(last, &used_last)};
+    if (used_first != first.size() || used_last != last.size() || range.first > range.last) {
+      return std::nullopt;
+    }
+    return range;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// The flags that change what a seed means, to print a reproduction line.
+std::string override_flags(const Overrides& o) {
+  std::string flags = std::string(" --preset ") + sim::preset_name(o.preset);
+  if (o.tables) flags += " --tables " + std::to_string(*o.tables);
+  if (o.rows) flags += " --rows " + std::to_string(*o.rows);
+  if (o.transactions) flags += " --transactions " + std::to_string(*o.transactions);
+  if (o.workers) flags += " --workers " + std::to_string(*o.workers);
+  if (o.no_faults) flags += " --no-faults";
+  if (o.unsafe_hard_deletes) flags += " --unsafe-hard-deletes";
+  return flags;
+}
+
+std::string result_line(uint64_t seed, const RunResult& result) {
+  const sim::RunStats& s = result.stats;
+  std::string line = result.passed() ? "PASS" : "FAIL";
+  line += " seed=" + std::to_string(seed);
+  if (!result.passed()) line += " invariant=" + result.violation->invariant;
+  line += " steps=" + std::to_string(s.steps) + " heal_steps=" + std::to_string(s.heal_steps) +
+          " transactions=" + std::to_string(s.transactions) +
+          " checkpoints=" + std::to_string(s.checkpoints) + " final=" +
+          (s.final_op ? "op " + std::to_string(*s.final_op) + " lsn " + s.final_lsn->to_string()
+                      : std::string("none")) +
+          " restarts=" + std::to_string(s.engine_restarts) +
+          " sessions=" + std::to_string(s.stream_sessions) +
+          " client_syncs=" + std::to_string(s.client_syncs) +
+          " sim_time_ms=" + std::to_string(s.sim_time_ms) + " faults: " + result.faults_summary;
+  char hash[32];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(s.trace_hash));
+  line += " trace_hash=" + std::string(hash);
+  return line;
+}
+
+// Runs `params` and explains the result; `reproduce` is the command line
+// that replays it (printed on failure).
+int run_params(const SimParams& params, const std::string& trace_path,
+               const std::string& reproduce) {
+  const uint64_t seed = params.seed;
+  for (const std::string& line : sim::describe_params(params)) std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> trace(nullptr, &std::fclose);
+  if (!trace_path.empty()) {
+    trace.reset(std::fopen(trace_path.c_str(), "w"));
+    if (!trace) {
+      std::fprintf(stderr, "walsim sim: cannot write trace file '%s'\n", trace_path.c_str());
+      return kExitUsage;
+    }
+  }
+  const RunResult result = sim::run_simulation(params, trace.get());
+  for (const std::string& line : result.world) std::printf("%s\n", line.c_str());
+  std::printf("%s\n", result_line(seed, result).c_str());
+  if (result.passed()) return kExitOk;
+  std::printf("invariant %s broken: %s\n", result.violation->invariant.c_str(),
+              result.violation->detail.c_str());
+  std::printf("last events:\n");
+  for (const std::string& event : result.recent_events) std::printf("  %s\n", event.c_str());
+  std::printf("reproduce: %s --trace trace.txt\n", reproduce.c_str());
+  return kExitFailed;
+}
+
+int run_one(uint64_t seed, const Overrides& overrides, const std::string& trace_path) {
+  return run_params(sim::draw_params(seed, overrides), trace_path,
+                    "walsim sim --seed " + std::to_string(seed) + override_flags(overrides));
+}
+
+// A replay file holds the whole parameter set, so it replays exactly even
+// when the way seeds draw parameters changes.
+int run_replay(const std::string& path, const std::string& trace_path) {
+  auto file = campaign::load_replay_file(path);
+  if (!file.is_ok()) {
+    std::fprintf(stderr, "walsim sim: %s\n", file.status().message().c_str());
+    return kExitUsage;
+  }
+  std::printf("replay: %s (expect %s; %s)\n", path.c_str(), file->expect.c_str(),
+              file->note.c_str());
+  return run_params(file->params, trace_path, "walsim sim --replay " + path);
+}
+
+int run_range(const SeedRange& range, const Overrides& overrides, bool quiet) {
+  using Clock = std::chrono::steady_clock;  // throughput only; never seen by a run
+  const auto started = Clock::now();
+  auto elapsed_s = [&started] {
+    return std::chrono::duration<double>(Clock::now() - started).count();
+  };
+  std::map<uint64_t, std::string> failures;  // seed -> invariant
+  uint64_t done = 0;
+  const uint64_t total = range.last - range.first + 1;
+  double next_report_s = 5;
+  for (uint64_t seed = range.first;; seed++) {
+    const RunResult result = sim::run_simulation(sim::draw_params(seed, overrides), nullptr);
+    done++;
+    if (!result.passed()) {
+      failures[seed] = result.violation->invariant;
+      std::printf("%s\n  %s\n", result_line(seed, result).c_str(),
+                  result.violation->detail.c_str());
+      std::fflush(stdout);
+    }
+    if (!quiet && elapsed_s() >= next_report_s) {
+      std::printf("progress: %llu/%llu seeds, %zu failed, %.1f seeds/s\n",
+                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                  failures.size(), done / elapsed_s());
+      std::fflush(stdout);
+      next_report_s += 5;
+    }
+    if (seed == range.last) break;
+  }
+  const double seconds = elapsed_s();
+  std::printf("seeds=%llu-%llu run=%llu passed=%llu failed=%zu elapsed_s=%.2f seeds_per_s=%.1f\n",
+              static_cast<unsigned long long>(range.first),
+              static_cast<unsigned long long>(range.last), static_cast<unsigned long long>(done),
+              static_cast<unsigned long long>(done - failures.size()), failures.size(), seconds,
+              seconds > 0 ? done / seconds : 0.0);
+  if (failures.empty()) return kExitOk;
+  std::string list;
+  for (const auto& [seed, invariant] : failures) {
+    list += " " + std::to_string(seed) + "(" + invariant + ")";
+  }
+  std::printf("failed seeds:%s\n", list.c_str());
+  std::printf("reproduce one: walsim sim --seed %llu%s\n",
+              static_cast<unsigned long long>(failures.begin()->first),
+              override_flags(overrides).c_str());
+  return kExitFailed;
+}
+
+}  // namespace
+
+int sim_command(int argc, char** argv) {
+  CLI::App app{
+      "Runs the replication engine against a simulated Postgres under a seeded scheduler\n"
+      "with faults, and checks every published checkpoint against an independent oracle.\n"
+      "One seed is one run: the same seed and build always replay the same run.",
+      "walsim sim"};
+  std::optional<uint64_t> seed;
+  std::string seeds;
+  std::string trace_path;
+  std::string preset = "default";
+  Overrides overrides;
+  bool quiet = false;
+  std::string replay_path;
+  auto* seed_option = app.add_option("--seed", seed, "run one seed and explain its result");
+  app.add_option("--replay", replay_path, "run a saved replay file (tests/regressions/*.json)")
+      ->excludes(seed_option);
+  app.add_option("--seeds", seeds, "run a range of seeds A-B (inclusive) and summarize")
+      ->excludes(seed_option);
+  app.add_option("--trace", trace_path, "write every event of the run to FILE (--seed only)");
+  app.add_option("--preset", preset, "world size: quick, default or heavy")
+      ->check(CLI::IsMember({"quick", "default", "heavy"}));
+  app.add_option("--tables", overrides.tables, "number of tables instead of the seed's")
+      ->check(CLI::Range(1, 16));
+  app.add_option("--rows", overrides.rows, "initial rows per table instead of the seed's")
+      ->check(CLI::Range(0, 1000000));
+  app.add_option("--transactions", overrides.transactions,
+                 "source transactions after the slot instead of the seed's")
+      ->check(CLI::Range(0, 10000000));
+  app.add_option("--workers", overrides.workers, "snapshot workers instead of the seed's")
+      ->check(CLI::Range(1, 16));
+  app.add_flag("--no-faults", overrides.no_faults, "turn every fault site off");
+  app.add_flag("--unsafe-hard-deletes", overrides.unsafe_hard_deletes,
+               "the known-unsafe legacy delete mode: the oracle must catch it (canary)");
+  app.add_flag("--quiet", quiet, "with --seeds: no progress lines");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);  // prints help or the error
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  overrides.preset = *sim::parse_preset(preset);
+  if (!replay_path.empty()) {
+    if (!seeds.empty()) {
+      std::fprintf(stderr, "walsim sim: --replay runs one file; drop --seeds\n");
+      return kExitUsage;
+    }
+    return run_replay(replay_path, trace_path);
+  }
+  if (!seed && seeds.empty()) {
+    std::fprintf(stderr, "walsim sim: give --seed N, --seeds A-B or --replay FILE (see --help)\n");
+    return kExitUsage;
+  }
+  if (seed) return run_one(*seed, overrides, trace_path);
+  if (!trace_path.empty()) {
+    std::fprintf(stderr, "walsim sim: --trace needs --seed (one run per trace file)\n");
+    return kExitUsage;
+  }
+  std::optional<SeedRange> range = parse_range(seeds);
+  if (!range) {
+    std::fprintf(stderr, "walsim sim: --seeds wants A-B with A <= B, e.g. 1-2000; got '%s'\n",
+                 seeds.c_str());
+    return kExitUsage;
+  }
+  return run_range(*range, overrides, quiet);
+}
+
+}  // namespace walsim

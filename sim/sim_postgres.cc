@@ -1,0 +1,476 @@
+#include "sim/sim_postgres.h"
+
+#include <algorithm>
+#include <cassert>
+#include <map>
+
+namespace walsim::sim {
+
+namespace {
+
+// WAL bytes per record: enough to make LSNs look like Postgres's and to
+// keep a transaction's commit LSN and end LSN apart.
+constexpr uint64_t kBeginBytes = 0x28;
+constexpr uint64_t kChangeBytes = 0x48;
+constexpr uint64_t kCommitBytes = 0x30;
+
+const std::string kSlotActiveMessage =
+    "replication slot \"walsim\" is active for PID 4242";
+
+Status io_error(const std::string& what) {
+  return Status(ErrorCode::kIoError, what);
+}
+
+}  // namespace
+
+const char* read_mode_name(ReadMode mode) {
+  return mode == ReadMode::kSnapshot ? "snapshot" : "read_committed";
+}
+
+// ---------------------------------------------------------------------------
+// SimChangeStream: one session on the slot (START_REPLICATION ... CopyBoth).
+
+class SimChangeStream : public ChangeStream {
+ public:
+  SimChangeStream(SimPostgres& source, Lsn start)
+      : source_(source),
+        next_txn_(source.first_txn_after(start)),
+        received_(start),
+        last_keepalive_(start),
+        next_keepalive_ms_(source.clock_.now() + source.options_.keepalive_interval_ms) {}
+
+  ~SimChangeStream() override { drop(); }
+
+  Result<std::optional<ChangeMessage>> next() override {
+    if (gone_) return disconnected();
+    if (source_.buggify_.fire(FaultKind::kStreamDisconnect)) {
+      source_.event("fault:disconnect");
+      drop();
+      return disconnected();
+    }
+    if (pending_index_ < pending_.size()) {
+      if (source_.buggify_.fire(FaultKind::kStreamStall)) {
+        source_.event("fault:stream_stall");
+        return std::optional<ChangeMessage>();
+      }
+      return std::optional<ChangeMessage>(deliver());
+    }
+    if (next_txn_ < source_.wal_.size()) {
+      load(source_.wal_[next_txn_++]);
+      return std::optional<ChangeMessage>(deliver());
+    }
+    return idle();
+  }
+
+  Status acknowledge(Lsn flush_lsn) override {
+    if (gone_) return disconnected();
+    if (source_.buggify_.fire(FaultKind::kAckLost)) {
+      source_.event("fault:ack_lost", flush_lsn);
+      drop();
+      return disconnected();
+    }
+    source_.event("ack", flush_lsn);
+    if (source_.hooks_) source_.hooks_->on_acknowledge(flush_lsn, source_.sent_max_);
+    // Postgres ignores a flush position behind the slot's.
+    source_.confirmed_flush_ = std::max(source_.confirmed_flush_, flush_lsn);
+    return Status::ok();
+  }
+
+ private:
+  // Queues the transaction's messages as pgoutput orders them: Begin, a
+  // Relation before each table's first change in this session, the
+  // changes, Commit.
+  void load(const SourceTxn& txn) {
+    assert(pending_index_ == pending_.size());
+    pending_.clear();
+    pending_index_ = 0;
+    pending_.push_back(BeginMessage{txn.commit_lsn, txn.xid});
+    for (const ChangeMessage& message : txn.messages) {
+      for (uint32_t relid : relids_of(message)) announce(relid);
+      pending_.push_back(message);
+    }
+    pending_.push_back(CommitMessage{txn.commit_lsn, txn.end_lsn});
+  }
+
+  void announce(uint32_t relid) {
+    if (!announced_.insert(relid).second) return;
+    for (const SimTable& table : source_.tables_) {
+      if (table.relation().relid == relid) pending_.push_back(RelationMessage{table.relation()});
+    }
+  }
+
+  static std::vector<uint32_t> relids_of(const ChangeMessage& message) {
+    if (auto* m = std::get_if<InsertMessage>(&message)) return {m->relid};
+    if (auto* m = std::get_if<UpdateMessage>(&message)) return {m->relid};
+    if (auto* m = std::get_if<DeleteMessage>(&message)) return {m->relid};
+    if (auto* m = std::get_if<TruncateMessage>(&message)) return m->relids;
+    return {};
+  }
+
+  ChangeMessage deliver() {
+    ChangeMessage message = pending_[pending_index_++];
+    std::optional<Lsn> lsn;
+    if (auto* begin = std::get_if<BeginMessage>(&message)) lsn = begin->final_lsn;
+    if (auto* commit = std::get_if<CommitMessage>(&message)) {
+      lsn = commit->end_lsn;
+      received_ = std::max(received_, commit->end_lsn);
+      source_.sent_max_ = std::max(source_.sent_max_, commit->end_lsn);
+    }
+    source_.event("deliver " + source_.describe_message(message), lsn);
+    return message;
+  }
+
+  // Caught up: a keepalive when the head moved past what was sent (WAL
+  // outside the publication) or the sender's timer ran out, as walsender
+  // does; otherwise nothing until the source writes or time passes.
+  Result<std::optional<ChangeMessage>> idle() {
+    const Lsn head = source_.head_;
+    const int64_t now = source_.clock_.now();
+    if (head <= std::max(last_keepalive_, received_) && now < next_keepalive_ms_) {
+      return std::optional<ChangeMessage>();
+    }
+    last_keepalive_ = head;
+    received_ = std::max(received_, head);
+    source_.sent_max_ = std::max(source_.sent_max_, head);
+    next_keepalive_ms_ = now + source_.options_.keepalive_interval_ms;
+    source_.event("deliver keepalive", head);
+    return std::optional<ChangeMessage>(KeepaliveMessage{head});
+  }
+
+  Status disconnected() const {
+    return Status(ErrorCode::kDisconnected, "could not receive data from WAL stream: "
+                                            "server closed the connection unexpectedly");
+  }
+
+  // The session ends: the slot is free for the next one.
+  void drop() {
+    gone_ = true;
+    if (source_.active_stream_ == this) source_.active_stream_ = nullptr;
+  }
+
+  SimPostgres& source_;
+  size_t next_txn_;
+  std::vector<ChangeMessage> pending_;
+  size_t pending_index_ = 0;
+  std::set<uint32_t> announced_;
+  Lsn received_;
+  Lsn last_keepalive_;
+  int64_t next_keepalive_ms_;
+  bool gone_ = false;
+};
+
+// ---------------------------------------------------------------------------
+// SimTableReader: one connection that copies tables in key-ordered chunks.
+
+class SimTableReader : public TableReader {
+ public:
+  explicit SimTableReader(SimPostgres& source) : source_(source) {}
+
+  Result<TableChunk> read_chunk(const Relation& relation, const std::optional<Row>& after_key,
+                                size_t limit) override {
+    if (source_.buggify_.fire(FaultKind::kReadError)) {
+      source_.event("fault:read_error " + relation.name);
+      return io_error("canceling statement due to statement timeout");
+    }
+    auto index = source_.find_table(relation.name);
+    if (!index || source_.tables_[*index].relation().relid != relation.relid) {
+      return Status(ErrorCode::kNotFound, "relation \"" + relation.name + "\" does not exist");
+    }
+    Lsn as_of = source_.head_;
+    if (source_.options_.read_mode == ReadMode::kSnapshot) {
+      // A copy starts (no key) or resumes on this connection: export a new
+      // snapshot; later chunks of the copy read the same one.
+      auto found = snapshots_.find(*index);
+      if (!after_key || found == snapshots_.end()) {
+        found = snapshots_.insert_or_assign(*index, source_.head_).first;
+      }
+      as_of = found->second;
+    }
+    SimTable::Chunk read = source_.tables_[*index].read(after_key, limit, as_of);
+    source_.note_chunk(*index, read, as_of);
+    std::string what = "read " + relation.name + " rows=" + std::to_string(read.rows.size());
+    if (!read.rows.empty()) what += " ids=" + read.rows.front()[0].text + ".." + read.rows.back()[0].text;
+    source_.event(what + (read.is_last ? " last" : ""), as_of);
+    return TableChunk{std::move(read.rows), read.is_last, as_of};
+  }
+
+  // Rows by key, read at the head (the engine fills unknown TOAST values
+  // with them), as `SELECT ... WHERE key IN (...)` would.
+  Result<TableChunk> read_rows(const Relation& relation, const std::vector<Row>& keys) override {
+    if (source_.buggify_.fire(FaultKind::kReadError)) {
+      source_.event("fault:read_error rows " + relation.name);
+      return io_error("canceling statement due to statement timeout");
+    }
+    auto index = source_.find_table(relation.name);
+    if (!index || source_.tables_[*index].relation().relid != relation.relid) {
+      return Status(ErrorCode::kNotFound, "relation \"" + relation.name + "\" does not exist");
+    }
+    std::vector<Row> rows = source_.tables_[*index].read_keys(keys, source_.head_);
+    source_.event("read_rows " + relation.name + " keys=" + std::to_string(keys.size()) +
+                      " found=" + std::to_string(rows.size()),
+                  source_.head_);
+    return TableChunk{std::move(rows), true, source_.head_};
+  }
+
+  Result<Lsn> current_lsn() override {
+    if (source_.buggify_.fire(FaultKind::kReadError)) {
+      source_.event("fault:read_error current_lsn");
+      return io_error("could not receive data from server: Connection reset by peer");
+    }
+    return source_.head_;
+  }
+
+ private:
+  SimPostgres& source_;
+  std::map<size_t, Lsn> snapshots_;  // table index -> snapshot LSN of its copy
+};
+
+// ---------------------------------------------------------------------------
+// SimPostgres
+
+SimPostgres::SimPostgres(SimPostgresOptions options, SimClock& clock, Buggify& buggify)
+    : options_(options), clock_(clock), buggify_(buggify), head_(options.start_lsn) {}
+
+SimPostgres::~SimPostgres() {
+  assert(active_stream_ == nullptr && "streams must not outlive the source");
+}
+
+size_t SimPostgres::create_table(const std::string& name, ReplicaIdentity identity,
+                                 bool with_body) {
+  assert(!slot_created_ && "the sim's schema is fixed before replication starts");
+  assert(identity == ReplicaIdentity::kDefault || identity == ReplicaIdentity::kFull);
+  const bool full = identity == ReplicaIdentity::kFull;
+  Relation relation;
+  relation.relid = 16384 + 2 * static_cast<uint32_t>(tables_.size());
+  relation.name = name;
+  relation.identity = identity;
+  relation.columns = {{"id", 25, true}, {"owner", 25, full}, {"title", 25, full}};
+  if (with_body) relation.columns.push_back({"body", 25, full});
+  tables_.emplace_back(std::move(relation));
+  copy_complete_.emplace_back();
+  recent_read_ids_.emplace_back();
+  return tables_.size() - 1;
+}
+
+bool SimPostgres::has_body(size_t table) const {
+  return tables_[table].relation().columns.size() > kBodyColumn;
+}
+
+std::optional<size_t> SimPostgres::find_table(const std::string& name) const {
+  for (size_t i = 0; i < tables_.size(); i++) {
+    if (tables_[i].name() == name) return i;
+  }
+  return std::nullopt;
+}
+
+// --- writing -----------------------------------------------------------------
+
+SimPostgres::Txn SimPostgres::begin() {
+  assert(!txn_open_ && "one writer transaction at a time");
+  txn_open_ = true;
+  return Txn(*this);
+}
+
+void SimPostgres::Txn::insert(size_t table, Row row) {
+  SimTable& target = source_.tables_[table];
+  const std::string id = row[0].text;
+  assert(target.latest(id) == nullptr && "insert of a live key");
+  txn_.messages.push_back(InsertMessage{target.relation().relid, row});
+  txn_.changes.push_back(SourceChange{table, std::nullopt, row});
+  target.write(id, std::move(row));
+}
+
+void SimPostgres::Txn::update(size_t table, const std::string& id, Row new_row,
+                              bool toast_body) {
+  SimTable& target = source_.tables_[table];
+  const Relation& relation = target.relation();
+  const Row* found = target.latest(id);
+  assert(found && "update of a missing key");
+  const Row old_row = *found;
+  const std::string new_id = new_row[0].text;
+  UpdateMessage message{relation.relid, std::nullopt, new_row};
+  if (relation.identity == ReplicaIdentity::kFull) {
+    message.old_key = old_row;  // 'O': the whole old row
+  } else if (new_id != id) {
+    Row key_tuple(old_row.size(), Value::null());  // 'K': key columns only
+    key_tuple[0] = old_row[0];
+    message.old_key = std::move(key_tuple);
+  }
+  if (toast_body && source_.has_body(table) && new_row[kBodyColumn] == old_row[kBodyColumn]) {
+    message.new_row[kBodyColumn] = Value::unchanged_toast();
+  }
+  txn_.messages.push_back(std::move(message));
+  txn_.changes.push_back(SourceChange{table, old_row, new_row});
+  if (new_id != id) {
+    assert(target.latest(new_id) == nullptr && "key change onto a live key");
+    target.write(id, std::nullopt);
+  }
+  target.write(new_id, std::move(new_row));
+}
+
+void SimPostgres::Txn::remove(size_t table, const std::string& id) {
+  SimTable& target = source_.tables_[table];
+  const Relation& relation = target.relation();
+  const Row* found = target.latest(id);
+  assert(found && "delete of a missing key");
+  Row old_key = *found;
+  if (relation.identity != ReplicaIdentity::kFull) {
+    for (size_t i = 0; i < old_key.size(); i++) {
+      if (!relation.columns[i].is_key) old_key[i] = Value::null();
+    }
+  }
+  txn_.messages.push_back(DeleteMessage{relation.relid, std::move(old_key)});
+  txn_.changes.push_back(SourceChange{table, *found, std::nullopt});
+  target.write(id, std::nullopt);
+}
+
+void SimPostgres::Txn::truncate(const std::vector<size_t>& tables) {
+  TruncateMessage message;
+  for (size_t table : tables) {
+    SimTable& target = source_.tables_[table];
+    message.relids.push_back(target.relation().relid);
+    // Copy the ids: writing removes them from the live list.
+    std::vector<std::string> ids = target.live_ids();
+    std::sort(ids.begin(), ids.end());
+    for (const std::string& id : ids) {
+      txn_.changes.push_back(SourceChange{table, *target.latest(id), std::nullopt});
+      target.write(id, std::nullopt);
+    }
+  }
+  txn_.messages.push_back(std::move(message));
+}
+
+const SourceTxn& SimPostgres::commit(Txn txn) {
+  assert(txn_open_);
+  txn_open_ = false;
+  SourceTxn& committed = txn.txn_;
+  committed.xid = next_xid_++;
+  committed.commit_lsn =
+      Lsn(head_.value() + kBeginBytes + kChangeBytes * committed.messages.size());
+  committed.end_lsn = Lsn(committed.commit_lsn.value() + kCommitBytes);
+  head_ = committed.end_lsn;
+  for (SimTable& table : tables_) table.commit_pending(committed.commit_lsn);
+  wal_.push_back(std::move(committed));
+  return wal_.back();
+}
+
+void SimPostgres::advance_wal(uint64_t bytes) {
+  assert(!txn_open_);
+  head_ = Lsn(head_.value() + bytes);
+}
+
+void SimPostgres::create_slot() {
+  assert(!slot_created_);
+  slot_created_ = true;
+  slot_start_ = head_;
+  confirmed_flush_ = head_;
+  sent_max_ = head_;
+  event("create_slot", head_);
+}
+
+size_t SimPostgres::first_txn_after(Lsn lsn) const {
+  auto it = std::upper_bound(wal_.begin(), wal_.end(), lsn,
+                             [](Lsn value, const SourceTxn& txn) { return value < txn.end_lsn; });
+  return static_cast<size_t>(it - wal_.begin());
+}
+
+std::string SimPostgres::table_name(uint32_t relid) const {
+  for (const SimTable& table : tables_) {
+    if (table.relation().relid == relid) return table.name();
+  }
+  return "relid " + std::to_string(relid);
+}
+
+// Like engine describe(), plus the table and the keys, so a trace says
+// which row each change touched.
+std::string SimPostgres::describe_message(const ChangeMessage& message) const {
+  auto id_of = [](const Row& row) { return row.empty() ? std::string("?") : row[0].text; };
+  auto toast = [](const Row& row) {
+    for (const Value& value : row) {
+      if (value.is_unchanged_toast()) return std::string(" toast");
+    }
+    return std::string();
+  };
+  if (auto* m = std::get_if<InsertMessage>(&message)) {
+    return "insert " + table_name(m->relid) + " " + id_of(m->new_row);
+  }
+  if (auto* m = std::get_if<UpdateMessage>(&message)) {
+    std::string text = "update " + table_name(m->relid) + " " + id_of(m->new_row);
+    if (m->old_key) text += " old " + id_of(*m->old_key);
+    return text + toast(m->new_row);
+  }
+  if (auto* m = std::get_if<DeleteMessage>(&message)) {
+    return "delete " + table_name(m->relid) + " " + id_of(m->old_key);
+  }
+  if (auto* m = std::get_if<TruncateMessage>(&message)) {
+    std::string text = "truncate";
+    for (uint32_t relid : m->relids) text += " " + table_name(relid);
+    return text;
+  }
+  return describe(message);
+}
+
+void SimPostgres::event(std::string action, std::optional<Lsn> lsn) {
+  if (hooks_) hooks_->on_source_event(std::move(action), lsn);
+}
+
+void SimPostgres::note_chunk(size_t table, const SimTable::Chunk& chunk, Lsn consistent_lsn) {
+  std::vector<std::string>& ids = recent_read_ids_[table];
+  ids.clear();
+  for (const Row& row : chunk.rows) ids.push_back(row[0].text);
+  if (chunk.is_last) {
+    std::optional<Lsn>& complete = copy_complete_[table];
+    complete = complete ? std::min(*complete, consistent_lsn) : consistent_lsn;
+  }
+}
+
+// --- SourceConnector -----------------------------------------------------------
+
+Result<std::unique_ptr<ChangeStream>> SimPostgres::open_stream() {
+  assert(slot_created_);
+  if (buggify_.fire(FaultKind::kConnectError)) {
+    event("fault:connect_error stream");
+    return io_error("could not connect to server: Connection refused");
+  }
+  if (active_stream_ != nullptr) {
+    event("refuse stream: slot active");
+    return Status(ErrorCode::kBusy, kSlotActiveMessage);
+  }
+  // After a source crash the slot comes back at the position it last
+  // saved, behind what was acknowledged: those transactions come again.
+  const size_t first = first_txn_after(confirmed_flush_);
+  const size_t slot_first = first_txn_after(slot_start_);
+  if (first > slot_first && buggify_.fire(FaultKind::kRedeliverAcked)) {
+    const size_t back = static_cast<size_t>(buggify_.range(1, 8));
+    const size_t rewound = first - std::min(back, first - slot_first);
+    confirmed_flush_ = rewound == slot_first ? slot_start_ : wal_[rewound - 1].end_lsn;
+    event("fault:redeliver_acked", confirmed_flush_);
+  }
+  sessions_opened_++;
+  auto stream = std::make_unique<SimChangeStream>(*this, confirmed_flush_);
+  active_stream_ = stream.get();
+  event("open_stream", confirmed_flush_);
+  return std::unique_ptr<ChangeStream>(std::move(stream));
+}
+
+Result<std::unique_ptr<TableReader>> SimPostgres::open_table_reader() {
+  if (buggify_.fire(FaultKind::kConnectError)) {
+    event("fault:connect_error reader");
+    return io_error("could not connect to server: Connection refused");
+  }
+  return std::unique_ptr<TableReader>(std::make_unique<SimTableReader>(*this));
+}
+
+Result<std::vector<Relation>> SimPostgres::describe_tables(const std::vector<std::string>& names) {
+  if (buggify_.fire(FaultKind::kConnectError)) {
+    event("fault:connect_error describe");
+    return io_error("could not connect to server: Connection refused");
+  }
+  std::vector<Relation> relations;
+  for (const std::string& name : names) {
+    if (auto index = find_table(name)) relations.push_back(tables_[*index].relation());
+  }
+  return relations;
+}
+
+}  // namespace walsim::sim

@@ -1,0 +1,65 @@
+// Trace: the simulator's event log.
+//
+// Every event (a scheduler step, a message the source delivered, an
+// acknowledgement, a fault, a checkpoint) is one line: step, task, action,
+// LSN, op id. The run keeps a rolling hash of all events, which is how the
+// determinism test compares two runs of one seed, the last events for a
+// failure report, and writes every line to a file when asked (--trace).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/lsn.h"
+
+namespace walsim::sim {
+
+struct TraceEvent {
+  int64_t step = 0;
+  std::string task;
+  std::string action;
+  std::optional<Lsn> lsn;
+  std::optional<int64_t> op_id;
+};
+
+std::string format_event(const TraceEvent& event);
+
+class Trace {
+ public:
+  static constexpr size_t kRecentEvents = 24;
+
+  // `file` may be null (no full trace); it is not owned.
+  explicit Trace(std::FILE* file) : file_(file) {}
+
+  // The step and task that the following events belong to.
+  void set_context(int64_t step, std::string_view task) {
+    step_ = step;
+    task_ = task;
+  }
+
+  void record(std::string action, std::optional<Lsn> lsn = std::nullopt,
+              std::optional<int64_t> op_id = std::nullopt);
+
+  uint64_t hash() const { return hash_; }
+  int64_t events() const { return events_; }
+  // The last kRecentEvents events, oldest first, formatted.
+  std::vector<std::string> recent() const;
+
+ private:
+  void mix(std::string_view bytes);
+  void mix(uint64_t value);
+
+  std::FILE* file_;
+  int64_t step_ = 0;
+  std::string task_ = "sim";
+  uint64_t hash_ = 0xCBF29CE484222325ull;
+  int64_t events_ = 0;
+  std::vector<TraceEvent> ring_;  // circular once full
+  size_t ring_next_ = 0;
+};
+
+}  // namespace walsim::sim
