@@ -251,6 +251,14 @@ Status BucketStorage::store_keepalive_op(int64_t keepalive_op) {
   return (*update)->bind(1, keepalive_op).run();
 }
 
+Status BucketStorage::raise_keepalive_op(int64_t op) {
+  auto update = db_.prepare(
+      "UPDATE replication_state SET keepalive_op = max(coalesce(keepalive_op, 0), ?1)"
+      " WHERE id = 1");
+  if (!update.is_ok()) return update.status();
+  return (*update)->bind(1, op).run();
+}
+
 Status BucketStorage::store_last_applied_lsn(Lsn lsn) {
   auto update = db_.prepare(
       "UPDATE replication_state SET last_applied_lsn = max(coalesce(last_applied_lsn, 0), ?1)"

@@ -197,6 +197,7 @@ class BucketStorage {
   Status set_snapshot_not_done();
   Status raise_no_checkpoint_before(Lsn lsn);
   Status store_keepalive_op(int64_t keepalive_op);
+  Status raise_keepalive_op(int64_t op);
   Status store_last_applied_lsn(Lsn lsn);
   // Publishes (checkpoint, lsn), clears keepalive_op and hard-deletes the
   // tombstones the checkpoint covers.

@@ -184,7 +184,7 @@ class Snapshotter::Worker : public Task {
   StepResult repair_write() {
     auto batch = owner_.storage_.snapshot_batch(repair_relation_.name);
     if (!batch.is_ok()) return retry_or_fail(batch.status());
-    for (Row& row : repair_rows_.rows) (*batch)->copy_row(repair_relation_, std::move(row));
+    for (Row& row : repair_rows_.rows) (*batch)->fill_row(repair_relation_, std::move(row));
     (*batch)->raise_no_checkpoint_before(repair_rows_.consistent_lsn);
     auto committed = (*batch)->commit(Lsn::zero());
     if (!committed.is_ok() && committed.status().code() != ErrorCode::kFailedPrecondition) {

@@ -67,6 +67,7 @@ class WriteBatch::Applier {
         return delete_row(*change.relation, row_id_of(change.relation->key_of(change.row)));
       case Change::Type::kTruncate: return truncate(*change.relation);
       case Change::Type::kCopy: return copy(*change.relation, change.row);
+      case Change::Type::kFill: return fill(*change.relation, change.row);
     }
     return Status::ok();
   }
@@ -275,8 +276,9 @@ class WriteBatch::Applier {
   }
 
   // A copied row is written only for a key the store does not know: the
-  // stream's version (or tombstone) is newer than any copy. The one
-  // exception fills in values an update left unknown.
+  // stream's version (or tombstone) is newer than any copy. That holds for
+  // incomplete rows too: a chunk read before the update that left a value
+  // unknown may hold an older row's value, so only fill() completes them.
   Status copy(const Relation& relation, const Row& row) {
     auto rules = batch_.table_rules(relation);
     if (!rules.is_ok()) return rules.status();
@@ -288,7 +290,7 @@ class WriteBatch::Applier {
     if (!insert.is_ok()) return insert.status();
     WALSIM_RETURN_IF_ERROR((*insert)->bind(1, relation.name).bind(2, row_id)
                                .bind(3, encode_row(row)).bind(4, join_buckets(placed)).run());
-    if (sqlite3_changes(db_.handle()) == 0) return complete_from_copy(relation, row_id, row);
+    if (sqlite3_changes(db_.handle()) == 0) return Status::ok();
     rows_copied_++;
     for (const BucketRow& p : placed) {
       WALSIM_RETURN_IF_ERROR(write_op(OpKind::kPut, p.bucket, relation.name, row_id, p.data_json));
@@ -296,8 +298,10 @@ class WriteBatch::Applier {
     return Status::ok();
   }
 
-  Status complete_from_copy(const Relation& relation, const std::string& row_id,
-                            const Row& copied) {
+  // Completes an incomplete row with values read from the source after the
+  // update that left them unknown (the worker reads after it saw the row).
+  Status fill(const Relation& relation, const Row& copied) {
+    std::string row_id = row_id_of(relation.key_of(copied));
     auto current = load(relation.name, row_id);
     if (!current.is_ok()) return current.status();
     if (!*current || (*current)->tombstoned || !has_unknown_values((*current)->data)) {
@@ -438,6 +442,12 @@ void WriteBatch::raise_no_checkpoint_before(Lsn lsn) {
   consistent_lsn_ = std::max(consistent_lsn_.value_or(Lsn::zero()), lsn);
 }
 
+void WriteBatch::fill_row(const Relation& relation, Row row) {
+  assert(kind_ == Kind::kSnapshot);
+  assert(!has_unknown_values(row) && "a read from the source has every value");
+  changes_.push_back({Change::Type::kFill, remember(relation), std::move(row), std::nullopt});
+}
+
 void WriteBatch::set_resume_key(Row last_key) {
   assert(kind_ == Kind::kSnapshot);
   resume_key_ = std::move(last_key);
@@ -458,6 +468,11 @@ Status WriteBatch::flush(std::optional<Lsn> open_transaction_commit_lsn) {
     auto result = write_changes();
     if (!result.is_ok()) return result.status();
     written = *result;
+    // The flushed ops must reach the next checkpoint even if their
+    // transaction is applied again after a crash and then writes nothing
+    // (a re-applied delete finds its tombstone): carry them like a blocked
+    // commit does.
+    if (written) WALSIM_RETURN_IF_ERROR(storage_.raise_keepalive_op(*written));
     if (open_transaction_commit_lsn) {
       return storage_.raise_no_checkpoint_before(*open_transaction_commit_lsn);
     }
@@ -501,10 +516,15 @@ void WriteBatch::mark_persisted(std::optional<int64_t> written_op) {
   discard();
 }
 
+// The REMOVE ops must reach the next checkpoint even if nothing else is
+// ever written (a table re-created empty): carry them in keepalive_op.
 Status WriteBatch::write_table_removal(const std::string& table) {
   Applier applier(*this);
   auto removed = applier.remove_live_rows(table);
-  return removed.status();
+  if (!removed.is_ok()) return removed.status();
+  WALSIM_RETURN_IF_ERROR(applier.finish());
+  if (!applier.last_written_op()) return Status::ok();
+  return storage_.raise_keepalive_op(*applier.last_written_op());
 }
 
 // Runs inside the caller's transaction and returns the last op id it wrote.

@@ -38,6 +38,10 @@ class WriteBatch {
   // Snapshot batches: a copied row, and how far the copy got.
   void copy_row(const Relation& relation, Row row);
   void set_resume_key(Row last_key);
+  // Snapshot batches: a row read by key to complete an incomplete row (one
+  // whose unchanged-TOAST value the store never saw); fills only those
+  // values, and only of such a row.
+  void fill_row(const Relation& relation, Row row);
   // Snapshot batches: the commit raises no_checkpoint_before to `lsn`, for
   // rows read outside a table copy (filling incomplete rows).
   void raise_no_checkpoint_before(Lsn lsn);
@@ -71,7 +75,7 @@ class WriteBatch {
              int64_t snapshot_generation);
 
   struct Change {
-    enum class Type { kInsert, kUpdate, kDelete, kTruncate, kCopy };
+    enum class Type { kInsert, kUpdate, kDelete, kTruncate, kCopy, kFill };
     Type type;
     const Relation* relation;  // points into relations_
     Row row;                   // new row, or the old key for deletes

@@ -362,23 +362,65 @@ TEST_F(BucketStorageTest, RecreatedTableLosesItsRowsAndNeedsACopy) {
   EXPECT_TRUE(*changed);
   EXPECT_FALSE(state().snapshot_done);
   EXPECT_EQ(ops(), Ops({put("a", "1", "t"), remove("a", "1")}));
+  EXPECT_EQ(state().keepalive_op, std::optional<int64_t>(2)) << "the REMOVE must be published";
+  // The op id sequence moved on: the next write gets op 3.
+  auto batch2 = storage_->stream_batch();
+  batch2->insert(recreated, todo("5", "a", "t"));
+  commit(*batch2, "2/1");
+  EXPECT_EQ(ops().back(), put("a", "5", "t"));
+  EXPECT_EQ(state().keepalive_op, std::optional<int64_t>(3));
   auto same = storage_->register_table(recreated);
   ASSERT_TRUE(same.is_ok());
   EXPECT_FALSE(*same);
 }
 
-TEST_F(BucketStorageTest, ToastUpdateBeforeCopyIsFilledInByTheCopy) {
-  ASSERT_TRUE(storage_->register_table(todos()).is_ok());
+TEST_F(BucketStorageTest, UnknownToastValueBlocksCheckpointsUntilFilled) {
+  activate();
   auto stream = storage_->stream_batch();
   stream->update(todos(), std::nullopt,
                  {Value::of("1"), Value::of("a"), Value::of("t2"), Value::unchanged_toast()});
-  commit(*stream, "1/1");
+  CommitResult blocked = commit(*stream, "1/1");
+  EXPECT_TRUE(blocked.checkpoint_blocked) << "a row with an unknown value must not be published";
+  auto incomplete = storage_->incomplete_rows(10);
+  ASSERT_TRUE(incomplete.is_ok());
+  EXPECT_EQ(incomplete->first, "todos");
+  EXPECT_EQ(incomplete->second, std::vector<Row>({Row{Value::of("1")}}));
+
+  // A table copy does not complete it: its chunk may predate the update.
   auto snapshot = storage_->snapshot_batch("todos");
   ASSERT_TRUE(snapshot.is_ok());
-  (*snapshot)->copy_row(todos(), todo("1", "a", "t1", "big"));
+  (*snapshot)->copy_row(todos(), todo("1", "a", "t1", "old"));
   commit(**snapshot, "0/0");
+  EXPECT_TRUE(*storage_->has_incomplete_rows());
+
+  auto fill = storage_->snapshot_batch("todos");
+  ASSERT_TRUE(fill.is_ok());
+  (*fill)->fill_row(todos(), todo("1", "a", "t3", "big"));
+  (*fill)->raise_no_checkpoint_before(lsn("2/1"));
+  commit(**fill, "0/0");
+  EXPECT_FALSE(*storage_->has_incomplete_rows());
+  EXPECT_TRUE(commit(*stream, "1/2").checkpoint_blocked) << "the fill was read at 2/1";
+  EXPECT_TRUE(commit(*stream, "2/1").checkpoint_created);
   EXPECT_EQ(ops(), Ops({"PUT by_owner[\"a\"] [\"1\"] {\"id\":\"1\",\"title\":\"t2\",\"body\":null}",
                         put("a", "1", "t2", "big")}));
+  EXPECT_EQ(bucket_rows("by_owner[\"a\"]"), Ops({R"({"id":"1","title":"t2","body":"big"})"}));
+}
+
+TEST_F(BucketStorageTest, FlushedOpsReachTheNextCheckpointAfterACrash) {
+  activate();
+  auto stream = storage_->stream_batch();
+  stream->insert(todos(), todo("1", "a", "t"));
+  commit(*stream, "1/1");
+  // Part of the transaction at 2/1 is flushed, then the engine crashes.
+  stream->remove(todos(), key("1"));
+  ASSERT_TRUE(stream->flush(lsn("2/1")).is_ok());
+  restart();
+  // Applied again, the delete finds its tombstone and writes nothing.
+  auto again = storage_->stream_batch();
+  again->remove(todos(), key("1"));
+  EXPECT_TRUE(commit(*again, "2/1").checkpoint_created);
+  EXPECT_EQ(checkpoint(), (Checkpoint{2, lsn("2/1")}));
+  EXPECT_EQ(bucket_rows("by_owner[\"a\"]"), Ops());
 }
 
 }  // namespace
