@@ -24,9 +24,25 @@ struct FreeMem {
   void operator()(void* memory) const { PQfreemem(memory); }
 };
 
-std::string trim(std::string text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
-  return text;
+// libpq's messages end in a newline and may span lines ("...failed:
+// Connection refused\n\tIs the server running..."): walsim reports every
+// error as one line, so breaks and the indentation after them become a space.
+std::string one_line(std::string text) {
+  std::string out;
+  bool at_break = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r') {
+      at_break = true;
+    } else if (at_break && (c == ' ' || c == '\t')) {
+      continue;
+    } else {
+      if (at_break && !out.empty()) out += ' ';
+      at_break = false;
+      out += c;
+    }
+  }
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back()))) out.pop_back();
+  return out;
 }
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
@@ -66,7 +82,7 @@ Result<std::string> password_of(const std::string& conninfo) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
   if (options == nullptr) {
-    std::string detail = error ? redact_quoted(trim(error)) : "out of memory";
+    std::string detail = error ? redact_quoted(one_line(error)) : "out of memory";
     PQfreemem(error);
     return Status(ErrorCode::kInvalidArgument, "invalid connection string: " + detail);
   }
@@ -215,10 +231,14 @@ class PgTableReader : public TableReader {
 
   Result<TableChunk> read_chunk(const Relation& table, const std::optional<Row>& after_key,
                                 size_t limit) override;
+  Result<TableChunk> read_rows(const Relation& table, const std::vector<Row>& keys) override;
   Result<Lsn> current_lsn() override;
 
  private:
-  Result<std::string> chunk_sql(const Relation& table, bool after, size_t limit);
+  // `key_comparison`: ">" for a chunk after a key, "=" for one key's row,
+  // nullptr for the first chunk.
+  Result<std::string> select_sql(const Relation& table, const char* key_comparison,
+                                 std::optional<size_t> limit);
 
   std::unique_ptr<PgConnection> connection_;
 };
@@ -246,7 +266,8 @@ Result<std::vector<std::string>> key_params(const Relation& table,
 // Columns come back in the text result format, i.e. through each type's
 // output function: the same text pgoutput sends for them. (A `::text` cast
 // would differ for char(n), whose cast strips padding, and inet.)
-Result<std::string> PgTableReader::chunk_sql(const Relation& table, bool after, size_t limit) {
+Result<std::string> PgTableReader::select_sql(const Relation& table, const char* key_comparison,
+                                              std::optional<size_t> limit) {
   std::string columns, keys, placeholders;
   size_t nkeys = 0;
   for (const Column& column : table.columns) {
@@ -262,8 +283,11 @@ Result<std::string> PgTableReader::chunk_sql(const Relation& table, bool after, 
   Result<std::string> name = connection_->quote_identifier(table.name);
   if (!name.is_ok()) return name.status();
   std::string sql = "SELECT " + columns + " FROM " + *schema + "." + *name;
-  if (after) sql += " WHERE (" + keys + ") > (" + placeholders + ")";
-  return sql + " ORDER BY " + keys + " LIMIT " + std::to_string(limit);
+  if (key_comparison) {
+    sql += " WHERE (" + keys + ") " + key_comparison + " (" + placeholders + ")";
+  }
+  sql += " ORDER BY " + keys;
+  return limit ? sql + " LIMIT " + std::to_string(*limit) : sql;
 }
 
 Result<TableChunk> PgTableReader::read_chunk(const Relation& table,
@@ -276,7 +300,7 @@ Result<TableChunk> PgTableReader::read_chunk(const Relation& table,
   }
   Result<std::vector<std::string>> params = key_params(table, after_key);
   if (!params.is_ok()) return params.status();
-  Result<std::string> sql = chunk_sql(table, after_key.has_value(), limit);
+  Result<std::string> sql = select_sql(table, after_key ? ">" : nullptr, limit);
   if (!sql.is_ok()) return sql.status();
   Result<std::vector<Row>> rows = connection_->query(*sql, *params);
   if (!rows.is_ok()) return rows.status();
@@ -286,6 +310,26 @@ Result<TableChunk> PgTableReader::read_chunk(const Relation& table,
   TableChunk chunk;
   chunk.is_last = rows->size() < limit;
   chunk.rows = std::move(rows).value();
+  chunk.consistent_lsn = *lsn;
+  return chunk;
+}
+
+// One query per key: this fills the rare rows whose unchanged-TOAST value
+// the engine could not learn from the stream, so simplicity wins.
+Result<TableChunk> PgTableReader::read_rows(const Relation& table, const std::vector<Row>& keys) {
+  Result<std::string> sql = select_sql(table, "=", std::nullopt);
+  if (!sql.is_ok()) return sql.status();
+  TableChunk chunk;
+  for (const Row& key : keys) {
+    Result<std::vector<std::string>> params = key_params(table, key);
+    if (!params.is_ok()) return params.status();
+    Result<std::vector<Row>> rows = connection_->query(*sql, *params);
+    if (!rows.is_ok()) return rows.status();
+    for (Row& row : *rows) chunk.rows.push_back(std::move(row));
+  }
+  Result<Lsn> lsn = current_lsn();
+  if (!lsn.is_ok()) return lsn.status();
+  chunk.is_last = true;
   chunk.consistent_lsn = *lsn;
   return chunk;
 }
@@ -307,10 +351,11 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& conn
                                                          Mode mode) {
   Result<std::string> password = password_of(conninfo);
   if (!password.is_ok()) return password.status();
-  // expand_dbname: `dbname` carries the whole conninfo; later keywords
-  // override what it says.
-  std::vector<const char*> keys = {"dbname", "fallback_application_name"};
-  std::vector<const char*> values = {conninfo.c_str(), "walsim"};
+  // expand_dbname: `dbname` carries the whole conninfo; keywords before it
+  // are defaults it may override, keywords after it override it. Without a
+  // connect_timeout an unreachable host would hang the runtime's thread.
+  std::vector<const char*> keys = {"connect_timeout", "dbname", "fallback_application_name"};
+  std::vector<const char*> values = {"10", conninfo.c_str(), "walsim"};
   if (mode == Mode::kReplication) {
     keys.push_back("replication");
     values.push_back("database");
@@ -320,7 +365,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::open(const std::string& conn
   PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (conn == nullptr) return Status(ErrorCode::kIoError, "libpq: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
-    Status error = connect_error(conn, scrub(trim(PQerrorMessage(conn)), *password));
+    Status error = connect_error(conn, scrub(one_line(PQerrorMessage(conn)), *password));
     PQfinish(conn);
     return error;
   }
@@ -349,7 +394,7 @@ Result<std::vector<Row>> PgConnection::query(const std::string& sql,
   const char* message = result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_);
   const char* sqlstate = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
   return Status(code_for_sqlstate(sqlstate, !is_connected()),
-                "query on " + target_ + " failed: " + trim(message ? message : "no result"));
+                "query on " + target_ + " failed: " + one_line(message ? message : "no result"));
 }
 
 Status PgConnection::exec(const std::string& sql) { return query(sql).status(); }
@@ -358,7 +403,7 @@ Result<std::string> PgConnection::quote_identifier(const std::string& name) {
   std::unique_ptr<char, FreeMem> quoted(PQescapeIdentifier(conn_, name.data(), name.size()));
   if (!quoted) {
     return Status(ErrorCode::kInvalidArgument,
-                  "cannot quote identifier: " + trim(PQerrorMessage(conn_)));
+                  "cannot quote identifier: " + one_line(PQerrorMessage(conn_)));
   }
   return std::string(quoted.get());
 }
@@ -374,12 +419,19 @@ Result<std::optional<ChangeMessage>> PgChangeStream::next() {
   if (broken_) return *broken_;
   WALSIM_RETURN_IF_ERROR(send_due_status());
   PGconn* conn = connection_->raw();
-  if (!PQconsumeInput(conn)) return disconnected("lost while reading");
-  // Frames already buffered are handled here; when only non-engine frames
-  // (in-transaction keepalives, M/O/Y) are left, report "nothing now".
+  // Frames already buffered are handled first: reading the socket only when
+  // none is left saves a recv() per message while a backlog streams in.
+  // When only non-engine frames (in-transaction keepalives, M/O/Y) were
+  // there, report "nothing now".
+  bool socket_read = false;
   for (;;) {
     char* buffer = nullptr;
     int length = PQgetCopyData(conn, &buffer, /*async=*/1);
+    if (length == 0 && !socket_read) {
+      if (!PQconsumeInput(conn)) return disconnected("lost while reading");
+      socket_read = true;
+      continue;
+    }
     if (length == 0) return std::optional<ChangeMessage>();
     if (length == -1) {
       PgResult end(PQgetResult(conn));
@@ -454,7 +506,7 @@ Status PgChangeStream::send_due_status() {
 }
 
 Status PgChangeStream::disconnected(const std::string& what, std::string detail) {
-  detail = trim(detail.empty() ? PQerrorMessage(connection_->raw()) : detail);
+  detail = one_line(detail.empty() ? PQerrorMessage(connection_->raw()) : detail);
   broken_ = Status(ErrorCode::kDisconnected, "replication stream from " + connection_->target() +
                                                  " " + what + (detail.empty() ? "" : ": " + detail));
   return *broken_;
@@ -462,12 +514,25 @@ Status PgChangeStream::disconnected(const std::string& what, std::string detail)
 
 // ---- PgSourceConnector -----------------------------------------------------
 
+// Only "in use" is worth waiting for: "replication slot ... is active for
+// PID n" while a previous stream's server process is still exiting. A slot
+// that is gone (42704) or invalidated (55000: "can no longer get changes")
+// will not come back by retrying; the caller must start a new replication.
+Status start_replication_error(const char* sqlstate, const std::string& message) {
+  std::string_view state(sqlstate ? sqlstate : "");
+  if (state == "42704") return Status(ErrorCode::kNotFound, message);
+  if (state == "55000") return Status(ErrorCode::kFailedPrecondition, message);
+  return Status(ErrorCode::kIoError, message);
+}
+
 PgSourceConnector::PgSourceConnector(std::string conninfo, std::string slot,
-                                     std::string publication, Clock* clock)
+                                     std::string publication, Clock* clock,
+                                     SlotPolicy slot_policy)
     : conninfo_(std::move(conninfo)),
       slot_(std::move(slot)),
       publication_(std::move(publication)),
-      clock_(clock) {}
+      clock_(clock),
+      slot_policy_(slot_policy) {}
 
 Result<std::unique_ptr<PgConnection>> PgSourceConnector::connect(PgConnection::Mode mode) {
   return PgConnection::open(conninfo_, mode);
@@ -490,8 +555,12 @@ Result<std::unique_ptr<PgChangeStream>> PgSourceConnector::open_pg_stream() {
   Result<std::unique_ptr<PgConnection>> connection = connect(PgConnection::Mode::kReplication);
   if (!connection.is_ok()) return connection.status();
   PgConnection& replication = **connection;
-  Result<bool> created = ensure_slot(replication);
-  if (!created.is_ok()) return created.status();
+  if (slot_policy_ == SlotPolicy::kCreateIfMissing) {
+    Result<bool> created = ensure_slot(replication);
+    if (!created.is_ok()) return created.status();
+  } else {
+    WALSIM_RETURN_IF_ERROR(check_slot_name());
+  }
   // pgoutput splits publication_names like an identifier list: quote the
   // name as an identifier, then the list as a literal.
   Result<std::string> publication = replication.quote_identifier(publication_);
@@ -501,11 +570,10 @@ Result<std::unique_ptr<PgChangeStream>> PgSourceConnector::open_pg_stream() {
                         quote_literal(*publication) + ", messages 'true')";
   PgResult result(PQexec(replication.raw(), command.c_str()));
   if (!result || PQresultStatus(result.get()) != PGRES_COPY_BOTH) {
-    // E.g. "replication slot ... is active for PID n" while a previous
-    // stream's server process is still exiting: retryable (kIoError).
     const char* message = result ? PQresultErrorMessage(result.get()) : "no result";
-    return Status(ErrorCode::kIoError, "START_REPLICATION on " + replication.target() +
-                                           " failed: " + trim(message));
+    const char* sqlstate = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+    return start_replication_error(sqlstate, "START_REPLICATION on " + replication.target() +
+                                                 " failed: " + one_line(message));
   }
   // Status updates must not block the streamer; libpq queues them instead.
   if (PQsetnonblocking(replication.raw(), 1) != 0) {

@@ -106,15 +106,28 @@ class PgChangeStream : public ChangeStream {
   std::optional<Status> broken_;  // set once the stream is gone
 };
 
+// What open_stream() does when the slot does not exist.
+enum class SlotPolicy {
+  kCreateIfMissing,
+  // kNotFound instead: a replicator whose store belongs to a slot must never
+  // resume from a new one, which would silently skip the changes between.
+  kRequireExisting,
+};
+
+// START_REPLICATION's failure as a Status: kIoError (retryable) while the
+// slot is in use, kNotFound when it does not exist, kFailedPrecondition when
+// the server invalidated it.
+Status start_replication_error(const char* sqlstate, const std::string& message);
+
 class PgSourceConnector : public SourceConnector {
  public:
   // `slot` must be a valid slot name (a-z, 0-9, _; at most 63 bytes);
   // `clock` gives Unix milliseconds and must outlive the connector's streams.
   PgSourceConnector(std::string conninfo, std::string slot, std::string publication,
-                    Clock* clock);
+                    Clock* clock, SlotPolicy slot_policy = SlotPolicy::kCreateIfMissing);
 
-  // Creates the slot (if missing) and starts streaming after its confirmed
-  // flush position.
+  // Creates the slot (if missing and the policy allows) and starts
+  // streaming after its confirmed flush position.
   Result<std::unique_ptr<ChangeStream>> open_stream() override;
   Result<std::unique_ptr<PgChangeStream>> open_pg_stream();
   Result<std::unique_ptr<TableReader>> open_table_reader() override;
@@ -130,11 +143,16 @@ class PgSourceConnector : public SourceConnector {
   Status check_publication(const std::vector<std::string>& tables);
   // wal_level is logical and our role may replicate.
   Status check_server();
+  // kInvalidArgument unless the slot name is 1-63 of a-z, 0-9 and _.
+  Status check_slot_name() const;
+
+  const std::string& conninfo() const { return conninfo_; }
+  const std::string& slot() const { return slot_; }
+  const std::string& publication() const { return publication_; }
 
  private:
   Result<std::unique_ptr<PgConnection>> connect(PgConnection::Mode mode);
   Result<bool> ensure_slot(PgConnection& replication);
-  Status check_slot_name() const;
   Result<std::optional<Relation>> describe_table(PgConnection& connection,
                                                  const std::string& name);
 
@@ -142,6 +160,7 @@ class PgSourceConnector : public SourceConnector {
   std::string slot_;
   std::string publication_;
   Clock* clock_;
+  SlotPolicy slot_policy_;
 };
 
 }  // namespace walsim

@@ -6,7 +6,8 @@
 #include <chrono>
 #include <thread>
 
-#include "live/tests/pg_test_server.h"
+#include "live/pg_test_server.h"
+#include "live/wall_clock.h"
 
 namespace walsim {
 namespace {
@@ -19,15 +20,6 @@ using namespace std::chrono_literals;
     ::walsim::Status assert_status_ = (expr);                \
     ASSERT_TRUE(assert_status_.is_ok()) << assert_status_.to_string(); \
   } while (0)
-
-class SystemClock : public Clock {
- public:
-  int64_t now_ms() override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
 
 class ManualClock : public Clock {
  public:
@@ -141,7 +133,7 @@ class PgSourceTest : public ::testing::Test {
 
   static inline std::unique_ptr<PgTestServer> server_;
   static inline std::string start_error_;
-  SystemClock clock_;
+  WallClock clock_;
 };
 
 // ---- describe_tables -------------------------------------------------------
@@ -491,6 +483,25 @@ TEST_F(PgSourceTest, EnsureSlotCreatesOnce) {
             "0");
 }
 
+TEST_F(PgSourceTest, RequireExistingSlotNeverCreatesOne) {
+  PgSourceConnector source(server_->conninfo(), "required_slot", "unused", &clock_,
+                           SlotPolicy::kRequireExisting);
+  Result<std::unique_ptr<ChangeStream>> stream = source.open_stream();
+  EXPECT_EQ(stream.status().code(), ErrorCode::kNotFound) << stream.status().to_string();
+  EXPECT_TRUE(contains(stream.status().message(), "\"required_slot\" does not exist"))
+      << stream.status().message();
+  EXPECT_EQ(value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'required_slot'"),
+            "0");
+}
+
+TEST(StartReplicationErrorTest, OnlyASlotInUseIsRetryable) {
+  EXPECT_EQ(start_replication_error("55006", "in use").code(), ErrorCode::kIoError);
+  EXPECT_EQ(start_replication_error("42704", "missing").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(start_replication_error("55000", "invalidated").code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(start_replication_error(nullptr, "connection lost").code(), ErrorCode::kIoError);
+}
+
 TEST_F(PgSourceTest, RejectsBadOrForeignSlots) {
   Result<bool> bad = connector("Bad-Name", "unused").ensure_slot();
   EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
@@ -534,7 +545,9 @@ TEST_F(PgSourceTest, ChecksServerAndReplicationPrivilege) {
 }
 
 TEST_F(PgSourceTest, ReportsWalLevelReplica) {
-  Result<std::unique_ptr<PgTestServer>> replica = PgTestServer::start({.wal_level = "replica"});
+  PgTestServer::Options options;
+  options.wal_level = "replica";
+  Result<std::unique_ptr<PgTestServer>> replica = PgTestServer::start(options);
   ASSERT_TRUE(replica.is_ok()) << replica.status().to_string();
   PgSourceConnector source((*replica)->conninfo(), "unused", "unused", &clock_);
   Status check = source.check_server();
@@ -545,7 +558,7 @@ TEST_F(PgSourceTest, ReportsWalLevelReplica) {
 // ---- connection errors (no server needed) ----------------------------------
 
 TEST(PgConnectionTest, ConnectionErrorsNeverShowThePassword) {
-  SystemClock clock;
+  WallClock clock;
   const std::string conninfos[] = {
       "host=/nonexistent-walsim port=1 dbname=db user=someone password=s3cr3t-pw",
       "postgresql://someone:s3cr3t-pw@/db?host=/nonexistent-walsim&port=1",

@@ -1,6 +1,6 @@
-// A throwaway Postgres 15 for tests: initdb into a fresh /tmp directory,
-// listen only on a unix socket there, stop and delete everything on
-// destruction.
+// A throwaway Postgres 15 for tests and benchmarks: initdb into a fresh
+// /tmp directory, listen only on a unix socket there, stop and delete
+// everything on destruction.
 //
 // Postgres refuses to run as root, so as root the server runs as the
 // `postgres` user (runuser) in a directory chowned to it.
@@ -20,6 +20,11 @@ class PgTestServer {
  public:
   struct Options {
     std::string wal_level = "logical";
+    // Extra postgresql.conf lines, e.g. "shared_buffers = '256MB'".
+    std::vector<std::string> settings;
+    // pg_hba.conf lines placed before initdb's (the first match wins), e.g.
+    // "local all alice scram-sha-256" to test password logins.
+    std::vector<std::string> hba_lines;
   };
 
   // The binaries' directory: $WALSIM_PG_BIN or /usr/lib/postgresql/15/bin.
@@ -38,6 +43,8 @@ class PgTestServer {
   // "host=<socket dir> dbname=postgres user=postgres".
   const std::string& conninfo() const { return conninfo_; }
   std::string conninfo_as(const std::string& user) const;
+  // The unix socket directory (libpq's host).
+  const std::string& socket_dir() const { return dir_; }
 
   // Runs SQL (several statements allowed) as the superuser.
   Status exec(const std::string& sql);
@@ -48,6 +55,7 @@ class PgTestServer {
  private:
   explicit PgTestServer(std::string dir);
   Status init(const Options& options);
+  Status write_config(const Options& options);
   Status run_as_postgres(const std::vector<std::string>& argv, const std::string& log);
 
   std::string dir_;       // socket directory; owns data/ and the logs

@@ -1,4 +1,4 @@
-#include "live/tests/pg_test_server.h"
+#include "live/pg_test_server.h"
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -107,14 +107,7 @@ Status PgTestServer::init(const Options& options) {
                                           "-U", "postgres", "-E", "UTF8", "--locale=C",
                                           "--no-sync"},
                                          init_log));
-  std::ofstream conf(data_dir_ + "/postgresql.conf", std::ios::app);
-  conf << "listen_addresses = ''\n"
-       << "unix_socket_directories = '" << dir_ << "'\n"
-       << "wal_level = " << options.wal_level << "\n"
-       << "max_replication_slots = 10\nmax_wal_senders = 10\n"
-       << "fsync = off\nfull_page_writes = off\n";
-  conf.close();
-  if (!conf) return Status(ErrorCode::kIoError, "cannot write postgresql.conf");
+  WALSIM_RETURN_IF_ERROR(write_config(options));
   std::string server_log = dir_ + "/server.log";
   WALSIM_RETURN_IF_ERROR(run_as_postgres(
       {bin_dir() + "/pg_ctl", "-D", data_dir_, "-l", server_log, "-w", "-t", "60", "start"},
@@ -124,6 +117,28 @@ Status PgTestServer::init(const Options& options) {
       PgConnection::open(conninfo_, PgConnection::Mode::kNormal);
   if (!admin.is_ok()) return admin.status();
   admin_ = std::move(admin).value();
+  return Status::ok();
+}
+
+Status PgTestServer::write_config(const Options& options) {
+  std::ofstream conf(data_dir_ + "/postgresql.conf", std::ios::app);
+  conf << "listen_addresses = ''\n"
+       << "unix_socket_directories = '" << dir_ << "'\n"
+       << "wal_level = " << options.wal_level << "\n"
+       << "max_replication_slots = 10\nmax_wal_senders = 10\n"
+       << "fsync = off\nfull_page_writes = off\n";
+  for (const std::string& setting : options.settings) conf << setting << "\n";
+  conf.close();
+  if (!conf) return Status(ErrorCode::kIoError, "cannot write postgresql.conf");
+  if (options.hba_lines.empty()) return Status::ok();
+  std::string hba_path = data_dir_ + "/pg_hba.conf";
+  std::stringstream initdb_lines;
+  initdb_lines << std::ifstream(hba_path).rdbuf();
+  std::ofstream hba(hba_path, std::ios::trunc);
+  for (const std::string& line : options.hba_lines) hba << line << "\n";
+  hba << initdb_lines.str();
+  hba.close();
+  if (!hba) return Status(ErrorCode::kIoError, "cannot write pg_hba.conf");
   return Status::ok();
 }
 

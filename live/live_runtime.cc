@@ -1,0 +1,125 @@
+#include "live/live_runtime.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace walsim {
+
+namespace {
+
+bool stop_requested(const RunControl& control) {
+  return control.stop != nullptr && control.stop->load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+LiveRuntime::LiveRuntime(std::vector<Task*> tasks, const ReplicatorProgress& progress,
+                         const Status& fatal_error, RuntimeIo io, LiveRuntimeOptions options)
+    : progress_(progress), fatal_error_(fatal_error), io_(std::move(io)), options_(options) {
+  for (Task* task : tasks) tasks_.push_back(TaskState{task});
+}
+
+RunOutcome LiveRuntime::run(const RunControl& control) {
+  int64_t start = clock_.now_ms();
+  int64_t next_tick = start + options_.tick_interval_ms;
+  last_activity_ms_ = last_ping_ms_ = start;
+  for (;;) {
+    if (stop_requested(control)) return RunOutcome::kStopped;
+    bool failed = false;
+    bool progressed = step_round(control, failed);
+    if (failed) return RunOutcome::kFailed;
+    if (stop_requested(control)) return RunOutcome::kStopped;
+    if (control.until && control.until()) return RunOutcome::kReached;
+    int64_t now = clock_.now_ms();
+    if (control.timeout_ms > 0 && now - start >= control.timeout_ms) return RunOutcome::kTimedOut;
+    if (control.on_tick && now >= next_tick) {
+      control.on_tick();
+      next_tick = now + options_.tick_interval_ms;
+    }
+    after_round(now);
+    if (!progressed) wait(now);
+  }
+}
+
+bool LiveRuntime::step_round(const RunControl& control, bool& failed) {
+  bool progressed = false;
+  int64_t now = clock_.now_ms();
+  for (TaskState& state : tasks_) {
+    if (state.done || state.resume_at > now) continue;
+    int64_t retries_before = retry_count();
+    StepResult result = state.task->step();
+    if (result == StepResult::kFailed || !fatal_error_.is_ok()) {
+      failed = true;
+      return progressed;
+    }
+    after_step(state, result, retries_before);
+    progressed |= result == StepResult::kProgress && state.failures == 0;
+    if (stop_requested(control)) break;
+  }
+  return progressed;
+}
+
+void LiveRuntime::after_step(TaskState& state, StepResult result, int64_t retries_before) {
+  if (result == StepResult::kDone) state.done = true;
+  if (retry_count() == retries_before) {
+    state.failures = 0;
+    return;
+  }
+  state.failures++;
+  int shift = std::min(state.failures - 1, 20);
+  int64_t pause = std::min(options_.backoff_max_ms, options_.backoff_initial_ms << shift);
+  state.resume_at = clock_.now_ms() + pause;
+}
+
+int64_t LiveRuntime::retry_count() const {
+  return progress_.retries + progress_.stream_reconnects;
+}
+
+// Waits for stream data, but no longer than the poll timeout or the end of
+// the earliest backoff. A signal interrupts poll() at once.
+void LiveRuntime::wait(int64_t now) {
+  int64_t timeout = options_.poll_timeout_ms;
+  for (const TaskState& state : tasks_) {
+    if (!state.done && state.resume_at > now) timeout = std::min(timeout, state.resume_at - now);
+  }
+  int socket = io_.stream_socket ? io_.stream_socket() : -1;
+  if (socket < 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeout));
+    return;
+  }
+  pollfd fd{socket, POLLIN, 0};
+  ::poll(&fd, 1, static_cast<int>(timeout));
+}
+
+// When the last copy finishes, the first checkpoint waits for the stream to
+// pass the copy's LSN: on an idle source only a ping gets it there, so one
+// goes out at once.
+void LiveRuntime::after_round(int64_t now) {
+  if (progress_.all_snapshots_done != snapshots_were_done_) {
+    snapshots_were_done_ = progress_.all_snapshots_done;
+    if (snapshots_were_done_) {
+      ping_due_ = true;
+      if (io_.snapshots_done) io_.snapshots_done();
+    }
+  }
+  maybe_ping(now);
+}
+
+// While transactions flow, their acknowledgements move the slot; when none
+// arrive, a ping gives the server something to confirm.
+void LiveRuntime::maybe_ping(int64_t now) {
+  if (progress_.transactions_applied != last_transactions_) {
+    last_transactions_ = progress_.transactions_applied;
+    last_activity_ms_ = now;
+  }
+  bool idle_too_long = now - last_activity_ms_ >= options_.ping_interval_ms &&
+                       now - last_ping_ms_ >= options_.ping_interval_ms;
+  if (!io_.ping || !(ping_due_ || idle_too_long)) return;
+  last_ping_ms_ = now;
+  ping_due_ = false;
+  io_.ping();
+}
+
+}  // namespace walsim

@@ -1,0 +1,79 @@
+#include "live/observed_source.h"
+
+namespace walsim {
+
+class ObservedSource::Stream : public ChangeStream {
+ public:
+  Stream(ObservedSource& owner, std::unique_ptr<PgChangeStream> stream)
+      : owner_(owner), stream_(std::move(stream)) {
+    owner_.current_stream_ = this;
+  }
+  // An older stream that goes away after a newer one opened leaves it be.
+  ~Stream() override {
+    if (owner_.current_stream_ == this) owner_.current_stream_ = nullptr;
+  }
+
+  int socket() const { return stream_->socket(); }
+
+  Result<std::optional<ChangeMessage>> next() override { return owner_.observe(stream_->next()); }
+  Status acknowledge(Lsn flush_lsn) override {
+    return owner_.observe(stream_->acknowledge(flush_lsn));
+  }
+
+ private:
+  ObservedSource& owner_;
+  std::unique_ptr<PgChangeStream> stream_;
+};
+
+class ObservedSource::Reader : public TableReader {
+ public:
+  Reader(ObservedSource& owner, std::unique_ptr<TableReader> reader)
+      : owner_(owner), reader_(std::move(reader)) {}
+
+  Result<TableChunk> read_chunk(const Relation& table, const std::optional<Row>& after_key,
+                                size_t limit) override {
+    Result<TableChunk> chunk = owner_.observe(reader_->read_chunk(table, after_key, limit));
+    if (chunk.is_ok() && owner_.chunk_hook_) owner_.chunk_hook_(table, *chunk);
+    return chunk;
+  }
+  Result<TableChunk> read_rows(const Relation& table, const std::vector<Row>& keys) override {
+    return owner_.observe(reader_->read_rows(table, keys));
+  }
+  Result<Lsn> current_lsn() override { return owner_.observe(reader_->current_lsn()); }
+
+ private:
+  ObservedSource& owner_;
+  std::unique_ptr<TableReader> reader_;
+};
+
+int ObservedSource::stream_socket() const {
+  return current_stream_ ? current_stream_->socket() : -1;
+}
+
+Result<std::unique_ptr<ChangeStream>> ObservedSource::open_stream() {
+  Result<std::unique_ptr<PgChangeStream>> stream = observe(source_.open_pg_stream());
+  if (!stream.is_ok()) return stream.status();
+  return std::unique_ptr<ChangeStream>(
+      std::make_unique<Stream>(*this, std::move(stream).value()));
+}
+
+Result<std::unique_ptr<TableReader>> ObservedSource::open_table_reader() {
+  Result<std::unique_ptr<TableReader>> reader = observe(source_.open_table_reader());
+  if (!reader.is_ok()) return reader.status();
+  return std::unique_ptr<TableReader>(std::make_unique<Reader>(*this, std::move(reader).value()));
+}
+
+Result<std::vector<Relation>> ObservedSource::describe_tables(
+    const std::vector<std::string>& names) {
+  return observe(source_.describe_tables(names));
+}
+
+void ObservedSource::record(const Status& status) {
+  if (status.is_ok()) {
+    last_error_.reset();
+  } else {
+    last_error_ = status;
+  }
+}
+
+}  // namespace walsim
