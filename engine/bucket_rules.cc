@@ -584,6 +584,12 @@ Result<std::vector<std::shared_ptr<const Query>>> parse_document(
 // BucketRules
 
 Result<BucketRules> BucketRules::parse(std::string_view yaml_text) {
+  // Names and literals end up in bucket ids and JSON data, which must be
+  // UTF-8; yaml-cpp passes other bytes through.
+  if (auto bad = first_invalid_utf8(yaml_text)) {
+    int line = static_cast<int>(std::count(yaml_text.begin(), yaml_text.begin() + *bad, '\n'));
+    return rules_error(line, "not valid UTF-8 (byte " + std::to_string(*bad) + ")");
+  }
   // yaml-cpp reports errors by throwing; none may leave the public API.
   try {
     auto queries = parse_document(YAML::Load(std::string(yaml_text)));

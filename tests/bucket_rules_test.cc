@@ -366,5 +366,16 @@ TEST(BucketRulesTest, LoadFilePrefixesParseErrorsWithPath) {
             path + ": rules line 3: data of b must be a list of queries");
 }
 
+TEST(BucketRulesTest, RefusesRulesThatAreNotUtf8) {
+  // Names and literals reach bucket ids and JSON data, which must be UTF-8.
+  std::string rules = single_query("SELECT id AS \"x\x8c\xa0y\" FROM todos");
+  auto parsed = BucketRules::parse(rules);
+  ASSERT_FALSE(parsed.is_ok());
+  EXPECT_EQ(parsed.status().message().rfind("rules line 4: not valid UTF-8 (byte ", 0), 0u)
+      << parsed.status().message();
+  EXPECT_TRUE(BucketRules::parse(single_query("SELECT id AS \"h\xc3\xa9\" FROM todos")).is_ok())
+      << "well-formed UTF-8 (e-acute) is fine";
+}
+
 }  // namespace
 }  // namespace walsim
