@@ -1,6 +1,9 @@
 // walsim: the one entry point. `walsim <command> [args]`; `walsim --help`
 // lists the commands, `walsim <command> --help` explains one.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "campaign/campaign_command.h"
@@ -35,6 +38,15 @@ void print_usage(FILE* out) {
 }
 
 int main(int argc, char** argv) {
+  // `bazel run` starts programs in the runfiles tree; paths a user types
+  // (--store, --rules, --json, tests/regressions) mean the directory the
+  // user ran it from, which Bazel passes here.
+  if (const char* user_dir = std::getenv("BUILD_WORKING_DIRECTORY")) {
+    if (chdir(user_dir) != 0) {
+      std::fprintf(stderr, "walsim: cannot enter '%s'\n", user_dir);
+      return kExitUsage;
+    }
+  }
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     print_usage(argc < 2 ? stderr : stdout);
