@@ -16,7 +16,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
-SUMMARY = re.compile(r"^(//\S+)\s+(PASSED|FAILED|FLAKY|TIMEOUT|NO STATUS|FAILED TO BUILD|"
+SUMMARY = re.compile(r"^(//\S+)\s+(?:\(cached\)\s+)?(PASSED|FAILED|FLAKY|TIMEOUT|NO STATUS|FAILED TO BUILD|"
                      r"INCOMPLETE|REMOTE FAILURE|SKIPPED)\b")
 
 
