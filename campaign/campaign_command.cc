@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "campaign/minimize.h"
+#include "cli/command.h"
 #include "campaign/replay_file.h"
 #include "sim/params.h"
 #include "sim/simulation.h"
@@ -28,10 +29,6 @@
 namespace walsim {
 
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
 
 struct Options {
   double time_s = 60;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "campaign/replay_file.h"
+#include "cli/command.h"
 #include "sim/params.h"
 #include "sim/simulation.h"
 
@@ -20,10 +21,6 @@ namespace {
 using sim::Overrides;
 using sim::RunResult;
 using sim::SimParams;
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
 
 struct SeedRange {
   uint64_t first = 0;
