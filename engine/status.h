@@ -5,10 +5,11 @@
 // Status that names the problem makes that decision visible at the call site.
 #pragma once
 
-#include <cassert>
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "engine/assert.h"
 
 namespace walsim {
 
@@ -45,6 +46,10 @@ class [[nodiscard]] Status {
   bool is_retryable() const {
     return code_ == ErrorCode::kBusy || code_ == ErrorCode::kIoError;
   }
+  // The one answer to "may this go away by itself?": retryable, or a
+  // dropped connection that a reconnect mends. What a runner restarts on;
+  // anything else needs a person or a different call.
+  bool is_transient() const { return is_retryable() || code_ == ErrorCode::kDisconnected; }
 
  private:
   ErrorCode code_ = ErrorCode::kOk;
@@ -56,7 +61,7 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : state_(std::move(value)) {}
   Result(Status status) : state_(std::move(status)) {
-    assert(!std::get<Status>(state_).is_ok() && "Result needs a value or an error");
+    WALSIM_ASSERT(!std::get<Status>(state_).is_ok(), "Result needs a value or an error");
   }
 
   bool is_ok() const { return std::holds_alternative<T>(state_); }
@@ -65,15 +70,15 @@ class [[nodiscard]] Result {
     return is_ok() ? kOk : std::get<Status>(state_);
   }
   T& value() & {
-    assert(is_ok());
+    WALSIM_ASSERT(is_ok(), "value() of a failed Result");
     return std::get<T>(state_);
   }
   const T& value() const& {
-    assert(is_ok());
+    WALSIM_ASSERT(is_ok(), "value() of a failed Result");
     return std::get<T>(state_);
   }
   T&& value() && {
-    assert(is_ok());
+    WALSIM_ASSERT(is_ok(), "value() of a failed Result");
     return std::get<T>(std::move(state_));
   }
   T* operator->() { return &value(); }
@@ -93,3 +98,16 @@ class [[nodiscard]] Result {
     ::walsim::Status walsim_status_ = (expr); \
     if (!walsim_status_.is_ok()) return walsim_status_; \
   } while (0)
+
+// Evaluates `expr` (a Result<T>); on failure returns its Status from the
+// enclosing function, else moves the value into `lhs`:
+//   WALSIM_ASSIGN_OR_RETURN(Statement* stmt, db.prepare("..."));
+//   WALSIM_ASSIGN_OR_RETURN(auto state, storage.replication_state());
+#define WALSIM_ASSIGN_OR_RETURN(lhs, expr) \
+  WALSIM_ASSIGN_OR_RETURN_IMPL_(WALSIM_CONCAT_(walsim_result_, __LINE__), lhs, expr)
+#define WALSIM_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
+  auto result = (expr);                                  \
+  if (!result.is_ok()) return result.status();           \
+  lhs = std::move(result).value()
+#define WALSIM_CONCAT_(a, b) WALSIM_CONCAT_INNER_(a, b)
+#define WALSIM_CONCAT_INNER_(a, b) a##b
