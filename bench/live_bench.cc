@@ -29,7 +29,7 @@
 #include "live/pg_test_server.h"
 #include "live/replication_session.h"
 
-namespace walsim {
+namespace walsim::live {
 namespace {
 
 using testing::PgTestServer;
@@ -222,12 +222,12 @@ int run() {
 }
 
 }  // namespace
-}  // namespace walsim
+}  // namespace walsim::live
 
 int main() {
   try {
-    return walsim::run();
-  } catch (const walsim::BenchFailure& failure) {
+    return walsim::live::run();
+  } catch (const walsim::live::BenchFailure& failure) {
     std::fprintf(stderr, "live bench: %s\n", failure.message.c_str());
     return 1;
   }

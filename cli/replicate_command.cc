@@ -33,12 +33,12 @@ void print_error(const Status& status) {
 }
 
 struct Flags {
-  SessionConfig config;
+  live::SessionConfig config;
   int progress_interval_s = 10;
 };
 
 void add_flags(CLI::App& app, Flags& flags) {
-  SessionConfig& config = flags.config;
+  live::SessionConfig& config = flags.config;
   app.add_option("--source", config.conninfo,
                  "the source database: postgresql://user[:password]@host[:port]/dbname, or "
                  "libpq key=value pairs (prefer PGPASSWORD or ~/.pgpass for the password)")
@@ -77,30 +77,30 @@ int replicate_command(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return app.exit(error) == 0 ? kExitOk : kExitUsage;
   }
-  install_stop_signal_handlers();
-  ProgressPrinter printer(stdout, ::isatty(STDOUT_FILENO) == 1,
-                          int64_t{flags.progress_interval_s} * 1000);
+  live::install_stop_signal_handlers();
+  live::ProgressPrinter printer(stdout, ::isatty(STDOUT_FILENO) == 1,
+                                int64_t{flags.progress_interval_s} * 1000);
   auto notify = [&printer](const std::string& text) {
     printer.message(stderr, std::string(kName) + ": " + text);
   };
-  Result<std::unique_ptr<ReplicationSession>> session =
-      ReplicationSession::open(flags.config, notify);
+  Result<std::unique_ptr<live::ReplicationSession>> session =
+      live::ReplicationSession::open(flags.config, notify);
   if (!session.is_ok()) {
     print_error(session.status());
     return exit_code_for(session.status());
   }
-  ReplicationSession& live = **session;
+  live::ReplicationSession& running = **session;
   notify("replicating into " + flags.config.store_path + "; Ctrl-C stops");
-  RunControl control;
-  control.stop = &stop_signal_flag();
-  control.on_tick = [&] { printer.update(live.sample()); };
-  Result<RunOutcome> outcome = live.run(control);
+  live::RunControl control;
+  control.stop = &live::stop_signal_flag();
+  control.on_tick = [&] { printer.update(running.sample()); };
+  Result<live::RunOutcome> outcome = running.run(control);
   printer.finish();
   if (!outcome.is_ok()) {
     print_error(outcome.status());
     return kExitFailed;
   }
-  const char* signal_name = stop_signal_number() == SIGTERM ? "SIGTERM" : "SIGINT";
+  const char* signal_name = live::stop_signal_number() == SIGTERM ? "SIGTERM" : "SIGINT";
   notify(std::string("stopped on ") + signal_name +
          "; committed state is safe, run the same command to resume");
   return kExitOk;

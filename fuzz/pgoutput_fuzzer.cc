@@ -18,6 +18,8 @@
 namespace walsim::fuzz {
 namespace {
 
+namespace pgoutput = live::pgoutput;
+
 // The tag each decoded kind must have come from.
 char tag_of(const pgoutput::PgOutputMessage& message) {
   if (const auto* ignored = std::get_if<pgoutput::IgnoredMessage>(&message)) return ignored->tag;

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <thread>
 
-namespace walsim {
+namespace walsim::live {
 
 namespace {
 
@@ -122,4 +122,4 @@ void LiveRuntime::maybe_ping(int64_t now) {
   io_.ping();
 }
 
-}  // namespace walsim
+}  // namespace walsim::live

@@ -23,7 +23,7 @@
 #include "engine/task.h"
 #include "live/wall_clock.h"
 
-namespace walsim {
+namespace walsim::live {
 
 struct LiveRuntimeOptions {
   int64_t poll_timeout_ms = 100;      // longest wait for the socket when idle
@@ -96,4 +96,4 @@ class LiveRuntime {
   int64_t last_ping_ms_ = 0;
 };
 
-}  // namespace walsim
+}  // namespace walsim::live

@@ -1,6 +1,6 @@
 #include "live/observed_source.h"
 
-namespace walsim {
+namespace walsim::live {
 
 class ObservedSource::Stream : public ChangeStream {
  public:
@@ -76,4 +76,4 @@ void ObservedSource::record(const Status& status) {
   }
 }
 
-}  // namespace walsim
+}  // namespace walsim::live

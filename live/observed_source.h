@@ -17,7 +17,7 @@
 #include "engine/status.h"
 #include "live/pg_source.h"
 
-namespace walsim {
+namespace walsim::live {
 
 class ObservedSource : public SourceConnector {
  public:
@@ -60,4 +60,4 @@ class ObservedSource : public SourceConnector {
   ChunkHook chunk_hook_;
 };
 
-}  // namespace walsim
+}  // namespace walsim::live

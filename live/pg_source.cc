@@ -11,7 +11,7 @@
 
 #include "live/pgoutput_decoder.h"
 
-namespace walsim {
+namespace walsim::live {
 
 namespace {
 
@@ -721,4 +721,4 @@ Status PgSourceConnector::check_server() {
   return Status::ok();
 }
 
-}  // namespace walsim
+}  // namespace walsim::live

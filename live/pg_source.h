@@ -27,7 +27,7 @@
 // need no libpq include path.
 struct pg_conn;
 
-namespace walsim {
+namespace walsim::live {
 
 // One libpq connection, closed on destruction. Used by the connector and by
 // tests that drive a Postgres server.
@@ -163,4 +163,4 @@ class PgSourceConnector : public SourceConnector {
   SlotPolicy slot_policy_;
 };
 
-}  // namespace walsim
+}  // namespace walsim::live

@@ -13,7 +13,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 namespace {
 
@@ -185,4 +185,4 @@ Result<std::string> PgTestServer::query_value(const std::string& sql) {
   return rows->front()[0].text;
 }
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

@@ -14,7 +14,7 @@
 #include "engine/status.h"
 #include "live/pg_source.h"
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 class PgTestServer {
  public:
@@ -65,4 +65,4 @@ class PgTestServer {
   std::unique_ptr<PgConnection> admin_;
 };
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

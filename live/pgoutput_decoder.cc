@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <utility>
 
-namespace walsim::pgoutput {
+namespace walsim::live::pgoutput {
 
 uint16_t load_be16(const uint8_t* p) {
   return static_cast<uint16_t>((p[0] << 8) | p[1]);
@@ -431,4 +431,4 @@ std::string encode_standby_status(const StandbyStatus& status) {
   return frame;
 }
 
-}  // namespace walsim::pgoutput
+}  // namespace walsim::live::pgoutput

@@ -17,7 +17,7 @@
 #include "engine/lsn.h"
 #include "engine/status.h"
 
-namespace walsim::pgoutput {
+namespace walsim::live::pgoutput {
 
 // Postgres timestamps count microseconds since 2000-01-01 00:00:00 UTC.
 inline constexpr int64_t kPgEpochUnixMs = 946'684'800'000;
@@ -79,4 +79,4 @@ struct StandbyStatus {
 };
 std::string encode_standby_status(const StandbyStatus& status);
 
-}  // namespace walsim::pgoutput
+}  // namespace walsim::live::pgoutput

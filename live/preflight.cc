@@ -4,7 +4,7 @@
 
 #include "engine/snapshotter.h"
 
-namespace walsim {
+namespace walsim::live {
 
 namespace {
 
@@ -55,4 +55,4 @@ Result<std::vector<Relation>> check_source(PgSourceConnector& source, SourceMoni
   return relations;
 }
 
-}  // namespace walsim
+}  // namespace walsim::live

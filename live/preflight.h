@@ -11,7 +11,7 @@
 #include "live/pg_source.h"
 #include "live/source_monitor.h"
 
-namespace walsim {
+namespace walsim::live {
 
 // Checks, in order: the slot name; that the source is reachable and the
 // login works; wal_level = logical; the REPLICATION privilege; that every
@@ -21,4 +21,4 @@ namespace walsim {
 Result<std::vector<Relation>> check_source(PgSourceConnector& source, SourceMonitor& monitor,
                                            const BucketRules& rules);
 
-}  // namespace walsim
+}  // namespace walsim::live

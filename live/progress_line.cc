@@ -2,7 +2,7 @@
 
 #include <cinttypes>
 
-namespace walsim {
+namespace walsim::live {
 
 namespace {
 
@@ -125,4 +125,4 @@ void ProgressPrinter::finish() {
   line_open_ = false;
 }
 
-}  // namespace walsim
+}  // namespace walsim::live

@@ -15,7 +15,7 @@
 
 #include "engine/bucket_storage.h"
 
-namespace walsim {
+namespace walsim::live {
 
 struct TableProgress {
   std::string name;
@@ -64,4 +64,4 @@ class ProgressPrinter {
   bool line_open_ = false;
 };
 
-}  // namespace walsim
+}  // namespace walsim::live

@@ -9,7 +9,7 @@
 #include "live/preflight.h"
 #include "live/store_slot.h"
 
-namespace walsim {
+namespace walsim::live {
 
 Result<std::unique_ptr<ReplicationSession>> ReplicationSession::open(SessionConfig config,
                                                                      Notify notify) {
@@ -185,4 +185,4 @@ ProgressSample ReplicationSession::sample() {
   return sample;
 }
 
-}  // namespace walsim
+}  // namespace walsim::live

@@ -26,7 +26,7 @@
 #include "live/source_monitor.h"
 #include "live/wall_clock.h"
 
-namespace walsim {
+namespace walsim::live {
 
 struct SessionConfig {
   std::string conninfo;  // postgresql:// URI or key=value pairs
@@ -93,4 +93,4 @@ class ReplicationSession {
   SteadyClock steady_clock_;
 };
 
-}  // namespace walsim
+}  // namespace walsim::live

@@ -1,6 +1,6 @@
 #include "live/slot_plan.h"
 
-namespace walsim {
+namespace walsim::live {
 
 namespace {
 
@@ -51,4 +51,4 @@ Result<SlotPlan> plan_slot(const std::optional<std::string>& store_slot, bool st
   return plan;
 }
 
-}  // namespace walsim
+}  // namespace walsim::live

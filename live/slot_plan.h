@@ -21,7 +21,7 @@
 
 #include "engine/status.h"
 
-namespace walsim {
+namespace walsim::live {
 
 // The slot as the server describes it (pg_replication_slots).
 struct SlotState {
@@ -53,4 +53,4 @@ struct SlotPlan {
 Result<SlotPlan> plan_slot(const std::optional<std::string>& store_slot, bool store_has_tables,
                            const std::string& slot, const SlotState& state);
 
-}  // namespace walsim
+}  // namespace walsim::live

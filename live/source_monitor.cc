@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace walsim {
+namespace walsim::live {
 
 namespace {
 
@@ -93,4 +93,4 @@ Result<bool> SourceMonitor::can_select(uint32_t relid) {
   return rows->front()[0].text == "t";
 }
 
-}  // namespace walsim
+}  // namespace walsim::live

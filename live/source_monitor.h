@@ -19,7 +19,7 @@
 #include "live/pg_source.h"
 #include "live/slot_plan.h"
 
-namespace walsim {
+namespace walsim::live {
 
 struct SourcePosition {
   Lsn current;                     // pg_current_wal_lsn()
@@ -49,4 +49,4 @@ class SourceMonitor {
   std::unique_ptr<PgConnection> connection_;
 };
 
-}  // namespace walsim
+}  // namespace walsim::live

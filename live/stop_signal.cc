@@ -2,7 +2,7 @@
 
 #include <signal.h>
 
-namespace walsim {
+namespace walsim::live {
 
 namespace {
 
@@ -38,4 +38,4 @@ const std::atomic<bool>& stop_signal_flag() { return g_stop_requested; }
 
 int stop_signal_number() { return g_stop_signal.load(); }
 
-}  // namespace walsim
+}  // namespace walsim::live

@@ -6,7 +6,7 @@
 
 #include <atomic>
 
-namespace walsim {
+namespace walsim::live {
 
 // Installs the handlers (without SA_RESTART, so a wait returns at once). A
 // second signal while stopping ends the process the default way.
@@ -18,4 +18,4 @@ const std::atomic<bool>& stop_signal_flag();
 // The signal that set the flag (SIGINT or SIGTERM), 0 before any.
 int stop_signal_number();
 
-}  // namespace walsim
+}  // namespace walsim::live

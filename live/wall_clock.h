@@ -7,7 +7,7 @@
 
 #include "engine/task.h"
 
-namespace walsim {
+namespace walsim::live {
 
 // Unix milliseconds: what the replication protocol's timestamps are based
 // on (PgChangeStream converts them to Postgres time).
@@ -31,4 +31,4 @@ class SteadyClock : public Clock {
   }
 };
 
-}  // namespace walsim
+}  // namespace walsim::live

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 namespace {
 
@@ -100,4 +100,4 @@ size_t row_count(const BucketContents& contents) {
   return rows;
 }
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

@@ -12,7 +12,7 @@
 #include "engine/status.h"
 #include "live/pg_source.h"
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 // Canonical bucket id ("by_owner[\"a\"]") -> canonical row data JSON.
 using BucketContents = std::map<std::string, std::multiset<std::string>>;
@@ -34,4 +34,4 @@ std::string describe_difference(const BucketContents& expected, const BucketCont
 // Total rows over all buckets.
 size_t row_count(const BucketContents& contents);
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

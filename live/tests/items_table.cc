@@ -1,6 +1,6 @@
 #include "live/tests/items_table.h"
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 std::string create_items_sql(const std::string& table, int rows) {
   return "CREATE TABLE " + table + " (id int PRIMARY KEY, owner text, title text, n int);"
@@ -34,4 +34,4 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 // CREATE TABLE plus `rows` rows: ids 1..rows, owners o0..o4.
 std::string create_items_sql(const std::string& table, int rows);
@@ -21,4 +21,4 @@ std::vector<std::string> items_queries(const std::vector<std::string>& tables);
 
 bool contains(const std::string& text, const std::string& part);
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

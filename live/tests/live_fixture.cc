@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 void LiveFixture::SetUpTestSuite() {
   if (!PgTestServer::binaries_available()) return;
@@ -166,4 +166,4 @@ void LiveFixture::expect_buckets_match(BucketStorage& storage,
                                 << describe_difference(*expected, *actual);
 }
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

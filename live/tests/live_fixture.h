@@ -14,7 +14,7 @@
 #include "live/replication_session.h"
 #include "live/tests/bucket_contents.h"
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 #define ASSERT_OK(expr)                                                  \
   do {                                                                   \
@@ -67,4 +67,4 @@ class LiveFixture : public ::testing::Test {
   std::vector<std::string> notices_;
 };
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

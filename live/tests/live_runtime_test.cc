@@ -6,7 +6,7 @@
 #include <chrono>
 #include <functional>
 
-namespace walsim {
+namespace walsim::live {
 namespace {
 
 // A task whose step runs a test-supplied function.
@@ -185,4 +185,4 @@ TEST_F(LiveRuntimeTest, TicksAtTheTickInterval) {
 }
 
 }  // namespace
-}  // namespace walsim
+}  // namespace walsim::live

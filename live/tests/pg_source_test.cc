@@ -9,7 +9,7 @@
 #include "live/pg_test_server.h"
 #include "live/wall_clock.h"
 
-namespace walsim {
+namespace walsim::live {
 namespace {
 
 using testing::PgTestServer;
@@ -584,4 +584,4 @@ TEST(PgConnectionTest, ParseErrorsNeverEchoThePassword) {
 }
 
 }  // namespace
-}  // namespace walsim
+}  // namespace walsim::live

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace walsim::pgoutput {
+namespace walsim::live::pgoutput {
 namespace {
 
 // Builds wire bytes field by field.
@@ -359,4 +359,4 @@ TEST(PgOutputDecoderTest, BinaryColumnsAreUnsupported) {
 }
 
 }  // namespace
-}  // namespace walsim::pgoutput
+}  // namespace walsim::live::pgoutput

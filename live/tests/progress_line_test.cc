@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-namespace walsim {
+namespace walsim::live {
 namespace {
 
 ProgressSample copying_sample() {
@@ -94,4 +94,4 @@ TEST(ProgressLineTest, TerminalOutputRedrawsOneLine) {
 }
 
 }  // namespace
-}  // namespace walsim
+}  // namespace walsim::live

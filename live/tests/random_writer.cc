@@ -4,7 +4,7 @@
 
 #include "live/pg_source.h"
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 RandomWriter::RandomWriter(std::string conninfo, std::vector<std::string> tables, int max_id,
                            unsigned seed)
@@ -63,4 +63,4 @@ void RandomWriter::run() {
   }
 }
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

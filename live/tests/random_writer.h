@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 class RandomWriter {
  public:
@@ -37,4 +37,4 @@ class RandomWriter {
   std::thread thread_;
 };
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

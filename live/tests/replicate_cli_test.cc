@@ -19,7 +19,7 @@
 #include "live/tests/random_writer.h"
 #include "live/tests/walsim_process.h"
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 namespace {
 
 // The store as a reader sees it, opened afresh for every look (the child
@@ -281,4 +281,4 @@ TEST_F(ReplicateCliTest, SurvivesKillNineDuringSnapshotAndStreaming) {
 }
 
 }  // namespace
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

@@ -11,7 +11,7 @@
 #include "live/tests/live_fixture.h"
 #include "live/tests/random_writer.h"
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 namespace {
 
 class ReplicateTest : public LiveFixture {
@@ -378,4 +378,4 @@ TEST_F(ReplicateTest, FullIdentityTableWithoutPrimaryKey) {
 }
 
 }  // namespace
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace walsim {
+namespace walsim::live {
 namespace {
 
 SlotState missing() { return SlotState{}; }
@@ -90,4 +90,4 @@ TEST(SlotPlanTest, AnotherSlotThanTheStoreFollowsIsRefused) {
 }
 
 }  // namespace
-}  // namespace walsim
+}  // namespace walsim::live

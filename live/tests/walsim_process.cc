@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 namespace {
 
@@ -100,4 +100,4 @@ WalsimRun run_walsim(const std::vector<std::string>& args, const std::string& te
   return run;
 }
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace walsim::testing {
+namespace walsim::live::testing {
 
 // The walsim binary in this test's runfiles (//live/tests:walsim).
 std::string walsim_binary();
@@ -50,4 +50,4 @@ struct WalsimRun {
 WalsimRun run_walsim(const std::vector<std::string>& args, const std::string& temp_dir,
                      int64_t timeout_ms = 30'000);
 
-}  // namespace walsim::testing
+}  // namespace walsim::live::testing
