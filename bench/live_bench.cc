@@ -26,6 +26,7 @@
 #include <fstream>
 #include <string>
 
+#include "live/pg_connection.h"
 #include "live/pg_test_server.h"
 #include "live/replication_session.h"
 

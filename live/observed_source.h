@@ -15,7 +15,7 @@
 
 #include "engine/source.h"
 #include "engine/status.h"
-#include "live/pg_source.h"
+#include "live/pg_source_connector.h"
 
 namespace walsim::live {
 

@@ -12,7 +12,7 @@
 
 #include "engine/relation.h"
 #include "engine/status.h"
-#include "live/pg_source.h"
+#include "live/pg_connection.h"
 
 namespace walsim::live::testing {
 

@@ -8,7 +8,7 @@
 #include "engine/bucket_rules.h"
 #include "engine/relation.h"
 #include "engine/status.h"
-#include "live/pg_source.h"
+#include "live/pg_source_connector.h"
 #include "live/source_monitor.h"
 
 namespace walsim::live {

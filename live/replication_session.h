@@ -20,7 +20,7 @@
 #include "engine/sqlite_db.h"
 #include "live/live_runtime.h"
 #include "live/observed_source.h"
-#include "live/pg_source.h"
+#include "live/pg_source_connector.h"
 #include "live/progress_line.h"
 #include "live/slot_plan.h"
 #include "live/source_monitor.h"

@@ -16,7 +16,7 @@
 #include "engine/lsn.h"
 #include "engine/relation.h"
 #include "engine/status.h"
-#include "live/pg_source.h"
+#include "live/pg_connection.h"
 #include "live/slot_plan.h"
 
 namespace walsim::live {

@@ -10,7 +10,7 @@
 
 #include "engine/bucket_storage.h"
 #include "engine/status.h"
-#include "live/pg_source.h"
+#include "live/pg_connection.h"
 
 namespace walsim::live::testing {
 

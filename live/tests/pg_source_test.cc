@@ -1,4 +1,4 @@
-#include "live/pg_source.h"
+#include "live/pg_source_connector.h"
 
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "live/pg_slot_admin.h"
 #include "live/pg_test_server.h"
 #include "live/wall_clock.h"
 

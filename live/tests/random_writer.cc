@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "live/pg_source.h"
+#include "live/pg_connection.h"
 
 namespace walsim::live::testing {
 
