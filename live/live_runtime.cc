@@ -18,7 +18,15 @@ bool stop_requested(const RunControl& control) {
 LiveRuntime::LiveRuntime(std::vector<Task*> tasks, const ReplicatorProgress& progress,
                          const Status& fatal_error, RuntimeIo io, LiveRuntimeOptions options)
     : progress_(progress), fatal_error_(fatal_error), io_(std::move(io)), options_(options) {
-  for (Task* task : tasks) tasks_.push_back(TaskState{task});
+  // A zero backoff would retry a failing source in a tight loop, which is
+  // what the backoff exists to prevent.
+  WALSIM_ASSERT(options_.backoff_initial_ms > 0 &&
+                options_.backoff_initial_ms <= options_.backoff_max_ms);
+  WALSIM_ASSERT(options_.poll_timeout_ms >= 0 && options_.tick_interval_ms > 0);
+  for (Task* task : tasks) {
+    WALSIM_ASSERT(task != nullptr);
+    tasks_.push_back(TaskState{task});
+  }
 }
 
 RunOutcome LiveRuntime::run(const RunControl& control) {
@@ -70,6 +78,7 @@ void LiveRuntime::after_step(TaskState& state, StepResult result, int64_t retrie
   state.failures++;
   int shift = std::min(state.failures - 1, 20);
   int64_t pause = std::min(options_.backoff_max_ms, options_.backoff_initial_ms << shift);
+  WALSIM_ASSERT(pause > 0 && pause <= options_.backoff_max_ms, "a retry always waits, boundedly");
   state.resume_at = clock_.now_ms() + pause;
 }
 
@@ -84,6 +93,7 @@ void LiveRuntime::wait(int64_t now) {
   for (const TaskState& state : tasks_) {
     if (!state.done && state.resume_at > now) timeout = std::min(timeout, state.resume_at - now);
   }
+  WALSIM_ASSERT(timeout >= 0 && timeout <= options_.poll_timeout_ms);
   int socket = io_.stream_socket ? io_.stream_socket() : -1;
   if (socket < 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(timeout));

@@ -6,6 +6,7 @@ class ObservedSource::Stream : public ChangeStream {
  public:
   Stream(ObservedSource& owner, std::unique_ptr<PgChangeStream> stream)
       : owner_(owner), stream_(std::move(stream)) {
+    WALSIM_ASSERT(stream_ != nullptr);
     owner_.current_stream_ = this;
   }
   // An older stream that goes away after a newer one opened leaves it be.
@@ -51,16 +52,15 @@ int ObservedSource::stream_socket() const {
 }
 
 Result<std::unique_ptr<ChangeStream>> ObservedSource::open_stream() {
-  Result<std::unique_ptr<PgChangeStream>> stream = observe(source_.open_pg_stream());
-  if (!stream.is_ok()) return stream.status();
-  return std::unique_ptr<ChangeStream>(
-      std::make_unique<Stream>(*this, std::move(stream).value()));
+  WALSIM_ASSIGN_OR_RETURN(std::unique_ptr<PgChangeStream> stream,
+                          observe(source_.open_pg_stream()));
+  return std::unique_ptr<ChangeStream>(std::make_unique<Stream>(*this, std::move(stream)));
 }
 
 Result<std::unique_ptr<TableReader>> ObservedSource::open_table_reader() {
-  Result<std::unique_ptr<TableReader>> reader = observe(source_.open_table_reader());
-  if (!reader.is_ok()) return reader.status();
-  return std::unique_ptr<TableReader>(std::make_unique<Reader>(*this, std::move(reader).value()));
+  WALSIM_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader,
+                          observe(source_.open_table_reader()));
+  return std::unique_ptr<TableReader>(std::make_unique<Reader>(*this, std::move(reader)));
 }
 
 Result<std::vector<Relation>> ObservedSource::describe_tables(

@@ -113,10 +113,7 @@ Status PgTestServer::init(const Options& options) {
       {bin_dir() + "/pg_ctl", "-D", data_dir_, "-l", server_log, "-w", "-t", "60", "start"},
       dir_ + "/pg_ctl.log"));
   started_ = true;
-  Result<std::unique_ptr<PgConnection>> admin =
-      PgConnection::open(conninfo_, PgConnection::Mode::kNormal);
-  if (!admin.is_ok()) return admin.status();
-  admin_ = std::move(admin).value();
+  WALSIM_ASSIGN_OR_RETURN(admin_, PgConnection::open(conninfo_, PgConnection::Mode::kNormal));
   return Status::ok();
 }
 
@@ -177,12 +174,11 @@ Status PgTestServer::exec(const std::string& sql) { return admin_->exec(sql); }
 Result<std::vector<Row>> PgTestServer::query(const std::string& sql) { return admin_->query(sql); }
 
 Result<std::string> PgTestServer::query_value(const std::string& sql) {
-  Result<std::vector<Row>> rows = query(sql);
-  if (!rows.is_ok()) return rows.status();
-  if (rows->size() != 1 || rows->front().size() != 1) {
+  WALSIM_ASSIGN_OR_RETURN(std::vector<Row> rows, query(sql));
+  if (rows.size() != 1 || rows.front().size() != 1) {
     return Status(ErrorCode::kInvalidArgument, "expected one value from: " + sql);
   }
-  return rows->front()[0].text;
+  return rows.front()[0].text;
 }
 
 }  // namespace walsim::live::testing

@@ -27,9 +27,8 @@ Status check_all_exist(const std::vector<std::string>& names,
 Status check_table(SourceMonitor& monitor, const BucketRules& rules, const Relation& relation) {
   WALSIM_RETURN_IF_ERROR(check_replicable(relation));
   WALSIM_RETURN_IF_ERROR(rules.for_table(relation).status());
-  Result<bool> readable = monitor.can_select(relation.relid);
-  if (!readable.is_ok()) return readable.status();
-  if (!*readable) {
+  WALSIM_ASSIGN_OR_RETURN(bool readable, monitor.can_select(relation.relid));
+  if (!readable) {
     return Status(ErrorCode::kFailedPrecondition,
                   "the role cannot read table '" + relation.schema + "." + relation.name +
                       "' to copy it (GRANT SELECT ON " + relation.schema + "." +
@@ -45,10 +44,9 @@ Result<std::vector<Relation>> check_source(PgSourceConnector& source, SourceMoni
   WALSIM_RETURN_IF_ERROR(source.check_slot_name());
   WALSIM_RETURN_IF_ERROR(source.check_server());
   std::vector<std::string> names = rules.tables();
-  Result<std::vector<Relation>> relations = source.describe_tables(names);
-  if (!relations.is_ok()) return relations.status();
-  WALSIM_RETURN_IF_ERROR(check_all_exist(names, *relations));
-  for (const Relation& relation : *relations) {
+  WALSIM_ASSIGN_OR_RETURN(std::vector<Relation> relations, source.describe_tables(names));
+  WALSIM_RETURN_IF_ERROR(check_all_exist(names, relations));
+  for (const Relation& relation : relations) {
     WALSIM_RETURN_IF_ERROR(check_table(monitor, rules, relation));
   }
   WALSIM_RETURN_IF_ERROR(source.check_publication(names));

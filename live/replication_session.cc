@@ -13,14 +13,13 @@ namespace walsim::live {
 
 Result<std::unique_ptr<ReplicationSession>> ReplicationSession::open(SessionConfig config,
                                                                      Notify notify) {
-  Result<BucketRules> rules = BucketRules::load_file(config.rules_path);
-  if (!rules.is_ok()) return rules.status();
-  if (rules->tables().empty()) {
+  WALSIM_ASSIGN_OR_RETURN(BucketRules rules, BucketRules::load_file(config.rules_path));
+  if (rules.tables().empty()) {
     return Status(ErrorCode::kInvalidArgument,
                   config.rules_path + ": the rules name no tables: nothing to replicate");
   }
   std::unique_ptr<ReplicationSession> session(
-      new ReplicationSession(std::move(config), std::move(notify), std::move(rules).value()));
+      new ReplicationSession(std::move(config), std::move(notify), std::move(rules)));
   WALSIM_RETURN_IF_ERROR(session->prepare());
   return session;
 }
@@ -45,18 +44,16 @@ ReplicationSession::~ReplicationSession() {
 }
 
 Status ReplicationSession::prepare() {
-  Result<StoreFacts> facts = probe_store(config_.store_path);
-  if (!facts.is_ok()) return facts.status();
-  if (!facts->slot_name && !facts->has_tables) {
+  WALSIM_ASSIGN_OR_RETURN(StoreFacts facts, probe_store(config_.store_path));
+  if (!facts.slot_name && !facts.has_tables) {
     WALSIM_RETURN_IF_ERROR(check_store_location(config_.store_path));
   }
   WALSIM_RETURN_IF_ERROR(check_source(connector_, monitor_, rules_).status());
-  Result<SlotState> state = idle_slot_state();
-  if (!state.is_ok()) return state.status();
-  Result<SlotPlan> plan = plan_slot(facts->slot_name, facts->has_tables, config_.slot, *state);
-  if (!plan.is_ok()) return plan.status();
+  WALSIM_ASSIGN_OR_RETURN(SlotState state, idle_slot_state());
+  WALSIM_ASSIGN_OR_RETURN(SlotPlan plan,
+                          plan_slot(facts.slot_name, facts.has_tables, config_.slot, state));
   // Every check passed: from here on, things are written.
-  WALSIM_RETURN_IF_ERROR(apply_slot_plan(*plan));
+  WALSIM_RETURN_IF_ERROR(apply_slot_plan(plan));
   Result<std::map<std::string, int64_t>> estimates = monitor_.row_estimates(rules_.tables());
   if (estimates.is_ok()) row_estimates_ = std::move(estimates).value();
   build_replicator();
@@ -114,16 +111,16 @@ Status ReplicationSession::apply_slot_plan(const SlotPlan& plan) {
 
 Status ReplicationSession::open_storage() {
   if (storage_) return Status::ok();
-  Result<std::unique_ptr<SqliteDb>> db = SqliteDb::open(config_.store_path);
-  if (!db.is_ok()) return db.status();
-  Result<std::unique_ptr<BucketStorage>> storage = BucketStorage::open(**db, rules_, {});
-  if (!storage.is_ok()) return storage.status();
-  db_ = std::move(db).value();
-  storage_ = std::move(storage).value();
+  WALSIM_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::open(config_.store_path));
+  WALSIM_ASSIGN_OR_RETURN(std::unique_ptr<BucketStorage> storage,
+                          BucketStorage::open(*db, rules_, {}));
+  db_ = std::move(db);
+  storage_ = std::move(storage);
   return Status::ok();
 }
 
 void ReplicationSession::build_replicator() {
+  WALSIM_ASSERT(storage_ != nullptr, "the store opens before the engine that writes it");
   runtime_.reset();
   replicator_ = std::make_unique<Replicator>(*storage_, source_, config_.replicator);
   RuntimeIo io{[this] { return source_.stream_socket(); },
@@ -134,24 +131,24 @@ void ReplicationSession::build_replicator() {
 
 Result<RunOutcome> ReplicationSession::run(const RunControl& control) {
   for (;;) {
+    WALSIM_ASSERT(runtime_ != nullptr && replicator_ != nullptr);
     RunOutcome outcome = runtime_->run(control);
     if (outcome != RunOutcome::kFailed) return outcome;
     Status fatal = replicator_->fatal_error();
+    WALSIM_ASSERT(!fatal.is_ok(), "a failed run names its error");
     Result<bool> recovered = recover_lost_slot();
     if (!recovered.is_ok() || !*recovered) return fatal;
   }
 }
 
 Result<bool> ReplicationSession::recover_lost_slot() {
-  Result<SlotState> state = monitor_.slot_state(config_.slot);
-  if (!state.is_ok()) return state.status();
-  Result<SlotPlan> plan = plan_slot(config_.slot, true, config_.slot, *state);
-  if (!plan.is_ok()) return plan.status();
-  if (plan->action == SlotAction::kResume) return false;
+  WALSIM_ASSIGN_OR_RETURN(SlotState state, monitor_.slot_state(config_.slot));
+  WALSIM_ASSIGN_OR_RETURN(SlotPlan plan, plan_slot(config_.slot, true, config_.slot, state));
+  if (plan.action == SlotAction::kResume) return false;
   // The engine's objects hold nothing durable: drop them before the reset.
   runtime_.reset();
   replicator_.reset();
-  WALSIM_RETURN_IF_ERROR(apply_slot_plan(*plan));
+  WALSIM_RETURN_IF_ERROR(apply_slot_plan(plan));
   build_replicator();
   return true;
 }

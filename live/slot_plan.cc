@@ -25,11 +25,20 @@ SlotPlan plan_unrecorded(bool store_has_tables, const std::string& slot, const S
   return plan;
 }
 
+// A plan that resets the store must say so, and a resume never resets: the
+// store's rows follow the slot they came from.
+SlotPlan checked(SlotPlan plan) {
+  WALSIM_ASSERT(!plan.reset_store || !plan.notice.empty(), "a new replication state is told");
+  WALSIM_ASSERT(plan.action != SlotAction::kResume || !plan.reset_store,
+                "a resumed slot keeps the store");
+  return plan;
+}
+
 }  // namespace
 
 Result<SlotPlan> plan_slot(const std::optional<std::string>& store_slot, bool store_has_tables,
                            const std::string& slot, const SlotState& state) {
-  if (!store_slot) return plan_unrecorded(store_has_tables, slot, state);
+  if (!store_slot) return checked(plan_unrecorded(store_has_tables, slot, state));
   if (*store_slot != slot) {
     return Status(ErrorCode::kFailedPrecondition,
                   "this store follows replication slot " + quoted(*store_slot) + ", not " +
@@ -48,7 +57,7 @@ Result<SlotPlan> plan_slot(const std::optional<std::string>& store_slot, bool st
                   " was invalidated (wal_status 'lost': the server removed WAL it still "
                   "needed)" + kNewState;
   }
-  return plan;
+  return checked(plan);
 }
 
 }  // namespace walsim::live

@@ -24,10 +24,8 @@ Status unexpected(const std::string& what) {
 Result<std::vector<Row>> SourceMonitor::query(const std::string& sql,
                                               const std::vector<std::string>& params) {
   if (!connection_ || !connection_->is_connected()) {
-    Result<std::unique_ptr<PgConnection>> connection =
-        PgConnection::open(conninfo_, PgConnection::Mode::kNormal);
-    if (!connection.is_ok()) return connection.status();
-    connection_ = std::move(connection).value();
+    WALSIM_ASSIGN_OR_RETURN(connection_,
+                            PgConnection::open(conninfo_, PgConnection::Mode::kNormal));
   }
   Result<std::vector<Row>> rows = connection_->query(sql, params);
   if (!rows.is_ok() && !connection_->is_connected()) connection_.reset();
@@ -39,13 +37,13 @@ Status SourceMonitor::ping() {
 }
 
 Result<SourcePosition> SourceMonitor::position(const std::string& slot) {
-  Result<std::vector<Row>> rows = query(
-      "SELECT pg_current_wal_lsn(), (SELECT confirmed_flush_lsn FROM pg_replication_slots "
-      "                              WHERE slot_name = $1)",
-      {slot});
-  if (!rows.is_ok()) return rows.status();
-  if (rows->size() != 1) return unexpected("no row for pg_current_wal_lsn()");
-  const Row& row = rows->front();
+  WALSIM_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      query("SELECT pg_current_wal_lsn(), (SELECT confirmed_flush_lsn FROM pg_replication_slots "
+            "                              WHERE slot_name = $1)",
+            {slot}));
+  if (rows.size() != 1) return unexpected("no row for pg_current_wal_lsn()");
+  const Row& row = rows.front();
   std::optional<Lsn> current = Lsn::parse(row[0].text);
   if (!current) return unexpected("pg_current_wal_lsn() = " + row[0].text);
   SourcePosition position{*current, std::nullopt};
@@ -54,14 +52,13 @@ Result<SourcePosition> SourceMonitor::position(const std::string& slot) {
 }
 
 Result<SlotState> SourceMonitor::slot_state(const std::string& slot) {
-  Result<std::vector<Row>> rows = query(
-      "SELECT coalesce(wal_status, ''), active_pid FROM pg_replication_slots "
-      "WHERE slot_name = $1",
-      {slot});
-  if (!rows.is_ok()) return rows.status();
+  WALSIM_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                          query("SELECT coalesce(wal_status, ''), active_pid "
+                                "FROM pg_replication_slots WHERE slot_name = $1",
+                                {slot}));
   SlotState state;
-  if (rows->empty()) return state;
-  const Row& row = rows->front();
+  if (rows.empty()) return state;
+  const Row& row = rows.front();
   state.exists = true;
   state.wal_status = row[0].text;
   state.lost = state.wal_status == "lost";
@@ -75,22 +72,22 @@ Result<std::map<std::string, int64_t>> SourceMonitor::row_estimates(
   for (const std::string& table : tables) {
     // to_regclass resolves "t" through the search path and "s.t" as is,
     // and is NULL (not an error) for a missing table.
-    Result<std::vector<Row>> rows = query(
-        "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass($1)", {table});
-    if (!rows.is_ok()) return rows.status();
-    if (rows->empty()) continue;
-    std::optional<int64_t> estimate = parse_int(rows->front()[0]);
+    WALSIM_ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        query("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass($1)", {table}));
+    if (rows.empty()) continue;
+    std::optional<int64_t> estimate = parse_int(rows.front()[0]);
     if (estimate && *estimate >= 0) estimates[table] = *estimate;
   }
   return estimates;
 }
 
 Result<bool> SourceMonitor::can_select(uint32_t relid) {
-  Result<std::vector<Row>> rows =
-      query("SELECT has_table_privilege($1::oid, 'SELECT')", {std::to_string(relid)});
-  if (!rows.is_ok()) return rows.status();
-  if (rows->size() != 1) return unexpected("no row for has_table_privilege");
-  return rows->front()[0].text == "t";
+  WALSIM_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      query("SELECT has_table_privilege($1::oid, 'SELECT')", {std::to_string(relid)}));
+  if (rows.size() != 1) return unexpected("no row for has_table_privilege");
+  return rows.front()[0].text == "t";
 }
 
 }  // namespace walsim::live

@@ -15,9 +15,8 @@ Result<std::string> canonical_json(const std::string& text) {
 }
 
 Result<std::string> canonical_bucket(const std::string& name, const std::string& parameters) {
-  Result<std::string> canonical = canonical_json(parameters);
-  if (!canonical.is_ok()) return canonical.status();
-  return name + *canonical;
+  WALSIM_ASSIGN_OR_RETURN(std::string canonical, canonical_json(parameters));
+  return name + canonical;
 }
 
 // "by_owner[\"a\"]" -> name "by_owner", parameters "[\"a\"]".
@@ -31,22 +30,17 @@ Result<std::string> canonical_bucket_id(const std::string& id) {
 
 Result<BucketContents> store_buckets(BucketStorage& storage) {
   BucketContents contents;
-  Result<std::optional<Checkpoint>> checkpoint = storage.checkpoint();
-  if (!checkpoint.is_ok()) return checkpoint.status();
-  if (!*checkpoint) return contents;
-  int64_t up_to = (*checkpoint)->op_id;
-  Result<std::vector<std::string>> buckets = storage.buckets(up_to);
-  if (!buckets.is_ok()) return buckets.status();
-  for (const std::string& bucket : *buckets) {
-    Result<std::vector<StoredOp>> ops = storage.bucket_ops(bucket, 0, up_to);
-    if (!ops.is_ok()) return ops.status();
-    Result<std::string> id = canonical_bucket_id(bucket);
-    if (!id.is_ok()) return id.status();
-    for (const auto& [row, op] : reduce_ops(*ops)) {
+  WALSIM_ASSIGN_OR_RETURN(std::optional<Checkpoint> checkpoint, storage.checkpoint());
+  if (!checkpoint) return contents;
+  int64_t up_to = checkpoint->op_id;
+  WALSIM_ASSIGN_OR_RETURN(std::vector<std::string> buckets, storage.buckets(up_to));
+  for (const std::string& bucket : buckets) {
+    WALSIM_ASSIGN_OR_RETURN(std::vector<StoredOp> ops, storage.bucket_ops(bucket, 0, up_to));
+    WALSIM_ASSIGN_OR_RETURN(std::string id, canonical_bucket_id(bucket));
+    for (const auto& [row, op] : reduce_ops(ops)) {
       if (op.kind != OpKind::kPut) continue;
-      Result<std::string> data = canonical_json(op.data.value_or("null"));
-      if (!data.is_ok()) return data.status();
-      contents[*id].insert(*data);
+      WALSIM_ASSIGN_OR_RETURN(std::string data, canonical_json(op.data.value_or("null")));
+      contents[id].insert(data);
     }
   }
   return contents;
@@ -56,15 +50,12 @@ Result<BucketContents> source_buckets(PgConnection& connection,
                                       const std::vector<std::string>& queries) {
   BucketContents contents;
   for (const std::string& query : queries) {
-    Result<std::vector<Row>> rows = connection.query(query);
-    if (!rows.is_ok()) return rows.status();
-    for (const Row& row : *rows) {
+    WALSIM_ASSIGN_OR_RETURN(std::vector<Row> rows, connection.query(query));
+    for (const Row& row : rows) {
       if (row.size() != 3) return Status(ErrorCode::kInvalidArgument, "3 columns: " + query);
-      Result<std::string> id = canonical_bucket(row[0].text, row[1].text);
-      if (!id.is_ok()) return id.status();
-      Result<std::string> data = canonical_json(row[2].text);
-      if (!data.is_ok()) return data.status();
-      contents[*id].insert(*data);
+      WALSIM_ASSIGN_OR_RETURN(std::string id, canonical_bucket(row[0].text, row[1].text));
+      WALSIM_ASSIGN_OR_RETURN(std::string data, canonical_json(row[2].text));
+      contents[id].insert(data);
     }
   }
   return contents;
