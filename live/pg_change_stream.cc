@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <utility>
+#include <variant>
 
 namespace walsim::live {
 
@@ -46,6 +47,10 @@ Result<std::optional<ChangeMessage>> PgChangeStream::next() {
 
 Result<std::optional<ChangeMessage>> PgChangeStream::on_frame(std::string_view frame) {
   WALSIM_ASSIGN_OR_RETURN(StreamEvent event, protocol_.on_frame(frame));
+  // The source seam's contract (engine/change.h), where messages leave live code.
+  WALSIM_ASSERT(!(event.message && std::holds_alternative<KeepaliveMessage>(*event.message) &&
+                  protocol_.in_transaction()),
+                "a keepalive never reaches the engine inside a transaction");
   if (event.reply_requested) WALSIM_RETURN_IF_ERROR(send_status(/*reply_now=*/false));
   return std::move(event.message);
 }

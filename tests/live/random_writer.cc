@@ -1,4 +1,4 @@
-#include "live/tests/random_writer.h"
+#include "tests/live/random_writer.h"
 
 #include <random>
 

@@ -1,4 +1,4 @@
-#include "live/tests/walsim_process.h"
+#include "tests/live/walsim_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -33,7 +33,7 @@ std::string walsim_binary() {
   const char* runfiles = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
   return std::string(runfiles ? runfiles : ".") + "/" + (workspace ? workspace : "walsim") +
-         "/live/tests/walsim";
+         "/tests/live/walsim";
 }
 
 WalsimProcess::WalsimProcess(const std::vector<std::string>& args, std::string stdout_path,

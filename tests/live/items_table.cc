@@ -1,4 +1,4 @@
-#include "live/tests/items_table.h"
+#include "tests/live/items_table.h"
 
 namespace walsim::live::testing {
 

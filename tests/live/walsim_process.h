@@ -10,7 +10,7 @@
 
 namespace walsim::live::testing {
 
-// The walsim binary in this test's runfiles (//live/tests:walsim).
+// The walsim binary in this test's runfiles (//tests/live:walsim).
 std::string walsim_binary();
 
 class WalsimProcess {

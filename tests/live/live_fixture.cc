@@ -1,4 +1,4 @@
-#include "live/tests/live_fixture.h"
+#include "tests/live/live_fixture.h"
 
 #include <cstdlib>
 #include <filesystem>

@@ -12,7 +12,7 @@
 
 #include "live/pg_test_server.h"
 #include "live/replication_session.h"
-#include "live/tests/bucket_contents.h"
+#include "tests/live/bucket_contents.h"
 
 namespace walsim::live::testing {
 

@@ -1,4 +1,4 @@
-#include "live/tests/bucket_contents.h"
+#include "tests/live/bucket_contents.h"
 
 #include <nlohmann/json.hpp>
 

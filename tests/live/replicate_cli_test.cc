@@ -14,10 +14,10 @@
 #include "engine/bucket_storage.h"
 #include "engine/sqlite_db.h"
 #include "engine/storage_schema.h"
-#include "live/tests/items_table.h"
-#include "live/tests/live_fixture.h"
-#include "live/tests/random_writer.h"
-#include "live/tests/walsim_process.h"
+#include "tests/live/items_table.h"
+#include "tests/live/live_fixture.h"
+#include "tests/live/random_writer.h"
+#include "tests/live/walsim_process.h"
 
 namespace walsim::live::testing {
 namespace {

@@ -7,9 +7,9 @@
 
 #include <thread>
 
-#include "live/tests/items_table.h"
-#include "live/tests/live_fixture.h"
-#include "live/tests/random_writer.h"
+#include "tests/live/items_table.h"
+#include "tests/live/live_fixture.h"
+#include "tests/live/random_writer.h"
 
 namespace walsim::live::testing {
 namespace {
