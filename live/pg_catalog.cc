@@ -79,6 +79,10 @@ Result<std::optional<Relation>> describe_table(PgConnection& connection,
     WALSIM_ASSIGN_OR_RETURN(uint32_t type_oid, parse_oid(row[1]));
     relation.columns.push_back(Column{row[0].text, type_oid, row[2].text == "t"});
   }
+  // kColumnsSql's CASE: FULL keys every column, NOTHING none.
+  WALSIM_ASSERT(relation.identity != ReplicaIdentity::kFull ||
+                relation.key_indexes().size() == relation.columns.size());
+  WALSIM_ASSERT(relation.identity != ReplicaIdentity::kNothing || relation.key_indexes().empty());
   return std::optional<Relation>(std::move(relation));
 }
 

@@ -42,7 +42,10 @@ class Cursor {
 
   void set_what(std::string what) { what_ = std::move(what); }
   size_t offset() const { return offset_; }
-  size_t remaining() const { return data_.size() - offset_; }
+  size_t remaining() const {
+    WALSIM_ASSERT(offset_ <= data_.size(), "reads never pass the end of the data");
+    return data_.size() - offset_;
+  }
 
   Status error_at(size_t offset, const std::string& problem) const {
     return Status(ErrorCode::kCorrupt, "pgoutput " + what_ + ": " + problem +
@@ -59,19 +62,19 @@ class Cursor {
   Status u8(const char* field, uint8_t* out) {
     WALSIM_RETURN_IF_ERROR(need(1, field));
     *out = bytes()[offset_];
-    offset_ += 1;
+    advance(1);
     return Status::ok();
   }
   Status i16(const char* field, int16_t* out) {
     WALSIM_RETURN_IF_ERROR(need(2, field));
     *out = static_cast<int16_t>(load_be16(bytes() + offset_));
-    offset_ += 2;
+    advance(2);
     return Status::ok();
   }
   Status u32(const char* field, uint32_t* out) {
     WALSIM_RETURN_IF_ERROR(need(4, field));
     *out = load_be32(bytes() + offset_);
-    offset_ += 4;
+    advance(4);
     return Status::ok();
   }
   Status i32(const char* field, int32_t* out) {
@@ -83,7 +86,7 @@ class Cursor {
   Status i64(const char* field, int64_t* out) {
     WALSIM_RETURN_IF_ERROR(need(8, field));
     *out = static_cast<int64_t>(load_be64(bytes() + offset_));
-    offset_ += 8;
+    advance(8);
     return Status::ok();
   }
   Status lsn(const char* field, Lsn* out) {
@@ -120,7 +123,7 @@ class Cursor {
                               std::to_string(remaining()) + " bytes left)");
     }
     *out = std::string(data_.substr(offset_, static_cast<size_t>(length)));
-    offset_ += static_cast<size_t>(length);
+    advance(static_cast<size_t>(length));
     return Status::ok();
   }
 
@@ -152,6 +155,12 @@ class Cursor {
 
  private:
   const uint8_t* bytes() const { return reinterpret_cast<const uint8_t*>(data_.data()); }
+  // Every caller checked the bytes are there (need(), or a length against
+  // remaining()) before it read them.
+  void advance(size_t n) {
+    WALSIM_ASSERT(n <= remaining(), "a field is checked before it is consumed");
+    offset_ += n;
+  }
 
   std::string_view data_;
   size_t offset_ = 0;
@@ -428,6 +437,7 @@ std::string encode_standby_status(const StandbyStatus& status) {
   append_be64(frame, status.apply.value());
   append_be64(frame, static_cast<uint64_t>(status.client_time));
   frame.push_back(status.reply_now ? 1 : 0);
+  WALSIM_ASSERT(frame.size() == 34, "'r', four int64 fields, one flag byte");
   return frame;
 }
 

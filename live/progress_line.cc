@@ -2,6 +2,8 @@
 
 #include <cinttypes>
 
+#include "engine/assert.h"
+
 namespace walsim::live {
 
 namespace {
@@ -76,6 +78,9 @@ std::string format_bytes(uint64_t bytes) {
 
 std::string format_progress(const ProgressSample& sample, const ProgressSample* previous) {
   int64_t elapsed_ms = previous ? sample.at_ms - previous->at_ms : 0;
+  // Samples come from a monotonic clock: a negative interval would print
+  // negative rates.
+  WALSIM_ASSERT(elapsed_ms >= 0, "progress samples are in time order");
   std::string line = snapshot_part(sample, previous, elapsed_ms);
   line += " | stream ";
   line += previous ? format_rate(sample.changes, previous->changes, elapsed_ms) + " changes/s"

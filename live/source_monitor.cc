@@ -27,6 +27,7 @@ Result<std::vector<Row>> SourceMonitor::query(const std::string& sql,
     WALSIM_ASSIGN_OR_RETURN(connection_,
                             PgConnection::open(conninfo_, PgConnection::Mode::kNormal));
   }
+  WALSIM_ASSERT(connection_ != nullptr);
   Result<std::vector<Row>> rows = connection_->query(sql, params);
   if (!rows.is_ok() && !connection_->is_connected()) connection_.reset();
   return rows;
