@@ -1,4 +1,6 @@
-// SimDisk: the disk model on its own.
+// SimDisk and SimVfs: the disk model on its own, then real SQLite databases
+// on it proving what survives a process crash and a power loss, and that
+// locks and the wal-index work across connections.
 #include "sim/sim_disk.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 
 #include "sim/disk_faults.h"
 #include "sim/prng.h"
+#include "sim/sim_vfs.h"
 
 namespace walsim::sim {
 namespace {
@@ -66,6 +69,83 @@ class ScriptedFaults : public DiskFaults {
   }
   Decide decide_;
 };
+
+// One SQLite connection on a SimVfs; closed when it goes out of scope.
+class Connection {
+ public:
+  Connection(const SimVfs& vfs, const std::string& path,
+             int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
+    open_rc_ = sqlite3_open_v2(path.c_str(), &db_, flags, vfs.name().c_str());
+    if (db_ != nullptr) sqlite3_busy_timeout(db_, 0);
+  }
+  ~Connection() { close(); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int open_rc() const { return open_rc_; }
+  void close() {
+    if (db_ == nullptr) return;
+    EXPECT_EQ(sqlite3_close(db_), SQLITE_OK);
+    db_ = nullptr;
+  }
+  int exec(const std::string& sql) {
+    return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  }
+  int extended_error() const { return sqlite3_extended_errcode(db_); }
+  // The first column of the first row as text; "" when there is no row.
+  std::string one(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+      return "<error>";
+    }
+    std::string result;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(stmt, 0);
+      result = text ? reinterpret_cast<const char*>(text) : "";
+    } else if (rc != SQLITE_DONE) {
+      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+      result = "<error>";
+    }
+    sqlite3_finalize(stmt);
+    return result;
+  }
+  int64_t count() { return std::stoll(one("SELECT count(*) FROM t")); }
+  sqlite3* db() { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  int open_rc_ = SQLITE_ERROR;
+};
+
+// The engine's store settings (engine/sqlite_db.cc): WAL, synchronous=NORMAL.
+void make_store(Connection& store, const char* synchronous = "NORMAL") {
+  ASSERT_EQ(store.open_rc(), SQLITE_OK);
+  ASSERT_EQ(store.one("PRAGMA journal_mode=WAL"), "wal");
+  ASSERT_EQ(store.exec(std::string("PRAGMA synchronous=") + synchronous), SQLITE_OK);
+  ASSERT_EQ(store.exec("CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v TEXT)"),
+            SQLITE_OK);
+}
+
+// Rows first .. first+count-1, one commit each.
+void insert_rows(Connection& store, int first, int count) {
+  for (int id = first; id < first + count; id++) {
+    ASSERT_EQ(store.exec("INSERT INTO t VALUES (" + std::to_string(id) +
+                         ", printf('%0300d', " + std::to_string(id) + "))"),
+              SQLITE_OK)
+        << sqlite3_errmsg(store.db());
+  }
+}
+
+std::string next_vfs_name() {
+  static int counter = 0;
+  return "walsim-sim-test-" + std::to_string(++counter);
+}
+
+constexpr const char* kStore = "/store.db";
+constexpr const char* kWal = "/store.db-wal";
 
 FileStats stats_of(const SimDisk& disk, const char* path) {
   std::optional<FileStats> stats = disk.file(path);
@@ -344,6 +424,264 @@ TEST_F(DiskModel, EveryWriteFaultActionDoesWhatItSays) {
   EXPECT_EQ(disk.stats().faults, 7u);
   disk.set_faults(nullptr);
   disk.close(file);
+}
+
+// ===== SQLite on the disk.
+
+class SqliteOnSimDisk : public ::testing::Test {
+ protected:
+  SimDisk disk;
+  SimVfs vfs{disk, next_vfs_name(), SimVfs::Options{.seed = 7}};
+};
+
+TEST_F(SqliteOnSimDisk, OpensItsFilesOnTheSimDisk) {
+  Connection store(vfs, kStore);
+  make_store(store);
+  insert_rows(store, 1, 3);
+  char* vfs_name = nullptr;
+  ASSERT_EQ(sqlite3_file_control(store.db(), "main", SQLITE_FCNTL_VFSNAME, &vfs_name), SQLITE_OK);
+  EXPECT_EQ(std::string(vfs_name), vfs.name());
+  sqlite3_free(vfs_name);
+  EXPECT_EQ(stats_of(disk, kStore).kind, FileKind::kMainDb);
+  EXPECT_EQ(stats_of(disk, kWal).kind, FileKind::kWal);
+  EXPECT_GT(stats_of(disk, kWal).size_bytes, 0);
+  EXPECT_EQ(store.count(), 3);
+  // The last connection to close checkpoints and deletes the -wal.
+  store.close();
+  EXPECT_FALSE(disk.exists(kWal));
+  EXPECT_EQ(vfs.stats().open_files, 0u);
+}
+
+// synchronous=NORMAL in WAL mode syncs only at checkpoints: commits after
+// the last one live in the page cache and a power loss takes them.
+TEST_F(SqliteOnSimDisk, NormalPowerLossLosesCommitsAfterTheLastSync) {
+  Connection store(vfs, kStore);
+  make_store(store);
+  insert_rows(store, 1, 5);
+  ASSERT_EQ(store.exec("PRAGMA wal_checkpoint(TRUNCATE)"), SQLITE_OK);
+  const uint64_t wal_syncs = stats_of(disk, kWal).syncs;
+  insert_rows(store, 6, 10);
+  EXPECT_EQ(store.count(), 15);
+  FileStats wal = stats_of(disk, kWal);
+  EXPECT_EQ(wal.syncs, wal_syncs + 1) << "one sync: the header of the restarted WAL";
+  EXPECT_GT(wal.unsynced_bytes, 10u * 300) << "ten commits of 300-byte rows, unsynced";
+  EXPECT_EQ(stats_of(disk, kStore).unsynced_writes, 0u);
+
+  Prng prng(1);
+  PowerLossReport report = disk.power_loss(prng, /*tear=*/false);
+  EXPECT_GE(report.bytes_lost, wal.unsynced_bytes);
+  store.close();  // the dead connection: must write nothing
+
+  Connection reopened(vfs, kStore);
+  EXPECT_EQ(reopened.one("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(reopened.count(), 5);
+  EXPECT_EQ(reopened.one("SELECT max(id) FROM t"), "5");
+}
+
+// A process crash loses nothing the OS accepted; the dead connection,
+// closed later, neither checkpoints nor deletes the -wal.
+TEST_F(SqliteOnSimDisk, NormalProcessCrashKeepsEveryCommit) {
+  Connection store(vfs, kStore);
+  make_store(store);
+  insert_rows(store, 1, 10);
+  ASSERT_GT(stats_of(disk, kWal).unsynced_bytes, 0u);
+  disk.crash_process();
+  const uint64_t before_close = disk.fingerprint();
+  const FileStats wal_before = stats_of(disk, kWal);
+  const FileStats db_before = stats_of(disk, kStore);
+  store.close();
+  EXPECT_EQ(disk.fingerprint(), before_close) << "a dead connection wrote at close";
+  ASSERT_TRUE(disk.exists(kWal)) << "a dead connection deleted its -wal";
+  EXPECT_EQ(stats_of(disk, kWal).size_bytes, wal_before.size_bytes);
+  EXPECT_EQ(stats_of(disk, kStore).writes, db_before.writes) << "no checkpoint at close";
+  EXPECT_EQ(stats_of(disk, kStore).syncs, db_before.syncs);
+  EXPECT_GT(disk.stats().dead_ops_refused, 0u) << "the close asked for the EXCLUSIVE lock";
+
+  Connection reopened(vfs, kStore);
+  EXPECT_EQ(reopened.one("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(reopened.count(), 10);
+}
+
+TEST_F(SqliteOnSimDisk, FullPowerLossLosesNoCommit) {
+  Connection store(vfs, kStore);
+  make_store(store, "FULL");
+  insert_rows(store, 1, 5);
+  const uint64_t wal_syncs = stats_of(disk, kWal).syncs;
+  insert_rows(store, 6, 10);
+  FileStats wal = stats_of(disk, kWal);
+  EXPECT_GE(wal.syncs, wal_syncs + 10) << "a sync per commit";
+  // SQLite pads a synced commit to the sector boundary with copies of the
+  // commit frame, syncs at the boundary (mid-frame) and writes the rest of
+  // that copy after the sync: at most one write, under a frame, unsynced.
+  EXPECT_LE(wal.unsynced_writes, 1u);
+  EXPECT_LT(wal.unsynced_bytes, 4096u + 24u);
+  Prng prng(3);
+  disk.power_loss(prng, /*tear=*/true);
+  store.close();
+  Connection reopened(vfs, kStore);
+  EXPECT_EQ(reopened.one("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(reopened.count(), 15);
+}
+
+TEST_F(SqliteOnSimDisk, CheckpointMakesEarlierCommitsDurableUnderNormal) {
+  Connection store(vfs, kStore);
+  make_store(store);
+  insert_rows(store, 1, 8);
+  const uint64_t db_syncs = stats_of(disk, kStore).syncs;
+  ASSERT_EQ(store.one("PRAGMA wal_checkpoint(TRUNCATE)"), "0");  // 0: not busy
+  FileStats db = stats_of(disk, kStore);
+  EXPECT_GT(db.syncs, db_syncs);
+  EXPECT_EQ(db.unsynced_writes, 0u);
+  EXPECT_GT(db.durable_size_bytes, 0);
+  EXPECT_EQ(stats_of(disk, kWal).size_bytes, 0) << "TRUNCATE empties the -wal";
+  insert_rows(store, 9, 4);
+  Prng prng(5);
+  disk.power_loss(prng, /*tear=*/true);
+  store.close();
+  Connection reopened(vfs, kStore);
+  EXPECT_EQ(reopened.one("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(reopened.count(), 8);
+}
+
+// Many seeds, auto-checkpoints on, with and without tearing: the database
+// is intact after every power loss and holds exactly the commits up to the
+// last checkpoint under NORMAL (the last one to sync the database file),
+// and every commit under FULL.
+TEST_F(SqliteOnSimDisk, PowerLossAlwaysLeavesAnIntactDatabase) {
+  PowerLossReport torn;
+  for (uint64_t seed = 1; seed <= 12; seed++) {
+    for (const char* synchronous : {"NORMAL", "FULL"}) {
+      SimDisk each(SimDisk::Options{.sector_size_bytes = 512});
+      SimVfs each_vfs(each, next_vfs_name(), SimVfs::Options{.seed = seed});
+      Prng prng(seed);
+      int committed = 0, durable_floor = 0;
+      {
+        Connection store(each_vfs, kStore);
+        make_store(store, synchronous);
+        ASSERT_EQ(store.exec("PRAGMA wal_autocheckpoint=8"), SQLITE_OK);
+        // At least `commits`, and end with commits no checkpoint covered.
+        int commits = static_cast<int>(prng.range(20, 60));
+        while (committed < commits || (durable_floor == committed && committed < 200)) {
+          uint64_t db_syncs = each.file(kStore) ? each.file(kStore)->syncs : 0;
+          insert_rows(store, committed + 1, 1);
+          committed++;
+          if (each.file(kStore) && each.file(kStore)->syncs > db_syncs) durable_floor = committed;
+        }
+        PowerLossReport report = each.power_loss(prng, /*tear=*/seed % 2 == 0);
+        torn.torn_writes += report.torn_writes;
+        torn.torn_sectors_kept += report.torn_sectors_kept;
+        torn.torn_sectors_lost += report.torn_sectors_lost;
+      }
+      Connection reopened(each_vfs, kStore);
+      std::string where = std::string(synchronous) + " seed " + std::to_string(seed);
+      ASSERT_EQ(reopened.one("PRAGMA integrity_check"), "ok") << where;
+      int64_t count = reopened.count();
+      EXPECT_EQ(reopened.one("SELECT coalesce(max(id), 0)"
+                             " FROM t"), std::to_string(count)) << "a prefix of the commits";
+      if (std::string(synchronous) == "FULL") {
+        EXPECT_EQ(count, committed) << where;
+      } else {
+        EXPECT_EQ(count, durable_floor) << where;
+        EXPECT_LT(durable_floor, committed) << where << ": the test needs unsynced commits";
+      }
+    }
+  }
+  EXPECT_GT(torn.torn_writes, 0u);
+  EXPECT_GT(torn.torn_sectors_kept, 0u);
+  EXPECT_GT(torn.torn_sectors_lost, 0u);
+}
+
+// WAL mode, two connections: the reader's snapshot, the writer lock.
+TEST_F(SqliteOnSimDisk, ReaderSeesCommitsAndSecondWriterIsBusy) {
+  Connection writer(vfs, kStore);
+  make_store(writer);
+  insert_rows(writer, 1, 2);
+  Connection reader(vfs, kStore);
+  Connection other_writer(vfs, kStore);
+  EXPECT_EQ(reader.count(), 2);
+
+  ASSERT_EQ(reader.exec("BEGIN"), SQLITE_OK);
+  EXPECT_EQ(reader.count(), 2);  // the read transaction's snapshot starts here
+  ASSERT_EQ(writer.exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  insert_rows(writer, 3, 1);
+  EXPECT_EQ(other_writer.exec("BEGIN IMMEDIATE"), SQLITE_BUSY);
+  ASSERT_EQ(writer.exec("COMMIT"), SQLITE_OK);
+  EXPECT_EQ(reader.count(), 2) << "snapshot isolation across connections";
+  ASSERT_EQ(reader.exec("COMMIT"), SQLITE_OK);
+  EXPECT_EQ(reader.count(), 3);
+  ASSERT_EQ(other_writer.exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  insert_rows(other_writer, 4, 1);
+  ASSERT_EQ(other_writer.exec("COMMIT"), SQLITE_OK);
+  EXPECT_EQ(writer.count(), 4);
+  // A checkpoint cannot pass a reader's snapshot: it reports busy.
+  ASSERT_EQ(reader.exec("BEGIN"), SQLITE_OK);
+  EXPECT_EQ(reader.count(), 4);
+  insert_rows(writer, 5, 1);
+  EXPECT_EQ(writer.one("PRAGMA wal_checkpoint(TRUNCATE)"), "1");
+  ASSERT_EQ(reader.exec("COMMIT"), SQLITE_OK);
+  EXPECT_EQ(writer.one("PRAGMA wal_checkpoint(TRUNCATE)"), "0");
+}
+
+// Rollback-journal mode leans on the file locks alone, PENDING included.
+TEST_F(SqliteOnSimDisk, RollbackJournalLocksExcludeAsSqliteExpects) {
+  Connection writer(vfs, kStore);
+  ASSERT_EQ(writer.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"), SQLITE_OK);
+  Connection reader(vfs, kStore);
+  Connection late_reader(vfs, kStore);
+  ASSERT_EQ(reader.exec("BEGIN"), SQLITE_OK);
+  EXPECT_EQ(reader.count(), 0);  // holds SHARED
+  ASSERT_EQ(writer.exec("BEGIN IMMEDIATE"), SQLITE_OK);  // RESERVED
+  ASSERT_EQ(writer.exec("INSERT INTO t VALUES (1, 'x')"), SQLITE_OK);
+  EXPECT_EQ(late_reader.count(), 0) << "RESERVED lets readers in";
+  EXPECT_EQ(writer.exec("COMMIT"), SQLITE_BUSY) << "EXCLUSIVE waits for the reader";
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(late_reader.db(), "SELECT count(*) FROM t", -1, &stmt, nullptr),
+            SQLITE_OK);
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_BUSY) << "PENDING keeps new readers out";
+  sqlite3_finalize(stmt);
+  ASSERT_EQ(reader.exec("COMMIT"), SQLITE_OK);
+  ASSERT_EQ(writer.exec("COMMIT"), SQLITE_OK);
+  EXPECT_EQ(late_reader.count(), 1);
+  EXPECT_EQ(reader.count(), 1);
+}
+
+// A dead connection in the middle of a rollback-mode transaction that
+// spilled pages into the database file: its close would roll back and
+// delete the hot journal; dead, it may do neither, and the next process
+// rolls the journal back itself.
+TEST_F(SqliteOnSimDisk, DeadConnectionLeavesItsHotJournal) {
+  Connection store(vfs, kStore);
+  ASSERT_EQ(store.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"), SQLITE_OK);
+  insert_rows(store, 1, 200);
+  const std::string committed_db = disk.contents(kStore);
+  ASSERT_EQ(store.exec("PRAGMA cache_size=2"), SQLITE_OK);
+  ASSERT_EQ(store.exec("BEGIN"), SQLITE_OK);
+  ASSERT_EQ(store.exec("UPDATE t SET v = printf('%0900d', id)"), SQLITE_OK);
+  ASSERT_NE(disk.contents(kStore), committed_db) << "the cache spilled into the database";
+  disk.crash_process();
+  store.close();
+  EXPECT_TRUE(disk.exists("/store.db-journal")) << "a dead connection deleted its hot journal";
+  Connection reopened(vfs, kStore);
+  EXPECT_EQ(reopened.one("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(reopened.count(), 200);
+  EXPECT_EQ(reopened.one("SELECT max(length(v)) FROM t"), "300") << "rolled back";
+}
+
+TEST_F(SqliteOnSimDisk, TempFilesAreAnonymousAndClosed) {
+  Connection store(vfs, kStore);
+  make_store(store);
+  insert_rows(store, 1, 30);
+  ASSERT_EQ(store.exec("PRAGMA temp_store=FILE; PRAGMA temp.cache_size=2"), SQLITE_OK);
+  const uint64_t opened = vfs.stats().files_opened;
+  ASSERT_EQ(store.exec("CREATE TEMP TABLE scratch AS"
+                       " SELECT a.id * 1000 + b.id AS k, a.v FROM t a, t b"),
+            SQLITE_OK);
+  EXPECT_EQ(store.one("SELECT count(*) FROM scratch"), "900");
+  EXPECT_GT(vfs.stats().files_opened, opened) << "SQLite opened a temp file";
+  for (const FileStats& file : disk.files()) EXPECT_NE(file.kind, FileKind::kTemp) << file.path;
+  store.close();
+  EXPECT_EQ(vfs.stats().open_files, 0u);
+  EXPECT_EQ(disk.stats().open_handles, 0u);
 }
 
 }  // namespace
