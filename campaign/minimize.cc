@@ -66,7 +66,7 @@ std::vector<Shrink> shrinks() {
       return true;
     });
   }
-  for (size_t i = 0; i < sim::kOpKinds; i++) {
+  for (size_t i = 0; i < sim::kWorkloadOps; i++) {
     list.push_back([i](SimParams& p) {
       size_t enabled = 0;
       for (uint32_t weight : p.workload.op_weights) enabled += weight > 0;

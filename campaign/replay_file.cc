@@ -13,8 +13,8 @@ using json = nlohmann::ordered_json;
 
 json workload_json(const sim::WorkloadParams& w) {
   json ops = json::object();
-  for (size_t i = 0; i < sim::kOpKinds; i++) {
-    ops[sim::op_name(static_cast<sim::OpKind>(i))] = w.op_weights[i];
+  for (size_t i = 0; i < sim::kWorkloadOps; i++) {
+    ops[sim::workload_op_name(static_cast<sim::WorkloadOp>(i))] = w.op_weights[i];
   }
   return {{"tables", w.tables},
           {"rows_per_table", w.rows_per_table},
@@ -57,8 +57,8 @@ void read_workload(const json& j, sim::WorkloadParams& w) {
   read(j, "transactions", w.transactions, "workload");
   read(j, "owners", w.owners, "workload");
   if (!j.contains("op_weights")) throw std::runtime_error("missing field workload.op_weights");
-  for (size_t i = 0; i < sim::kOpKinds; i++) {
-    read(j.at("op_weights"), sim::op_name(static_cast<sim::OpKind>(i)), w.op_weights[i],
+  for (size_t i = 0; i < sim::kWorkloadOps; i++) {
+    read(j.at("op_weights"), sim::workload_op_name(static_cast<sim::WorkloadOp>(i)), w.op_weights[i],
          "workload.op_weights");
   }
   read(j, "changes_per_txn_max", w.changes_per_txn_max, "workload");

@@ -65,20 +65,21 @@ std::string Workload::step() {
 
 void Workload::add_change(SimPostgres::Txn& txn) {
   std::vector<uint32_t> weights(params_.op_weights.begin(), params_.op_weights.end());
-  const auto kind = static_cast<OpKind>(prng_.weighted(weights));
+  const auto kind = static_cast<WorkloadOp>(prng_.weighted(weights));
   const size_t table = prng_.below(source_.table_count());
-  if (kind == OpKind::kInsert) return insert(txn, table);
-  if (kind == OpKind::kTruncate) return truncate(txn, table);
+  if (kind == WorkloadOp::kInsert) return insert(txn, table);
+  if (kind == WorkloadOp::kTruncate) return truncate(txn, table);
   // The rest change an existing row; an empty table gets a row instead.
   if (source_.table(table).live_count() == 0) return insert(txn, table);
   const std::string id = pick_row(table);
   switch (kind) {
-    case OpKind::kUpdate: return update(txn, table, id);
-    case OpKind::kDelete: return remove(txn, table, id);
-    case OpKind::kKeyChange: return change_key(txn, table, id);
-    case OpKind::kBucketMove: return move_bucket(txn, table, id);
-    case OpKind::kInsert:
-    case OpKind::kTruncate: break;
+    case WorkloadOp::kUpdate: return update(txn, table, id);
+    case WorkloadOp::kDelete: return remove(txn, table, id);
+    case WorkloadOp::kKeyChange: return change_key(txn, table, id);
+    case WorkloadOp::kBucketMove: return move_bucket(txn, table, id);
+    case WorkloadOp::kInsert:
+    case WorkloadOp::kTruncate:
+    case WorkloadOp::kCount: break;
   }
 }
 
