@@ -1,8 +1,8 @@
 #include "sim/simulation.h"
 
-#include <cassert>
 #include <memory>
 
+#include "engine/assert.h"
 #include "engine/bucket_rules.h"
 #include "engine/bucket_storage.h"
 #include "engine/replicator.h"
@@ -244,7 +244,7 @@ void Simulation::dispatch(Scheduler::TaskId id) {
   for (const auto& [task_id, task] : engine_tasks_) {
     if (task_id == id) return run_engine_task(id, task);
   }
-  assert(false && "a picked task is the writer, a client or an engine task");
+  WALSIM_ASSERT(false, "a picked task is the writer, a client or an engine task");
 }
 
 void Simulation::run_writer() {
@@ -290,8 +290,7 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
 // Anything else, or anything once the faults have healed, is a failure.
 void Simulation::handle_failure() {
   const Status error = replicator_->fatal_error();
-  const bool transient = error.is_retryable() || error.code() == ErrorCode::kDisconnected;
-  if (transient && !healing_) return crash("restart after failure: " + error.to_string(), nullptr);
+  if (error.is_transient() && !healing_) return crash("restart after failure: " + error.to_string(), nullptr);
   fail(Violation{"engine_failed", error.is_ok() ? "a task failed without an error"
                                                 : error.to_string()});
 }
@@ -340,7 +339,7 @@ void Simulation::on_acknowledge(Lsn lsn, Lsn sent) {
 // --- engine lifetime ------------------------------------------------------------
 
 void Simulation::start_engine() {
-  assert(!storage_ && !replicator_);
+  WALSIM_ASSERT(!storage_ && !replicator_);
   BucketStorage::Options options;
   options.unsafe_hard_deletes = params_.engine.unsafe_hard_deletes;
   options.faults = &storage_faults_;

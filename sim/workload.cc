@@ -1,7 +1,8 @@
 #include "sim/workload.h"
 
-#include <cassert>
 #include <cstdio>
+
+#include "engine/assert.h"
 
 namespace walsim::sim {
 
@@ -41,7 +42,7 @@ void Workload::load_initial() {
 }
 
 std::string Workload::step() {
-  assert(!done());
+  WALSIM_ASSERT(!done());
   if (prng_.percent(params_.wal_noise_percent)) {
     const uint64_t bytes = 8 * static_cast<uint64_t>(prng_.range(2, 128));
     source_.advance_wal(bytes);
@@ -129,7 +130,7 @@ void Workload::truncate(SimPostgres::Txn& txn, size_t table) {
 
 std::string Workload::pick_row(size_t table) {
   const SimTable& target = source_.table(table);
-  assert(target.live_count() > 0);
+  WALSIM_ASSERT(target.live_count() > 0);
   if (prng_.percent(params_.hot_key_percent)) {
     const std::vector<std::string>& hot = source_.recent_read_ids(table);
     if (!hot.empty()) {
