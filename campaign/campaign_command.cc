@@ -22,7 +22,7 @@
 
 #include "campaign/minimize.h"
 #include "cli/command.h"
-#include "campaign/replay_file.h"
+#include "sim/replay_file.h"
 #include "sim/params.h"
 #include "sim/simulation.h"
 
@@ -195,7 +195,7 @@ class Campaign {
     for (const Failure& f : failures_) firsts.emplace(f.invariant, f.seed);
     for (const auto& [invariant, seed] : firsts) {
       sim::SimParams params = sim::draw_params(seed, options_.overrides);
-      campaign::ReplayFile file{params, invariant,
+      sim::ReplayFile file{params, invariant,
                                 "found by walsim campaign at seed " + std::to_string(seed)};
       if (!options_.no_minimize) {
         std::printf("minimizing seed %llu (%s, budget %.0fs)...\n",
@@ -212,7 +212,7 @@ class Campaign {
       }
       std::string path = options_.regressions_dir + "/" + invariant + "-seed" +
                          std::to_string(seed) + ".json";
-      Status saved = campaign::save_replay_file(path, file);
+      Status saved = sim::save_replay_file(path, file);
       if (!saved.is_ok()) {
         std::fprintf(stderr, "walsim campaign: %s\n", saved.message().c_str());
         continue;
