@@ -4,7 +4,7 @@
 // prints progress, stops the workers when the time is up, then minimizes
 // the first failing seed of each invariant in-process and saves it as a
 // replay file. Workers share nothing: a seed's run depends on its seed only.
-#include "campaign/campaign_command.h"
+#include "cli/campaign_command.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -22,8 +22,8 @@
 
 #include "campaign/minimize.h"
 #include "cli/command.h"
-#include "sim/replay_file.h"
 #include "sim/params.h"
+#include "sim/replay_file.h"
 #include "sim/simulation.h"
 
 namespace walsim {

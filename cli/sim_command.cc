@@ -1,4 +1,4 @@
-#include "sim/sim_command.h"
+#include "cli/sim_command.h"
 
 #include <CLI/CLI.hpp>
 
@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "sim/replay_file.h"
 #include "cli/command.h"
 #include "sim/params.h"
+#include "sim/replay_file.h"
 #include "sim/simulation.h"
 
 namespace walsim {
