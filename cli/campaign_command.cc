@@ -1,27 +1,28 @@
-// Method: the parent forks N workers; worker i runs seeds first+i,
-// first+i+N, ... and writes one line per finished seed to its pipe
-// ("seed 0" passed, "seed 1 invariant" failed). The parent reads all pipes,
-// prints progress, stops the workers when the time is up, then minimizes
-// the first failing seed of each invariant in-process and saves it as a
-// replay file. Workers share nothing: a seed's run depends on its seed only.
+// `walsim campaign`: flags, progress lines, the JSON summary and the exit
+// code around campaign/runner (the worker pool, which returns what
+// happened) and campaign/minimize (which shrinks a failure into a replay
+// file, written after the deadline for the first failing seed of each
+// invariant).
 #include "cli/campaign_command.h"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <chrono>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "campaign/minimize.h"
+#include "campaign/runner.h"
 #include "cli/command.h"
+#include "engine/assert.h"
 #include "sim/params.h"
 #include "sim/replay_file.h"
 #include "sim/simulation.h"
@@ -40,17 +41,7 @@ struct Options {
   double minimize_s = 60;
   bool no_minimize = false;
   sim::Overrides overrides;
-};
-
-struct Failure {
-  uint64_t seed;
-  std::string invariant;
-};
-
-struct Worker {
-  pid_t pid = -1;
-  int fd = -1;
-  std::string buffer;
+  std::optional<uint64_t> planted_seed;  // hidden test flag, see seed_run()
 };
 
 // "90", "90s", "10m", "1h" -> seconds; nullopt when malformed.
@@ -74,182 +65,137 @@ std::optional<double> parse_duration_s(const std::string& text) {
   }
 }
 
-[[noreturn]] void run_worker(int fd, int index, const Options& options) {
-  for (uint64_t seed = options.first_seed + index;; seed += options.jobs) {
-    if (options.seeds_max && seed >= options.first_seed + *options.seeds_max) break;
-    sim::RunResult result = sim::run_simulation(sim::draw_params(seed, options.overrides), nullptr);
-    std::string line = std::to_string(seed) +
-                       (result.passed() ? " 0" : " 1 " + result.violation->invariant) + "\n";
-    if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) break;
-  }
-  close(fd);
-  _exit(0);
+// The hidden --plant-assertion-failure-at-seed N: seed N's run fails a
+// WALSIM_ASSERT inside the simulation's loop, in every build mode, so a
+// test (tests/cli/campaign_command_test.cc) and anyone holding a -c opt
+// binary can see a worker killed by an assertion reported with its seed.
+campaign::SeedRun seed_run(const Options& options) {
+  campaign::SeedRun simulate = campaign::simulate_seed(options.overrides);
+  if (!options.planted_seed) return simulate;
+  const uint64_t planted = *options.planted_seed;
+  const sim::Overrides overrides = options.overrides;
+  return [planted, overrides, simulate](uint64_t seed) -> std::optional<std::string> {
+    if (seed != planted) return simulate(seed);
+    const sim::StepHook plant = [](int64_t step) {
+      WALSIM_ASSERT(step > 1, "planted by --plant-assertion-failure-at-seed");
+    };
+    const sim::RunResult result =
+        sim::run_simulation(sim::draw_params(seed, overrides), nullptr, plant);
+    if (result.passed()) return std::nullopt;
+    return result.violation->invariant;
+  };
 }
 
-Worker start_worker(int index, const Options& options) {
-  int fds[2];
-  if (pipe(fds) != 0) return {};
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    run_worker(fds[1], index, options);
-  }
-  close(fds[1]);
-  return Worker{pid, fds[0], {}};
+bool on_terminal() { return isatty(STDOUT_FILENO) != 0; }
+
+void print_failure(const campaign::SeedFailure& failure, const Options& options) {
+  const auto seed = static_cast<unsigned long long>(failure.seed);
+  std::printf("%sFAIL seed=%llu invariant=%s (reproduce: walsim sim --seed %llu%s)\n",
+              on_terminal() ? "\r\033[K" : "", seed, failure.invariant.c_str(), seed,
+              options.overrides.unsafe_hard_deletes ? " --unsafe-hard-deletes" : "");
+  std::fflush(stdout);
 }
 
-class Campaign {
- public:
-  explicit Campaign(const Options& options) : options_(options) {}
+void print_progress(const campaign::CampaignProgress& progress, const Options& options,
+                    bool final) {
+  const bool redraw = on_terminal() && !final;
+  const double seconds = progress.elapsed_s;
+  std::printf("%sseeds run=%llu seeds/s=%.1f failures=%zu elapsed=%.0fs/%.0fs jobs=%d%s",
+              redraw ? "\r\033[K" : "", static_cast<unsigned long long>(progress.seeds_run),
+              seconds > 0 ? progress.seeds_run / seconds : 0, progress.failures, seconds,
+              options.time_s, options.jobs, redraw ? "" : "\n");
+  std::fflush(stdout);
+}
 
-  int run() {
-    started_ = Clock::now();
-    for (int i = 0; i < options_.jobs; i++) workers_.push_back(start_worker(i, options_));
-    collect_until_done();
-    stop_workers();
-    print_progress(/*final=*/true);
-    std::vector<std::string> replay_paths = minimize_failures();
-    if (!options_.json_path.empty() && !write_json(replay_paths)) return kExitUsage;
-    return failures_.empty() ? kExitOk : kExitFailed;
+// One progress line per second at first, then every 0.5 s on a terminal
+// (redrawn in place) or every 10 s in a log.
+std::function<void(const campaign::CampaignProgress&)> progress_printer(const Options& options) {
+  auto next_s = std::make_shared<double>(1);
+  return [next_s, &options](const campaign::CampaignProgress& progress) {
+    if (progress.elapsed_s < *next_s) return;
+    print_progress(progress, options, /*final=*/false);
+    *next_s = progress.elapsed_s + (on_terminal() ? 0.5 : 10);
+  };
+}
+
+// One replay file per distinct invariant: its first failing seed, shrunk.
+// A seed that crashed its worker is not run here: it would crash this
+// process too; its FAIL line says how to reproduce it.
+std::vector<std::string> minimize_failures(const std::vector<campaign::SeedFailure>& failures,
+                                           const Options& options) {
+  std::vector<std::string> paths;
+  std::map<std::string, uint64_t> firsts;
+  for (const campaign::SeedFailure& f : failures) {
+    if (!f.crashed) firsts.emplace(f.invariant, f.seed);
   }
-
- private:
-  using Clock = std::chrono::steady_clock;  // a tool's deadline, never seen by a run
-
-  double elapsed_s() const {
-    return std::chrono::duration<double>(Clock::now() - started_).count();
-  }
-
-  void collect_until_done() {
-    double next_progress_s = 1;
-    while (elapsed_s() < options_.time_s) {
-      std::vector<pollfd> polls;
-      for (const Worker& w : workers_) if (w.fd >= 0) polls.push_back({w.fd, POLLIN, 0});
-      if (polls.empty()) break;  // every worker finished its seeds
-      poll(polls.data(), polls.size(), 200);
-      for (Worker& w : workers_) read_lines(w);
-      if (elapsed_s() >= next_progress_s) {
-        print_progress(/*final=*/false);
-        next_progress_s = elapsed_s() + (isatty(STDOUT_FILENO) ? 0.5 : 10);
-      }
+  for (const auto& [invariant, seed] : firsts) {
+    sim::SimParams params = sim::draw_params(seed, options.overrides);
+    sim::ReplayFile file{params, invariant,
+                         "found by walsim campaign at seed " + std::to_string(seed)};
+    if (!options.no_minimize) {
+      std::printf("minimizing seed %llu (%s, budget %.0fs)...\n",
+                  static_cast<unsigned long long>(seed), invariant.c_str(), options.minimize_s);
+      std::fflush(stdout);
+      campaign::MinimizeResult small = campaign::minimize(params, options.minimize_s);
+      std::printf("  before: %s\n  after:  %s\n  %lld runs in %.1fs\n",
+                  campaign::describe_size(params, small.events_before).c_str(),
+                  campaign::describe_size(small.params, small.events_after).c_str(),
+                  static_cast<long long>(small.runs), small.seconds);
+      file.params = small.params;
+      file.note += ", minimized from " + campaign::describe_size(params, small.events_before) +
+                   " to " + campaign::describe_size(small.params, small.events_after);
     }
-  }
-
-  void read_lines(Worker& w) {
-    if (w.fd < 0) return;
-    pollfd one{w.fd, POLLIN, 0};
-    if (poll(&one, 1, 0) <= 0) return;
-    char chunk[4096];
-    ssize_t got = read(w.fd, chunk, sizeof chunk);
-    if (got <= 0) {
-      close(w.fd);
-      w.fd = -1;
-      return;
+    std::string path = options.regressions_dir + "/" + invariant + "-seed" +
+                       std::to_string(seed) + ".json";
+    Status saved = sim::save_replay_file(path, file);
+    if (!saved.is_ok()) {
+      std::fprintf(stderr, "walsim campaign: %s\n", saved.message().c_str());
+      continue;
     }
-    w.buffer.append(chunk, got);
-    size_t newline;
-    while ((newline = w.buffer.find('\n')) != std::string::npos) {
-      record(w.buffer.substr(0, newline));
-      w.buffer.erase(0, newline + 1);
-    }
+    std::printf("  replay: walsim sim --replay %s\n", path.c_str());
+    paths.push_back(path);
   }
+  return paths;
+}
 
-  void record(const std::string& line) {
-    unsigned long long seed = 0;
-    int failed = 0;
-    char invariant[128] = "";
-    if (std::sscanf(line.c_str(), "%llu %d %127s", &seed, &failed, invariant) < 2) return;
-    seeds_run_++;
-    if (!failed) return;
-    failures_.push_back({seed, invariant});
-    std::printf("%sFAIL seed=%llu invariant=%s (reproduce: walsim sim --seed %llu%s)\n",
-                isatty(STDOUT_FILENO) ? "\r\033[K" : "", seed, invariant, seed,
-                options_.overrides.unsafe_hard_deletes ? " --unsafe-hard-deletes" : "");
-    std::fflush(stdout);
+bool write_json(const campaign::CampaignResult& result, const std::vector<std::string>& replay_paths,
+                const Options& options) {
+  nlohmann::ordered_json out;
+  out["seeds_run"] = result.seeds_run;
+  out["failures"] = nlohmann::ordered_json::array();
+  for (const campaign::SeedFailure& f : result.failures) {
+    out["failures"].push_back({{"seed", f.seed}, {"invariant", f.invariant}});
   }
-
-  void stop_workers() {
-    for (Worker& w : workers_) {
-      if (w.pid > 0) kill(w.pid, SIGTERM);
-    }
-    for (Worker& w : workers_) {
-      if (w.pid > 0) waitpid(w.pid, nullptr, 0);
-      if (w.fd >= 0) close(w.fd);
-    }
+  out["replay_files"] = replay_paths;
+  out["elapsed_s"] = result.elapsed_s;
+  out["seeds_per_s"] = result.seeds_run / std::max(result.elapsed_s, 1e-9);
+  out["jobs"] = options.jobs;
+  out["first_seed"] = options.first_seed;
+  std::ofstream file(options.json_path);
+  file << out.dump(2) << "\n";
+  if (!file) {
+    std::fprintf(stderr, "walsim campaign: cannot write '%s'\n", options.json_path.c_str());
+    return false;
   }
+  return true;
+}
 
-  void print_progress(bool final) {
-    double seconds = elapsed_s();
-    const char* start = isatty(STDOUT_FILENO) && !final ? "\r\033[K" : "";
-    std::printf("%sseeds run=%llu seeds/s=%.1f failures=%zu elapsed=%.0fs/%.0fs jobs=%d%s", start,
-                static_cast<unsigned long long>(seeds_run_), seconds > 0 ? seeds_run_ / seconds : 0,
-                failures_.size(), seconds, options_.time_s, options_.jobs,
-                isatty(STDOUT_FILENO) && !final ? "" : "\n");
-    std::fflush(stdout);
-  }
-
-  // One replay file per distinct invariant: its first failing seed, shrunk.
-  std::vector<std::string> minimize_failures() {
-    std::vector<std::string> paths;
-    std::map<std::string, uint64_t> firsts;
-    for (const Failure& f : failures_) firsts.emplace(f.invariant, f.seed);
-    for (const auto& [invariant, seed] : firsts) {
-      sim::SimParams params = sim::draw_params(seed, options_.overrides);
-      sim::ReplayFile file{params, invariant,
-                                "found by walsim campaign at seed " + std::to_string(seed)};
-      if (!options_.no_minimize) {
-        std::printf("minimizing seed %llu (%s, budget %.0fs)...\n",
-                    static_cast<unsigned long long>(seed), invariant.c_str(), options_.minimize_s);
-        std::fflush(stdout);
-        campaign::MinimizeResult small = campaign::minimize(params, options_.minimize_s);
-        std::printf("  before: %s\n  after:  %s\n  %lld runs in %.1fs\n",
-                    campaign::describe_size(params, small.events_before).c_str(),
-                    campaign::describe_size(small.params, small.events_after).c_str(),
-                    static_cast<long long>(small.runs), small.seconds);
-        file.params = small.params;
-        file.note += ", minimized from " + campaign::describe_size(params, small.events_before) +
-                     " to " + campaign::describe_size(small.params, small.events_after);
-      }
-      std::string path = options_.regressions_dir + "/" + invariant + "-seed" +
-                         std::to_string(seed) + ".json";
-      Status saved = sim::save_replay_file(path, file);
-      if (!saved.is_ok()) {
-        std::fprintf(stderr, "walsim campaign: %s\n", saved.message().c_str());
-        continue;
-      }
-      std::printf("  replay: walsim sim --replay %s\n", path.c_str());
-      paths.push_back(path);
-    }
-    return paths;
-  }
-
-  bool write_json(const std::vector<std::string>& replay_paths) {
-    nlohmann::ordered_json out;
-    out["seeds_run"] = seeds_run_;
-    out["failures"] = nlohmann::ordered_json::array();
-    for (const Failure& f : failures_) {
-      out["failures"].push_back({{"seed", f.seed}, {"invariant", f.invariant}});
-    }
-    out["replay_files"] = replay_paths;
-    out["elapsed_s"] = elapsed_s();
-    out["seeds_per_s"] = seeds_run_ / std::max(elapsed_s(), 1e-9);
-    out["jobs"] = options_.jobs;
-    out["first_seed"] = options_.first_seed;
-    std::ofstream file(options_.json_path);
-    file << out.dump(2) << "\n";
-    if (!file) {
-      std::fprintf(stderr, "walsim campaign: cannot write '%s'\n", options_.json_path.c_str());
-      return false;
-    }
-    return true;
-  }
-
-  const Options& options_;
-  Clock::time_point started_;
-  std::vector<Worker> workers_;
-  uint64_t seeds_run_ = 0;
-  std::vector<Failure> failures_;
-};
+int run(const Options& options) {
+  campaign::RunnerOptions runner;
+  runner.time_s = options.time_s;
+  runner.jobs = options.jobs;
+  runner.first_seed = options.first_seed;
+  runner.seeds_max = options.seeds_max;
+  runner.run_seed = seed_run(options);
+  runner.on_failure = [&options](const campaign::SeedFailure& f) { print_failure(f, options); };
+  runner.on_progress = progress_printer(options);
+  const campaign::CampaignResult result = campaign::run_campaign(runner);
+  print_progress({result.seeds_run, result.failures.size(), result.elapsed_s}, options,
+                 /*final=*/true);
+  const std::vector<std::string> replay_paths = minimize_failures(result.failures, options);
+  if (!options.json_path.empty() && !write_json(result, replay_paths, options)) return kExitUsage;
+  return result.failures.empty() ? kExitOk : kExitFailed;
+}
 
 }  // namespace
 
@@ -277,6 +223,9 @@ int campaign_command(int argc, char** argv) {
   app.add_flag("--no-faults", options.overrides.no_faults, "turn every fault site off");
   app.add_flag("--unsafe-hard-deletes", options.overrides.unsafe_hard_deletes,
                "the known-unsafe legacy delete mode (canary): the campaign must fail");
+  app.add_option("--plant-assertion-failure-at-seed", options.planted_seed,
+                 "test only: seed N's run fails an assertion")
+      ->group("");  // hidden from --help
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -294,7 +243,7 @@ int campaign_command(int argc, char** argv) {
               options.time_s, static_cast<unsigned long long>(options.first_seed), preset.c_str(),
               options.overrides.unsafe_hard_deletes ? ", unsafe hard deletes (canary)" : "");
   std::fflush(stdout);
-  return Campaign(options).run();
+  return run(options);
 }
 
 }  // namespace walsim
