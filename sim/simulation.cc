@@ -14,7 +14,7 @@
 #include "sim/sim_client.h"
 #include "sim/sim_clock.h"
 #include "sim/sim_postgres.h"
-#include "sim/storage_faults.h"
+#include "sim/sim_storage_faults.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
 
