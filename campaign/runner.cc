@@ -106,10 +106,14 @@ class Pool {
     std::fflush(stdout);
     std::fflush(stderr);
     int fds[2];
-    const pid_t pid = pipe(fds) == 0 ? fork() : -1;
+    if (pipe(fds) != 0) return cannot_start(next_seed);
+    const pid_t pid = fork();
     if (pid < 0) {
-      return record_failure({next_seed, std::string("crashed: cannot start a worker: ") +
-                                            std::strerror(errno), true});
+      const int error = errno;
+      close(fds[0]);
+      close(fds[1]);
+      errno = error;
+      return cannot_start(next_seed);
     }
     if (pid == 0) {
       close(fds[0]);
@@ -121,6 +125,12 @@ class Pool {
     close(fds[1]);
     workers_.push_back(Worker{stride, next_seed, pid, fds[0], {}, std::nullopt, false});
     result_.workers_started++;
+  }
+
+  // The stride's next seed is a failure too: it will not run.
+  void cannot_start(uint64_t next_seed) {
+    record_failure({next_seed, std::string("crashed: cannot start a worker: ") +
+                                   std::strerror(errno), true});
   }
 
   void collect_until_done() {
