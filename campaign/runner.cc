@@ -62,9 +62,9 @@ bool write_all(int fd, const std::string& line) {
 // "crashed: signal 6 (SIGABRT)", "crashed: exit 3".
 std::string describe_death(int status) {
   if (WIFSIGNALED(status)) {
-    const int signal = WTERMSIG(status);
-    const char* name = sigabbrev_np(signal);
-    return "crashed: signal " + std::to_string(signal) +
+    const int number = WTERMSIG(status);
+    const char* name = sigabbrev_np(number);
+    return "crashed: signal " + std::to_string(number) +
            (name ? " (SIG" + std::string(name) + ")" : std::string());
   }
   if (WIFEXITED(status)) return "crashed: exit " + std::to_string(WEXITSTATUS(status));
