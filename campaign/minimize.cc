@@ -1,11 +1,11 @@
 #include "campaign/minimize.h"
 
-#include <cassert>
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <vector>
 
+#include "engine/assert.h"
 #include "sim/simulation.h"
 
 namespace walsim::campaign {
@@ -66,7 +66,7 @@ std::vector<Shrink> shrinks() {
       return true;
     });
   }
-  for (size_t i = 0; i < sim::kOpKinds; i++) {
+  for (size_t i = 0; i < sim::kWorkloadOps; i++) {
     list.push_back([i](SimParams& p) {
       size_t enabled = 0;
       for (uint32_t weight : p.workload.op_weights) enabled += weight > 0;
@@ -108,7 +108,7 @@ MinimizeResult minimize(const SimParams& failing, double budget_s) {
   MinimizeResult out;
   out.params = failing;
   sim::RunResult first = sim::run_simulation(failing, nullptr);
-  assert(!first.passed() && "minimize needs a failing run");
+  WALSIM_ASSERT(!first.passed(), "minimize needs a failing run");
   out.invariant = first.violation->invariant;
   out.events_before = out.events_after = first.stats.trace_events;
   out.runs = 1;

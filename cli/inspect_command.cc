@@ -29,32 +29,22 @@ struct StoreSummary {
 
 Result<StoreSummary> summarize(BucketStorage& storage) {
   StoreSummary summary;
-  auto state = storage.replication_state();
-  if (!state.is_ok()) return state.status();
-  summary.state = *state;
-  auto checkpoint = storage.checkpoint();
-  if (!checkpoint.is_ok()) return checkpoint.status();
-  summary.checkpoint = *checkpoint;
-  auto tables = storage.tables();
-  if (!tables.is_ok()) return tables.status();
-  summary.tables = *tables;
+  WALSIM_ASSIGN_OR_RETURN(summary.state, storage.replication_state());
+  WALSIM_ASSIGN_OR_RETURN(summary.checkpoint, storage.checkpoint());
+  WALSIM_ASSIGN_OR_RETURN(summary.tables, storage.tables());
   for (const TableState& table : summary.tables) {
-    auto live = storage.live_row_count(table.table);
-    if (!live.is_ok()) return live.status();
-    summary.live_rows.push_back(*live);
+    WALSIM_ASSIGN_OR_RETURN(int64_t live, storage.live_row_count(table.table));
+    summary.live_rows.push_back(live);
   }
   if (!summary.checkpoint) return summary;
-  int64_t up_to = summary.checkpoint->op_id;
-  auto buckets = storage.buckets(up_to);
-  if (!buckets.is_ok()) return buckets.status();
-  for (const std::string& bucket : *buckets) {
-    auto ops = storage.bucket_ops(bucket, 0, up_to);
-    if (!ops.is_ok()) return ops.status();
-    auto checksum = storage.bucket_checksum(bucket, up_to);
-    if (!checksum.is_ok()) return checksum.status();
+  const int64_t up_to = summary.checkpoint->op_id;
+  WALSIM_ASSIGN_OR_RETURN(std::vector<std::string> buckets, storage.buckets(up_to));
+  for (const std::string& bucket : buckets) {
+    WALSIM_ASSIGN_OR_RETURN(std::vector<StoredOp> ops, storage.bucket_ops(bucket, 0, up_to));
+    WALSIM_ASSIGN_OR_RETURN(uint32_t checksum, storage.bucket_checksum(bucket, up_to));
     int64_t rows = 0;
-    for (const auto& [row, op] : reduce_ops(*ops)) rows += op.kind == OpKind::kPut;
-    summary.buckets.push_back({bucket, rows, *checksum});
+    for (const auto& [row, op] : reduce_ops(ops)) rows += op.kind == OpKind::kPut;
+    summary.buckets.push_back({bucket, rows, checksum});
   }
   return summary;
 }

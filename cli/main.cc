@@ -6,12 +6,12 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "campaign/campaign_command.h"
+#include "cli/campaign_command.h"
 #include "cli/check_rules_command.h"
 #include "cli/command.h"
 #include "cli/inspect_command.h"
 #include "cli/replicate_command.h"
-#include "sim/sim_command.h"
+#include "cli/sim_command.h"
 
 namespace walsim {
 namespace {

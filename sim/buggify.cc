@@ -15,6 +15,7 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kTaskStall: return "task_stall";
     case FaultKind::kStorageBusy: return "storage_busy";
     case FaultKind::kStorageIoError: return "storage_io_error";
+    case FaultKind::kCount: break;
   }
   return "unknown";
 }

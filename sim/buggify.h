@@ -27,8 +27,13 @@ enum class FaultKind : uint8_t {
   kTaskStall,         // one task is not scheduled for a while (slow)
   kStorageBusy,       // a storage write transaction finds the db busy
   kStorageIoError,    // a storage write transaction fails with I/O error
+  kCount,             // not a fault: how many there are
 };
-constexpr size_t kFaultKinds = 11;
+// Tied to the enum: a new fault kind joins every plan and counter.
+constexpr size_t kFaultKinds = static_cast<size_t>(FaultKind::kCount);
+static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kStorageIoError) + 1,
+              "a new fault kind needs a name (fault_name), a rate (draw_faults), a row in "
+              "docs/simulation.md's fault table and a look at replay_file.cc; then name it here");
 
 const char* fault_name(FaultKind kind);
 

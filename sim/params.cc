@@ -30,18 +30,18 @@ uint32_t swarm_weight(Prng& prng) {
   return prng.pick(kWeights);
 }
 
-std::array<uint32_t, kOpKinds> draw_op_weights(Prng& prng) {
-  std::array<uint32_t, kOpKinds> weights{};
-  for (size_t i = 0; i < kOpKinds; i++) {
+std::array<uint32_t, kWorkloadOps> draw_op_weights(Prng& prng) {
+  std::array<uint32_t, kWorkloadOps> weights{};
+  for (size_t i = 0; i < kWorkloadOps; i++) {
     // Truncate empties tables; keep it rare even when enabled.
-    const bool truncate = static_cast<OpKind>(i) == OpKind::kTruncate;
+    const bool truncate = static_cast<WorkloadOp>(i) == WorkloadOp::kTruncate;
     const bool enabled = prng.percent(truncate ? 30 : 75);
     if (enabled) weights[i] = truncate ? 1 : swarm_weight(prng);
   }
   // Something must write rows, or every run is empty after the copy.
-  if (weights[static_cast<size_t>(OpKind::kInsert)] == 0 &&
-      weights[static_cast<size_t>(OpKind::kUpdate)] == 0) {
-    weights[static_cast<size_t>(OpKind::kInsert)] = swarm_weight(prng);
+  if (weights[static_cast<size_t>(WorkloadOp::kInsert)] == 0 &&
+      weights[static_cast<size_t>(WorkloadOp::kUpdate)] == 0) {
+    weights[static_cast<size_t>(WorkloadOp::kInsert)] = swarm_weight(prng);
   }
   return weights;
 }
@@ -115,14 +115,15 @@ SchedulerParams draw_scheduler(Prng& prng) {
 
 }  // namespace
 
-const char* op_name(OpKind kind) {
+const char* workload_op_name(WorkloadOp kind) {
   switch (kind) {
-    case OpKind::kInsert: return "insert";
-    case OpKind::kUpdate: return "update";
-    case OpKind::kDelete: return "delete";
-    case OpKind::kKeyChange: return "key_change";
-    case OpKind::kBucketMove: return "bucket_move";
-    case OpKind::kTruncate: return "truncate";
+    case WorkloadOp::kInsert: return "insert";
+    case WorkloadOp::kUpdate: return "update";
+    case WorkloadOp::kDelete: return "delete";
+    case WorkloadOp::kKeyChange: return "key_change";
+    case WorkloadOp::kBucketMove: return "bucket_move";
+    case WorkloadOp::kTruncate: return "truncate";
+    case WorkloadOp::kCount: break;
   }
   return "unknown";
 }
@@ -193,8 +194,8 @@ std::vector<std::string> describe_params(const SimParams& p) {
                   " read_mode=" + read_mode_name(p.read_mode) + " start_lsn=" +
                   p.start_lsn.to_string());
   std::string ops = "ops:";
-  for (size_t i = 0; i < kOpKinds; i++) {
-    ops += std::string(" ") + op_name(static_cast<OpKind>(i)) + "=" +
+  for (size_t i = 0; i < kWorkloadOps; i++) {
+    ops += std::string(" ") + workload_op_name(static_cast<WorkloadOp>(i)) + "=" +
            (w.op_weights[i] ? std::to_string(w.op_weights[i]) : "off");
   }
   ops += " changes_max=" + std::to_string(w.changes_per_txn_max) +

@@ -17,23 +17,30 @@
 
 namespace walsim::sim {
 
-enum class OpKind : uint8_t {
+// What the workload does to the source (not walsim::OpKind, the store's
+// PUT/REMOVE ops).
+enum class WorkloadOp : uint8_t {
   kInsert,      // a new row (sometimes reusing a deleted key)
   kUpdate,      // title and/or body change
   kDelete,
   kKeyChange,   // the id changes: old key, new row
   kBucketMove,  // the owner changes: REMOVE from one bucket, PUT in another
   kTruncate,    // one or more tables emptied
+  kCount,       // not an op: how many there are
 };
-constexpr size_t kOpKinds = 6;
-const char* op_name(OpKind kind);
+// Tied to the enum: a new op joins every array sized by it.
+constexpr size_t kWorkloadOps = static_cast<size_t>(WorkloadOp::kCount);
+static_assert(kWorkloadOps == static_cast<size_t>(WorkloadOp::kTruncate) + 1,
+              "a new workload op needs a name (workload_op_name), a case in "
+              "Workload::add_change and a look at replay_file.cc; then name it here");
+const char* workload_op_name(WorkloadOp kind);
 
 struct WorkloadParams {
   int tables = 3;
   int rows_per_table = 300;
   int transactions = 1000;
   int owners = 5;
-  std::array<uint32_t, kOpKinds> op_weights{};  // 0: op kind disabled
+  std::array<uint32_t, kWorkloadOps> op_weights{};  // 0: op kind disabled
   int changes_per_txn_max = 4;
   uint32_t empty_txn_percent = 0;
   uint32_t long_txn_percent = 0;

@@ -10,10 +10,11 @@
 // subsystem does not shift the choices of another.
 #pragma once
 
-#include <cassert>
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
+#include "engine/assert.h"
 
 namespace walsim::sim {
 
@@ -62,7 +63,7 @@ class Prng {
   // Uniform in [0, bound). Lemire's multiply-shift with rejection of the
   // biased low products, so every value is exactly equally likely.
   uint64_t below(uint64_t bound) {
-    assert(bound > 0);
+    WALSIM_ASSERT(bound > 0);
     __uint128_t product = static_cast<__uint128_t>(next()) * bound;
     uint64_t low = static_cast<uint64_t>(product);
     if (low < bound) {
@@ -77,20 +78,20 @@ class Prng {
 
   // Uniform in [low, high], both inclusive.
   int64_t range(int64_t low, int64_t high) {
-    assert(low <= high);
+    WALSIM_ASSERT(low <= high);
     return low + static_cast<int64_t>(below(static_cast<uint64_t>(high - low) + 1));
   }
 
   // True with probability percent/100.
   bool percent(uint32_t percent) {
-    assert(percent <= 100);
+    WALSIM_ASSERT(percent <= 100);
     return below(100) < percent;
   }
 
   // True with probability ppm/1,000,000 (parts per million): fault sites
   // fire rarely, and per-mille is too coarse for a per-step crash.
   bool ppm(uint32_t ppm) {
-    assert(ppm <= 1000000);
+    WALSIM_ASSERT(ppm <= 1000000);
     return below(1000000) < ppm;
   }
 
@@ -101,19 +102,19 @@ class Prng {
   size_t weighted(const std::vector<uint32_t>& weights) {
     uint64_t total = 0;
     for (uint32_t weight : weights) total += weight;
-    assert(total > 0);
+    WALSIM_ASSERT(total > 0);
     uint64_t pick = below(total);
     for (size_t i = 0; i < weights.size(); i++) {
       if (pick < weights[i]) return i;
       pick -= weights[i];
     }
-    assert(false && "unreachable: pick < total");
+    WALSIM_ASSERT(false, "unreachable: pick < total");
     return 0;
   }
 
   template <typename T>
   const T& pick(const std::vector<T>& items) {
-    assert(!items.empty());
+    WALSIM_ASSERT(!items.empty());
     return items[below(items.size())];
   }
 

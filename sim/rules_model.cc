@@ -1,6 +1,7 @@
 #include "sim/rules_model.h"
 
-#include <cassert>
+#include "engine/assert.h"
+
 
 namespace walsim::sim {
 
@@ -10,12 +11,12 @@ size_t column_of(const Relation& relation, const std::string& name) {
   for (size_t i = 0; i < relation.columns.size(); i++) {
     if (relation.columns[i].name == name) return i;
   }
-  assert(false && "the sim's rules name only columns its tables have");
+  WALSIM_ASSERT(false, "the sim's rules name only columns its tables have");
   return 0;
 }
 
 void append_value(std::string& out, const Value& value) {
-  assert(!value.is_unchanged_toast() && "the oracle evaluates whole rows only");
+  WALSIM_ASSERT(!value.is_unchanged_toast(), "the oracle evaluates whole rows only");
   out += value.is_text() ? json_string(value.text) : "null";
 }
 
@@ -35,7 +36,7 @@ QuerySpec by_owner_query(const Relation& table, Prng& prng) {
 }  // namespace
 
 RulesSpec draw_rules(const std::vector<Relation>& tables, Prng& prng) {
-  assert(!tables.empty());
+  WALSIM_ASSERT(!tables.empty());
   RulesSpec spec;
   for (const Relation& table : tables) {
     spec.definitions.push_back({"by_owner_" + table.name, {by_owner_query(table, prng)}});

@@ -1,7 +1,8 @@
 #include "sim/scheduler.h"
 
 #include <algorithm>
-#include <cassert>
+
+#include "engine/assert.h"
 
 namespace walsim::sim {
 
@@ -14,14 +15,14 @@ size_t group_index(Scheduler::Group group) {
     case Scheduler::kClients: return 2;
     case Scheduler::kAll: break;
   }
-  assert(false && "a task belongs to one group");
+  WALSIM_ASSERT(false, "a task belongs to one group");
   return 0;
 }
 
 }  // namespace
 
 Scheduler::TaskId Scheduler::add(std::string name, uint32_t weight, Group group) {
-  assert(weight > 0);
+  WALSIM_ASSERT(weight > 0);
   group_index(group);
   Slot slot;
   slot.name = std::move(name);
@@ -32,12 +33,12 @@ Scheduler::TaskId Scheduler::add(std::string name, uint32_t weight, Group group)
 }
 
 void Scheduler::remove(TaskId id) {
-  assert(live(id));
+  WALSIM_ASSERT(live(id));
   slots_[id].live = false;
 }
 
 void Scheduler::park(TaskId id) {
-  assert(live(id));
+  WALSIM_ASSERT(live(id));
   Slot& slot = slots_[id];
   slot.parked_at = epochs_[group_index(slot.group)];
   slot.parked_at_pick = picks_;
@@ -55,7 +56,7 @@ void Scheduler::wake(uint8_t groups, bool new_input) {
 }
 
 void Scheduler::delay(TaskId id, int64_t until_ms) {
-  assert(live(id));
+  WALSIM_ASSERT(live(id));
   slots_[id].delayed_until_ms = until_ms;
 }
 

@@ -1,6 +1,5 @@
 #include "sim/sim_client.h"
 
-#include <cassert>
 
 namespace walsim::sim {
 

@@ -3,9 +3,9 @@
 // and never reads the wall clock.
 #pragma once
 
-#include <cassert>
 #include <cstdint>
 
+#include "engine/assert.h"
 #include "engine/task.h"
 
 namespace walsim::sim {
@@ -16,7 +16,7 @@ class SimClock : public Clock {
   int64_t now() const { return now_ms_; }
 
   void advance_to(int64_t ms) {
-    assert(ms >= now_ms_ && "simulated time never goes back");
+    WALSIM_ASSERT(ms >= now_ms_, "simulated time never goes back");
     now_ms_ = ms;
   }
 

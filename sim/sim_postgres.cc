@@ -1,8 +1,9 @@
 #include "sim/sim_postgres.h"
 
 #include <algorithm>
-#include <cassert>
 #include <map>
+
+#include "engine/assert.h"
 
 namespace walsim::sim {
 
@@ -81,7 +82,7 @@ class SimChangeStream : public ChangeStream {
   // Relation before each table's first change in this session, the
   // changes, Commit.
   void load(const SourceTxn& txn) {
-    assert(pending_index_ == pending_.size());
+    WALSIM_ASSERT(pending_index_ == pending_.size());
     pending_.clear();
     pending_index_ = 0;
     pending_.push_back(BeginMessage{txn.commit_lsn, txn.xid});
@@ -232,13 +233,13 @@ SimPostgres::SimPostgres(SimPostgresOptions options, SimClock& clock, Buggify& b
     : options_(options), clock_(clock), buggify_(buggify), head_(options.start_lsn) {}
 
 SimPostgres::~SimPostgres() {
-  assert(active_stream_ == nullptr && "streams must not outlive the source");
+  WALSIM_ASSERT(active_stream_ == nullptr, "streams must not outlive the source");
 }
 
 size_t SimPostgres::create_table(const std::string& name, ReplicaIdentity identity,
                                  bool with_body) {
-  assert(!slot_created_ && "the sim's schema is fixed before replication starts");
-  assert(identity == ReplicaIdentity::kDefault || identity == ReplicaIdentity::kFull);
+  WALSIM_ASSERT(!slot_created_, "the sim's schema is fixed before replication starts");
+  WALSIM_ASSERT(identity == ReplicaIdentity::kDefault || identity == ReplicaIdentity::kFull);
   const bool full = identity == ReplicaIdentity::kFull;
   Relation relation;
   relation.relid = 16384 + 2 * static_cast<uint32_t>(tables_.size());
@@ -266,7 +267,7 @@ std::optional<size_t> SimPostgres::find_table(const std::string& name) const {
 // --- writing -----------------------------------------------------------------
 
 SimPostgres::Txn SimPostgres::begin() {
-  assert(!txn_open_ && "one writer transaction at a time");
+  WALSIM_ASSERT(!txn_open_, "one writer transaction at a time");
   txn_open_ = true;
   return Txn(*this);
 }
@@ -274,7 +275,7 @@ SimPostgres::Txn SimPostgres::begin() {
 void SimPostgres::Txn::insert(size_t table, Row row) {
   SimTable& target = source_.tables_[table];
   const std::string id = row[0].text;
-  assert(target.latest(id) == nullptr && "insert of a live key");
+  WALSIM_ASSERT(target.latest(id) == nullptr, "insert of a live key");
   txn_.messages.push_back(InsertMessage{target.relation().relid, row});
   txn_.changes.push_back(SourceChange{table, std::nullopt, row});
   target.write(id, std::move(row));
@@ -285,7 +286,7 @@ void SimPostgres::Txn::update(size_t table, const std::string& id, Row new_row,
   SimTable& target = source_.tables_[table];
   const Relation& relation = target.relation();
   const Row* found = target.latest(id);
-  assert(found && "update of a missing key");
+  WALSIM_ASSERT(found, "update of a missing key");
   const Row old_row = *found;
   const std::string new_id = new_row[0].text;
   UpdateMessage message{relation.relid, std::nullopt, new_row};
@@ -302,7 +303,7 @@ void SimPostgres::Txn::update(size_t table, const std::string& id, Row new_row,
   txn_.messages.push_back(std::move(message));
   txn_.changes.push_back(SourceChange{table, old_row, new_row});
   if (new_id != id) {
-    assert(target.latest(new_id) == nullptr && "key change onto a live key");
+    WALSIM_ASSERT(target.latest(new_id) == nullptr, "key change onto a live key");
     target.write(id, std::nullopt);
   }
   target.write(new_id, std::move(new_row));
@@ -312,7 +313,7 @@ void SimPostgres::Txn::remove(size_t table, const std::string& id) {
   SimTable& target = source_.tables_[table];
   const Relation& relation = target.relation();
   const Row* found = target.latest(id);
-  assert(found && "delete of a missing key");
+  WALSIM_ASSERT(found, "delete of a missing key");
   Row old_key = *found;
   if (relation.identity != ReplicaIdentity::kFull) {
     for (size_t i = 0; i < old_key.size(); i++) {
@@ -341,7 +342,7 @@ void SimPostgres::Txn::truncate(const std::vector<size_t>& tables) {
 }
 
 const SourceTxn& SimPostgres::commit(Txn txn) {
-  assert(txn_open_);
+  WALSIM_ASSERT(txn_open_);
   txn_open_ = false;
   SourceTxn& committed = txn.txn_;
   committed.xid = next_xid_++;
@@ -355,12 +356,12 @@ const SourceTxn& SimPostgres::commit(Txn txn) {
 }
 
 void SimPostgres::advance_wal(uint64_t bytes) {
-  assert(!txn_open_);
+  WALSIM_ASSERT(!txn_open_);
   head_ = Lsn(head_.value() + bytes);
 }
 
 void SimPostgres::create_slot() {
-  assert(!slot_created_);
+  WALSIM_ASSERT(!slot_created_);
   slot_created_ = true;
   slot_start_ = head_;
   confirmed_flush_ = head_;
@@ -427,7 +428,7 @@ void SimPostgres::note_chunk(size_t table, const SimTable::Chunk& chunk, Lsn con
 // --- SourceConnector -----------------------------------------------------------
 
 Result<std::unique_ptr<ChangeStream>> SimPostgres::open_stream() {
-  assert(slot_created_);
+  WALSIM_ASSERT(slot_created_);
   if (buggify_.fire(FaultKind::kConnectError)) {
     event("fault:connect_error stream");
     return io_error("could not connect to server: Connection refused");

@@ -1,7 +1,8 @@
 #include "sim/sim_table.h"
 
 #include <algorithm>
-#include <cassert>
+
+#include "engine/assert.h"
 
 namespace walsim::sim {
 
@@ -9,7 +10,7 @@ int compare_keys(const Row& a, const Row& b) {
   for (size_t i = 0; i < a.size() && i < b.size(); i++) {
     const bool a_null = a[i].is_null();
     const bool b_null = b[i].is_null();
-    assert(!a[i].is_unchanged_toast() && !b[i].is_unchanged_toast());
+    WALSIM_ASSERT(!a[i].is_unchanged_toast() && !b[i].is_unchanged_toast());
     if (a_null != b_null) return a_null ? -1 : 1;
     if (a_null) continue;
     int order = a[i].text.compare(b[i].text);
@@ -20,8 +21,8 @@ int compare_keys(const Row& a, const Row& b) {
 }
 
 SimTable::SimTable(Relation relation) : relation_(std::move(relation)) {
-  assert(!relation_.columns.empty() && relation_.columns[0].name == "id");
-  assert(relation_.columns[0].is_key && "id leads the identity key");
+  WALSIM_ASSERT(!relation_.columns.empty() && relation_.columns[0].name == "id");
+  WALSIM_ASSERT(relation_.columns[0].is_key, "id leads the identity key");
 }
 
 const Row* SimTable::latest(const std::string& id) const {
@@ -32,15 +33,15 @@ const Row* SimTable::latest(const std::string& id) const {
 }
 
 void SimTable::write(const std::string& id, std::optional<Row> row) {
-  assert(!row || ((*row)[0].is_text() && (*row)[0].text == id));
-  assert((row || latest(id) != nullptr) && "delete of a missing key");
+  WALSIM_ASSERT(!row || ((*row)[0].is_text() && (*row)[0].text == id));
+  WALSIM_ASSERT(row || latest(id) != nullptr, "delete of a missing key");
   track_live(id, row.has_value());
   history_[id].push_back(Version{kPending, std::move(row)});
   pending_ids_.push_back(id);
 }
 
 void SimTable::commit_pending(Lsn commit_lsn) {
-  assert(commit_lsn < kPending);
+  WALSIM_ASSERT(commit_lsn < kPending);
   for (const std::string& id : pending_ids_) {
     for (auto it = history_[id].rbegin(); it != history_[id].rend() && it->lsn == kPending; ++it) {
       it->lsn = commit_lsn;
@@ -75,10 +76,10 @@ const std::optional<Row>* SimTable::visible(const std::vector<Version>& versions
 }
 
 std::vector<Row> SimTable::read_keys(const std::vector<Row>& keys, Lsn as_of) const {
-  assert(as_of < kPending && "reads see committed versions only");
+  WALSIM_ASSERT(as_of < kPending, "reads see committed versions only");
   std::vector<Row> rows;
   for (const Row& key : keys) {
-    assert(!key.empty() && key[0].is_text());
+    WALSIM_ASSERT(!key.empty() && key[0].is_text());
     auto found = history_.find(key[0].text);
     if (found == history_.end()) continue;
     const std::optional<Row>* row = visible(found->second, as_of);
@@ -93,12 +94,12 @@ std::vector<Row> SimTable::read_keys(const std::vector<Row>& keys, Lsn as_of) co
 
 SimTable::Chunk SimTable::read(const std::optional<Row>& after_key, size_t limit,
                                Lsn as_of) const {
-  assert(limit > 0);
-  assert(as_of < kPending && "reads see committed versions only");
+  WALSIM_ASSERT(limit > 0);
+  WALSIM_ASSERT(as_of < kPending, "reads see committed versions only");
   Chunk chunk;
   auto it = history_.begin();
   if (after_key) {
-    assert(!after_key->empty() && (*after_key)[0].is_text());
+    WALSIM_ASSERT(!after_key->empty() && (*after_key)[0].is_text());
     it = history_.lower_bound((*after_key)[0].text);
   }
   for (; it != history_.end(); ++it) {

@@ -1,8 +1,8 @@
 #include "sim/simulation.h"
 
-#include <cassert>
 #include <memory>
 
+#include "engine/assert.h"
 #include "engine/bucket_rules.h"
 #include "engine/bucket_storage.h"
 #include "engine/replicator.h"
@@ -14,7 +14,7 @@
 #include "sim/sim_client.h"
 #include "sim/sim_clock.h"
 #include "sim/sim_postgres.h"
-#include "sim/storage_faults.h"
+#include "sim/sim_storage_faults.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
 
@@ -44,6 +44,18 @@ constexpr int64_t kKeepaliveIntervalMs = 10000;
 
 }  // namespace
 
+class Simulation;
+
+namespace {
+
+// The run an assertion failure describes. A process runs one simulation at
+// a time (a campaign runs seeds in separate worker processes).
+const Simulation* g_running = nullptr;
+
+void describe_running(std::FILE* out);
+
+}  // namespace
+
 class Simulation : public SourceHooks {
  public:
   Simulation(const SimParams& params, std::FILE* trace_file)
@@ -62,9 +74,15 @@ class Simulation : public SourceHooks {
     // Streams and readers belong to the engine; they go before the source.
     stop_engine();
     source_.set_hooks(nullptr);
+    if (g_running == this) {
+      set_assertion_context(nullptr);
+      g_running = nullptr;
+    }
   }
 
-  RunResult run();
+  RunResult run(const StepHook& after_step);
+  // For a failed assertion: the seed, the step and the last events.
+  void describe(std::FILE* out) const;
 
   // --- SourceHooks -----------------------------------------------------------
   void on_source_event(std::string action, std::optional<Lsn> lsn) override {
@@ -154,11 +172,31 @@ class Simulation : public SourceHooks {
 // source call or storage transaction, a client syncs). After every engine
 // step the oracle polls the published checkpoint, so every checkpoint is
 // checked in the state it was published in.
-RunResult Simulation::run() {
+RunResult Simulation::run(const StepHook& after_step) {
+  WALSIM_ASSERT(g_running == nullptr, "one simulation at a time per process");
+  g_running = this;
+  set_assertion_context(describe_running);
   setup();
-  while (!violation_ && !finished_) step();
-  return result();
+  while (!violation_ && !finished_) {
+    step();
+    if (after_step) after_step(step_);
+  }
+  return result();  // the context stays until the destructor: teardown is part of the run
 }
+
+// Must not assert: it runs inside a failed assertion.
+void Simulation::describe(std::FILE* out) const {
+  std::fprintf(out, "  simulation: seed=%llu step=%lld\n",
+               static_cast<unsigned long long>(params_.seed), static_cast<long long>(step_));
+  std::fprintf(out, "  last events:\n");
+  for (const std::string& event : trace_.recent()) std::fprintf(out, "    %s\n", event.c_str());
+}
+
+namespace {
+void describe_running(std::FILE* out) {
+  if (g_running != nullptr) g_running->describe(out);
+}
+}  // namespace
 
 void Simulation::setup() {
   trace_.set_context(0, "sim");
@@ -244,7 +282,7 @@ void Simulation::dispatch(Scheduler::TaskId id) {
   for (const auto& [task_id, task] : engine_tasks_) {
     if (task_id == id) return run_engine_task(id, task);
   }
-  assert(false && "a picked task is the writer, a client or an engine task");
+  WALSIM_ASSERT(false, "a picked task is the writer, a client or an engine task");
 }
 
 void Simulation::run_writer() {
@@ -290,8 +328,7 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
 // Anything else, or anything once the faults have healed, is a failure.
 void Simulation::handle_failure() {
   const Status error = replicator_->fatal_error();
-  const bool transient = error.is_retryable() || error.code() == ErrorCode::kDisconnected;
-  if (transient && !healing_) return crash("restart after failure: " + error.to_string(), nullptr);
+  if (error.is_transient() && !healing_) return crash("restart after failure: " + error.to_string(), nullptr);
   fail(Violation{"engine_failed", error.is_ok() ? "a task failed without an error"
                                                 : error.to_string()});
 }
@@ -340,7 +377,7 @@ void Simulation::on_acknowledge(Lsn lsn, Lsn sent) {
 // --- engine lifetime ------------------------------------------------------------
 
 void Simulation::start_engine() {
-  assert(!storage_ && !replicator_);
+  WALSIM_ASSERT(!storage_ && !replicator_);
   BucketStorage::Options options;
   options.unsafe_hard_deletes = params_.engine.unsafe_hard_deletes;
   options.faults = &storage_faults_;
@@ -512,9 +549,10 @@ RunResult Simulation::result() const {
   return result;
 }
 
-RunResult run_simulation(const SimParams& params, std::FILE* trace_file) {
+RunResult run_simulation(const SimParams& params, std::FILE* trace_file,
+                         const StepHook& after_step) {
   Simulation simulation(params, trace_file);
-  return simulation.run();
+  return simulation.run(after_step);
 }
 
 }  // namespace walsim::sim

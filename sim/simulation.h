@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,8 +43,17 @@ struct RunResult {
   bool passed() const { return !violation.has_value(); }
 };
 
+// A test seam: called inside the run after every step, while the run's
+// assertion context is registered. Tests and the campaign's hidden
+// --plant-assertion-failure-at-seed flag plant failures through it.
+using StepHook = std::function<void(int64_t step)>;
+
 // Runs one seed to the end: PASS, or the first invariant it broke.
 // `trace_file` (may be null) receives every event, one per line.
-RunResult run_simulation(const SimParams& params, std::FILE* trace_file);
+// While it runs, a failed WALSIM_ASSERT anywhere in the process (engine
+// or simulator) also prints the seed, the step and the last events. One
+// run at a time per process.
+RunResult run_simulation(const SimParams& params, std::FILE* trace_file,
+                         const StepHook& after_step = nullptr);
 
 }  // namespace walsim::sim

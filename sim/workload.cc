@@ -1,7 +1,8 @@
 #include "sim/workload.h"
 
-#include <cassert>
 #include <cstdio>
+
+#include "engine/assert.h"
 
 namespace walsim::sim {
 
@@ -41,7 +42,7 @@ void Workload::load_initial() {
 }
 
 std::string Workload::step() {
-  assert(!done());
+  WALSIM_ASSERT(!done());
   if (prng_.percent(params_.wal_noise_percent)) {
     const uint64_t bytes = 8 * static_cast<uint64_t>(prng_.range(2, 128));
     source_.advance_wal(bytes);
@@ -65,20 +66,21 @@ std::string Workload::step() {
 
 void Workload::add_change(SimPostgres::Txn& txn) {
   std::vector<uint32_t> weights(params_.op_weights.begin(), params_.op_weights.end());
-  const auto kind = static_cast<OpKind>(prng_.weighted(weights));
+  const auto kind = static_cast<WorkloadOp>(prng_.weighted(weights));
   const size_t table = prng_.below(source_.table_count());
-  if (kind == OpKind::kInsert) return insert(txn, table);
-  if (kind == OpKind::kTruncate) return truncate(txn, table);
+  if (kind == WorkloadOp::kInsert) return insert(txn, table);
+  if (kind == WorkloadOp::kTruncate) return truncate(txn, table);
   // The rest change an existing row; an empty table gets a row instead.
   if (source_.table(table).live_count() == 0) return insert(txn, table);
   const std::string id = pick_row(table);
   switch (kind) {
-    case OpKind::kUpdate: return update(txn, table, id);
-    case OpKind::kDelete: return remove(txn, table, id);
-    case OpKind::kKeyChange: return change_key(txn, table, id);
-    case OpKind::kBucketMove: return move_bucket(txn, table, id);
-    case OpKind::kInsert:
-    case OpKind::kTruncate: break;
+    case WorkloadOp::kUpdate: return update(txn, table, id);
+    case WorkloadOp::kDelete: return remove(txn, table, id);
+    case WorkloadOp::kKeyChange: return change_key(txn, table, id);
+    case WorkloadOp::kBucketMove: return move_bucket(txn, table, id);
+    case WorkloadOp::kInsert:
+    case WorkloadOp::kTruncate:
+    case WorkloadOp::kCount: break;
   }
 }
 
@@ -128,7 +130,7 @@ void Workload::truncate(SimPostgres::Txn& txn, size_t table) {
 
 std::string Workload::pick_row(size_t table) {
   const SimTable& target = source_.table(table);
-  assert(target.live_count() > 0);
+  WALSIM_ASSERT(target.live_count() > 0);
   if (prng_.percent(params_.hot_key_percent)) {
     const std::vector<std::string>& hot = source_.recent_read_ids(table);
     if (!hot.empty()) {

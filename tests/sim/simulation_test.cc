@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/assert.h"
+
 #include <set>
 
 namespace walsim::sim {
@@ -122,6 +124,35 @@ TEST(Simulation, StalledHealingIsALivenessFailureWithAReason) {
   EXPECT_NE(result.violation->detail.find("need checkpoint lsn >="), std::string::npos)
       << result.violation->detail;
   EXPECT_NE(result.violation->detail.find("tables not done:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace walsim::sim
+
+namespace walsim::sim {
+namespace {
+
+// A failed assertion anywhere during a run names the run: its seed, the
+// step, and the events that led there (the campaign's crash report relies
+// on it, and so does anyone reading a core dump's stderr).
+TEST(SimulationDeathTest, FailedAssertionPrintsTheSeedAndTheLastEvents) {
+  Overrides quick;
+  quick.preset = Preset::kQuick;
+  quick.no_faults = true;
+  const SimParams params = draw_params(7, quick);
+  StepHook plant = [](int64_t step) { WALSIM_ASSERT(step < 3, "planted by the test"); };
+  EXPECT_DEATH(run_simulation(params, nullptr, plant),
+               "assertion failed: step < 3.*why: planted by the test.*"
+               "simulation: seed=7 step=3.*last events:.*step=3 task=");
+}
+
+// After a run its context is gone: nothing describes a destroyed run
+// (the death message ends with the reason).
+TEST(SimulationDeathTest, NoRunNoSimulationContext) {
+  Overrides quick;
+  quick.preset = Preset::kQuick;
+  ASSERT_TRUE(run_simulation(draw_params(7, quick), nullptr).stats.steps > 0);
+  EXPECT_DEATH(WALSIM_ASSERT(false, "after the run"), "why: after the run\n$");
 }
 
 }  // namespace

@@ -1,20 +1,26 @@
-#include "campaign/replay_file.h"
+#include "sim/replay_file.h"
 
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-namespace walsim::campaign {
+namespace walsim::sim {
 
 namespace {
 
 using json = nlohmann::ordered_json;
 
-json workload_json(const sim::WorkloadParams& w) {
+// The format names every fault kind and workload op, and reading requires
+// each: a file written before a new one existed would no longer load. A new
+// kind means reading its missing field as 0 (off) here, or a new format.
+static_assert(kFaultKinds == 11 && kWorkloadOps == 6,
+              "walsim-replay-1 lists 11 fault kinds and 6 workload ops; see above");
+
+json workload_json(const WorkloadParams& w) {
   json ops = json::object();
-  for (size_t i = 0; i < sim::kOpKinds; i++) {
-    ops[sim::op_name(static_cast<sim::OpKind>(i))] = w.op_weights[i];
+  for (size_t i = 0; i < kWorkloadOps; i++) {
+    ops[workload_op_name(static_cast<WorkloadOp>(i))] = w.op_weights[i];
   }
   return {{"tables", w.tables},
           {"rows_per_table", w.rows_per_table},
@@ -32,10 +38,10 @@ json workload_json(const sim::WorkloadParams& w) {
           {"full_identity_percent", w.full_identity_percent}};
 }
 
-json faults_json(const sim::FaultPlan& plan) {
+json faults_json(const FaultPlan& plan) {
   json faults = json::object();
-  for (size_t i = 0; i < sim::kFaultKinds; i++) {
-    faults[sim::fault_name(static_cast<sim::FaultKind>(i))] = plan[i];
+  for (size_t i = 0; i < kFaultKinds; i++) {
+    faults[fault_name(static_cast<FaultKind>(i))] = plan[i];
   }
   return faults;
 }
@@ -51,14 +57,14 @@ void read(const json& object, const char* key, T& out, const std::string& path) 
   }
 }
 
-void read_workload(const json& j, sim::WorkloadParams& w) {
+void read_workload(const json& j, WorkloadParams& w) {
   read(j, "tables", w.tables, "workload");
   read(j, "rows_per_table", w.rows_per_table, "workload");
   read(j, "transactions", w.transactions, "workload");
   read(j, "owners", w.owners, "workload");
   if (!j.contains("op_weights")) throw std::runtime_error("missing field workload.op_weights");
-  for (size_t i = 0; i < sim::kOpKinds; i++) {
-    read(j.at("op_weights"), sim::op_name(static_cast<sim::OpKind>(i)), w.op_weights[i],
+  for (size_t i = 0; i < kWorkloadOps; i++) {
+    read(j.at("op_weights"), workload_op_name(static_cast<WorkloadOp>(i)), w.op_weights[i],
          "workload.op_weights");
   }
   read(j, "changes_per_txn_max", w.changes_per_txn_max, "workload");
@@ -72,7 +78,7 @@ void read_workload(const json& j, sim::WorkloadParams& w) {
   read(j, "full_identity_percent", w.full_identity_percent, "workload");
 }
 
-void read_params(const json& j, sim::SimParams& p) {
+void read_params(const json& j, SimParams& p) {
   read(j, "seed", p.seed, "params");
   if (!j.contains("workload")) throw std::runtime_error("missing field params.workload");
   read_workload(j.at("workload"), p.workload);
@@ -90,8 +96,8 @@ void read_params(const json& j, sim::SimParams& p) {
   read(scheduler, "clients", p.scheduler.clients, "scheduler");
   std::string mode;
   read(j, "read_mode", mode, "params");
-  if (mode == sim::read_mode_name(sim::ReadMode::kSnapshot)) p.read_mode = sim::ReadMode::kSnapshot;
-  else if (mode == sim::read_mode_name(sim::ReadMode::kReadCommitted)) p.read_mode = sim::ReadMode::kReadCommitted;
+  if (mode == read_mode_name(ReadMode::kSnapshot)) p.read_mode = ReadMode::kSnapshot;
+  else if (mode == read_mode_name(ReadMode::kReadCommitted)) p.read_mode = ReadMode::kReadCommitted;
   else throw std::runtime_error("field params.read_mode: unknown mode '" + mode + "'");
   std::string lsn;
   read(j, "start_lsn", lsn, "params");
@@ -99,8 +105,8 @@ void read_params(const json& j, sim::SimParams& p) {
   if (!parsed) throw std::runtime_error("field params.start_lsn is not an LSN: '" + lsn + "'");
   p.start_lsn = *parsed;
   if (!j.contains("faults")) throw std::runtime_error("missing field params.faults");
-  for (size_t i = 0; i < sim::kFaultKinds; i++) {
-    read(j.at("faults"), sim::fault_name(static_cast<sim::FaultKind>(i)), p.faults[i], "faults");
+  for (size_t i = 0; i < kFaultKinds; i++) {
+    read(j.at("faults"), fault_name(static_cast<FaultKind>(i)), p.faults[i], "faults");
   }
   read(j, "safety_steps_max", p.safety_steps_max, "params");
   read(j, "heal_steps_max", p.heal_steps_max, "params");
@@ -109,7 +115,7 @@ void read_params(const json& j, sim::SimParams& p) {
 }  // namespace
 
 std::string to_json(const ReplayFile& file) {
-  const sim::SimParams& p = file.params;
+  const SimParams& p = file.params;
   json params = {
       {"seed", p.seed},
       {"workload", workload_json(p.workload)},
@@ -125,7 +131,7 @@ std::string to_json(const ReplayFile& file) {
         {"snapshot_weight", p.scheduler.snapshot_weight},
         {"client_weight", p.scheduler.client_weight},
         {"clients", p.scheduler.clients}}},
-      {"read_mode", sim::read_mode_name(p.read_mode)},
+      {"read_mode", read_mode_name(p.read_mode)},
       {"start_lsn", p.start_lsn.to_string()},
       {"faults", faults_json(p.faults)},
       {"safety_steps_max", p.safety_steps_max},
@@ -183,4 +189,4 @@ Status save_replay_file(const std::string& path, const ReplayFile& file) {
   return Status::ok();
 }
 
-}  // namespace walsim::campaign
+}  // namespace walsim::sim

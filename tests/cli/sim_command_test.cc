@@ -1,5 +1,5 @@
 // `walsim sim` exit codes: 0 pass, 1 invariant broken, 2 bad usage.
-#include "sim/sim_command.h"
+#include "cli/sim_command.h"
 
 #include "sim/simulation.h"
 

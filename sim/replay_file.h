@@ -1,7 +1,9 @@
-// Replay files: a failing run's complete SimParams as JSON, so the run
-// replays exactly (`walsim sim --replay FILE`) even after the seed's drawing
-// rules change. Campaigns write them to tests/regressions/, and every file
-// there replays as a test under `bazel test`.
+// Replay files: a run's complete SimParams as JSON, so the run replays
+// exactly (`walsim sim --replay FILE`) even after the seed's drawing rules
+// change. The format serializes the simulation's own parameters, so it
+// lives with them in sim/; campaigns write these files to
+// tests/regressions/, and every file there replays as a test under
+// `bazel test` (tests/sim/regression_replay_test.cc).
 #pragma once
 
 #include <string>
@@ -9,10 +11,10 @@
 #include "engine/status.h"
 #include "sim/params.h"
 
-namespace walsim::campaign {
+namespace walsim::sim {
 
 struct ReplayFile {
-  sim::SimParams params;
+  SimParams params;
   // What the file expects of the run: "pass", or the invariant it must
   // break (e.g. "checkpoint_content"). A fixed bug's file says "pass".
   std::string expect = "pass";
@@ -27,4 +29,4 @@ Result<ReplayFile> load_replay_file(const std::string& path);
 // Writes to a temporary file and renames it: never a half-written file.
 Status save_replay_file(const std::string& path, const ReplayFile& file);
 
-}  // namespace walsim::campaign
+}  // namespace walsim::sim

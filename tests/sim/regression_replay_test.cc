@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "campaign/replay_file.h"
+#include "sim/replay_file.h"
 #include "sim/simulation.h"
 
 namespace walsim {
@@ -28,7 +28,7 @@ TEST(RegressionReplay, EveryFileEndsAsItExpects) {
   ASSERT_FALSE(files.empty()) << "tests/regressions/ holds at least the canary";
   for (const auto& path : files) {
     SCOPED_TRACE(path.string());
-    auto file = campaign::load_replay_file(path.string());
+    auto file = sim::load_replay_file(path.string());
     ASSERT_TRUE(file.is_ok()) << file.status().to_string();
     sim::RunResult result = sim::run_simulation(file->params, nullptr);
     std::string outcome = result.passed() ? "pass" : result.violation->invariant;
@@ -38,26 +38,26 @@ TEST(RegressionReplay, EveryFileEndsAsItExpects) {
 }
 
 TEST(RegressionReplay, MalformedFilesAreRefusedWithTheField) {
-  auto missing = campaign::replay_from_json(R"({"format": "walsim-replay-1", "expect": "pass"})");
+  auto missing = sim::replay_from_json(R"({"format": "walsim-replay-1", "expect": "pass"})");
   EXPECT_FALSE(missing.is_ok());
   EXPECT_EQ(missing.status().message(), "missing field file.params");
-  auto not_json = campaign::replay_from_json("seed=1");
+  auto not_json = sim::replay_from_json("seed=1");
   EXPECT_EQ(not_json.status().message(), "not a JSON object");
-  auto canary = campaign::load_replay_file("tests/regressions/canary-unsafe-hard-deletes.json");
+  auto canary = sim::load_replay_file("tests/regressions/canary-unsafe-hard-deletes.json");
   ASSERT_TRUE(canary.is_ok());
-  std::string text = campaign::to_json(*canary);
+  std::string text = sim::to_json(*canary);
   text.replace(text.find("\"start_lsn\": \""), 14, "\"start_lsn\": \"zz");
-  auto bad_lsn = campaign::replay_from_json(text);
+  auto bad_lsn = sim::replay_from_json(text);
   EXPECT_NE(bad_lsn.status().message().find("params.start_lsn is not an LSN"), std::string::npos)
       << bad_lsn.status().message();
 }
 
 TEST(RegressionReplay, RoundTripKeepsEveryParameter) {
-  auto canary = campaign::load_replay_file("tests/regressions/canary-unsafe-hard-deletes.json");
+  auto canary = sim::load_replay_file("tests/regressions/canary-unsafe-hard-deletes.json");
   ASSERT_TRUE(canary.is_ok());
-  auto again = campaign::replay_from_json(campaign::to_json(*canary));
+  auto again = sim::replay_from_json(sim::to_json(*canary));
   ASSERT_TRUE(again.is_ok()) << again.status().to_string();
-  EXPECT_EQ(campaign::to_json(*again), campaign::to_json(*canary));
+  EXPECT_EQ(sim::to_json(*again), sim::to_json(*canary));
   sim::RunResult first = sim::run_simulation(canary->params, nullptr);
   sim::RunResult second = sim::run_simulation(again->params, nullptr);
   EXPECT_EQ(first.stats.trace_hash, second.stats.trace_hash);

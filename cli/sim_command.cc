@@ -1,4 +1,4 @@
-#include "sim/sim_command.h"
+#include "cli/sim_command.h"
 
 #include <CLI/CLI.hpp>
 
@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "campaign/replay_file.h"
 #include "cli/command.h"
 #include "sim/params.h"
+#include "sim/replay_file.h"
 #include "sim/simulation.h"
 
 namespace walsim {
@@ -111,7 +111,7 @@ int run_one(uint64_t seed, const Overrides& overrides, const std::string& trace_
 // A replay file holds the whole parameter set, so it replays exactly even
 // when the way seeds draw parameters changes.
 int run_replay(const std::string& path, const std::string& trace_path) {
-  auto file = campaign::load_replay_file(path);
+  auto file = sim::load_replay_file(path);
   if (!file.is_ok()) {
     std::fprintf(stderr, "walsim sim: %s\n", file.status().message().c_str());
     return kExitUsage;

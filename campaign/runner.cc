@@ -1,0 +1,263 @@
+#include "campaign/runner.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+#include "engine/assert.h"
+#include "sim/simulation.h"
+
+namespace walsim::campaign {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;  // a tool's deadline, never seen by a run
+
+constexpr int kPollMs = 200;
+
+// One worker process, as the parent knows it.
+struct Worker {
+  int stride = 0;          // runs seeds first + stride + k * jobs
+  uint64_t next_seed = 0;  // the next seed it will start
+  pid_t pid = -1;          // -1 once reaped
+  int fd = -1;             // read end of its pipe; -1 once closed
+  std::string buffer;      // the start of a line not yet complete
+  std::optional<uint64_t> running;  // started and not yet finished
+  bool started_any = false;
+};
+
+bool write_all(int fd, const std::string& line) {
+  size_t written = 0;
+  while (written < line.size()) {
+    const ssize_t n = write(fd, line.data() + written, line.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    written += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// The worker's whole life. It says which seed it starts before running it,
+// so if the run kills the process the parent knows which seed did.
+[[noreturn]] void run_worker(int fd, uint64_t first_seed, uint64_t end_seed, int jobs,
+                             const SeedRun& run_seed) {
+  for (uint64_t seed = first_seed; seed < end_seed; seed += jobs) {
+    if (!write_all(fd, "start " + std::to_string(seed) + "\n")) break;
+    const std::optional<std::string> invariant = run_seed(seed);
+    const std::string line = invariant ? "fail " + std::to_string(seed) + " " + *invariant + "\n"
+                                       : "pass " + std::to_string(seed) + "\n";
+    if (!write_all(fd, line)) break;
+  }
+  close(fd);
+  _exit(0);
+}
+
+// "crashed: signal 6 (SIGABRT)", "crashed: exit 3".
+std::string describe_death(int status) {
+  if (WIFSIGNALED(status)) {
+    const int number = WTERMSIG(status);
+    const char* name = sigabbrev_np(number);
+    return "crashed: signal " + std::to_string(number) +
+           (name ? " (SIG" + std::string(name) + ")" : std::string());
+  }
+  if (WIFEXITED(status)) return "crashed: exit " + std::to_string(WEXITSTATUS(status));
+  return "crashed: wait status " + std::to_string(status);
+}
+
+class Pool {
+ public:
+  explicit Pool(const RunnerOptions& options) : options_(options) {
+    WALSIM_ASSERT(options.jobs >= 1);
+    WALSIM_ASSERT(options.run_seed != nullptr, "a campaign needs a way to run a seed");
+    result_.seeds_asked = options.seeds_max;
+  }
+
+  CampaignResult run() {
+    started_ = Clock::now();
+    for (int stride = 0; stride < options_.jobs; stride++) {
+      const uint64_t first = options_.first_seed + static_cast<uint64_t>(stride);
+      if (first < end_seed()) start(stride, first);
+    }
+    collect_until_done();
+    stop_all();
+    result_.elapsed_s = elapsed_s();
+    return result_;
+  }
+
+ private:
+  double elapsed_s() const {
+    return std::chrono::duration<double>(Clock::now() - started_).count();
+  }
+
+  uint64_t end_seed() const {
+    return options_.seeds_max ? options_.first_seed + *options_.seeds_max
+                              : std::numeric_limits<uint64_t>::max();
+  }
+
+  void start(int stride, uint64_t next_seed) {
+    // Whatever the parent buffered must not be written twice by a child.
+    std::fflush(stdout);
+    std::fflush(stderr);
+    int fds[2];
+    if (pipe(fds) != 0) return cannot_start(next_seed);
+    const pid_t pid = fork();
+    if (pid < 0) {
+      const int error = errno;
+      close(fds[0]);
+      close(fds[1]);
+      errno = error;
+      return cannot_start(next_seed);
+    }
+    if (pid == 0) {
+      close(fds[0]);
+      for (const Worker& other : workers_) {
+        if (other.fd >= 0) close(other.fd);
+      }
+      run_worker(fds[1], next_seed, end_seed(), options_.jobs, options_.run_seed);
+    }
+    close(fds[1]);
+    workers_.push_back(Worker{stride, next_seed, pid, fds[0], {}, std::nullopt, false});
+    result_.workers_started++;
+  }
+
+  // The stride's next seed is a failure too: it will not run.
+  void cannot_start(uint64_t next_seed) {
+    record_failure({next_seed, std::string("crashed: cannot start a worker: ") +
+                                   std::strerror(errno), true});
+  }
+
+  void collect_until_done() {
+    while (elapsed_s() < options_.time_s) {
+      std::vector<pollfd> polls;
+      std::vector<size_t> polled;  // index into workers_ of each poll entry
+      for (size_t i = 0; i < workers_.size(); i++) {
+        if (workers_[i].fd < 0) continue;
+        polls.push_back({workers_[i].fd, POLLIN, 0});
+        polled.push_back(i);
+      }
+      if (polls.empty()) break;  // every stride is done
+      if (poll(polls.data(), polls.size(), kPollMs) < 0 && errno != EINTR) break;
+      for (size_t k = 0; k < polls.size(); k++) {
+        if (polls[k].revents != 0) read_from(polled[k], /*stopping=*/false);
+      }
+      if (options_.on_progress) {
+        options_.on_progress({result_.seeds_run, result_.failures.size(), elapsed_s()});
+      }
+    }
+  }
+
+  // Reads what the pipe holds; on end of file the worker has ended, and
+  // unless it was stopped at the deadline, it is reaped and judged.
+  void read_from(size_t index, bool stopping) {
+    char chunk[4096];
+    const ssize_t got = read(workers_[index].fd, chunk, sizeof chunk);
+    if (got < 0 && errno == EINTR) return;
+    if (got > 0) {
+      Worker& w = workers_[index];
+      w.buffer.append(chunk, static_cast<size_t>(got));
+      size_t newline;
+      while ((newline = w.buffer.find('\n')) != std::string::npos) {
+        const std::string line = w.buffer.substr(0, newline);
+        w.buffer.erase(0, newline + 1);
+        handle_line(w, line);
+      }
+      return;
+    }
+    close(workers_[index].fd);
+    workers_[index].fd = -1;
+    reap(index, stopping);
+  }
+
+  void handle_line(Worker& w, const std::string& line) {
+    unsigned long long seed = 0;
+    char verb[8] = "";
+    int used = 0;
+    if (std::sscanf(line.c_str(), "%7s %llu %n", verb, &seed, &used) < 2) return;
+    const std::string what = verb;
+    if (what == "start") {
+      WALSIM_ASSERT(!w.running, "a worker runs one seed at a time");
+      w.running = seed;
+      w.started_any = true;
+      return;
+    }
+    WALSIM_ASSERT(what == "pass" || what == "fail", "the worker protocol has three verbs");
+    WALSIM_ASSERT(w.running == seed, "a worker finishes the seed it started");
+    w.running.reset();
+    w.next_seed = seed + static_cast<uint64_t>(options_.jobs);
+    result_.seeds_run++;
+    if (what == "fail") record_failure({seed, line.substr(static_cast<size_t>(used)), false});
+  }
+
+  // A worker ends well only by finishing its stride. Any other end is a
+  // failure that names a seed; a replacement runs the rest of the stride.
+  void reap(size_t index, bool stopping) {
+    int status = 0;
+    while (waitpid(workers_[index].pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    Worker& w = workers_[index];
+    w.pid = -1;
+    const bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (clean_exit && !w.running && w.next_seed >= end_seed()) return;
+    if (stopping && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) return;  // the deadline
+    if (w.running) {
+      const uint64_t seed = *w.running;
+      w.running.reset();
+      result_.seeds_run++;
+      record_failure({seed, describe_death(status), true});
+      if (!stopping) restart(w.stride, seed + static_cast<uint64_t>(options_.jobs));
+      return;
+    }
+    // Died between two seeds: blame the next one, and run it again only if
+    // this worker got anywhere (a worker that dies at birth would loop).
+    record_failure({w.next_seed, describe_death(status) + " before starting this seed", true});
+    if (!stopping && w.started_any) restart(w.stride, w.next_seed);
+  }
+
+  void restart(int stride, uint64_t next_seed) {
+    if (next_seed >= end_seed() || elapsed_s() >= options_.time_s) return;
+    start(stride, next_seed);
+  }
+
+  void record_failure(SeedFailure failure) {
+    result_.failures.push_back(std::move(failure));
+    if (options_.on_failure) options_.on_failure(result_.failures.back());
+  }
+
+  // The deadline: every live worker is stopped; what it finished before is
+  // read, a seed it was running when stopped is not counted.
+  void stop_all() {
+    for (const Worker& w : workers_) {
+      if (w.pid > 0) kill(w.pid, SIGTERM);
+    }
+    for (size_t i = 0; i < workers_.size(); i++) {
+      while (workers_[i].fd >= 0) read_from(i, /*stopping=*/true);
+      WALSIM_ASSERT(workers_[i].pid < 0, "a closed pipe's worker is reaped");
+    }
+  }
+
+  const RunnerOptions& options_;
+  Clock::time_point started_;
+  std::vector<Worker> workers_;  // every worker started, live or ended
+  CampaignResult result_;
+};
+
+}  // namespace
+
+CampaignResult run_campaign(const RunnerOptions& options) { return Pool(options).run(); }
+
+SeedRun simulate_seed(const sim::Overrides& overrides) {
+  return [overrides](uint64_t seed) -> std::optional<std::string> {
+    const sim::RunResult result = sim::run_simulation(sim::draw_params(seed, overrides), nullptr);
+    if (result.passed()) return std::nullopt;
+    return result.violation->invariant;
+  };
+}
+
+}  // namespace walsim::campaign

@@ -1,0 +1,249 @@
+// `walsim campaign`: flags, progress lines, the JSON summary and the exit
+// code around campaign/runner (the worker pool, which returns what
+// happened) and campaign/minimize (which shrinks a failure into a replay
+// file, written after the deadline for the first failing seed of each
+// invariant).
+#include "cli/campaign_command.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "campaign/minimize.h"
+#include "campaign/runner.h"
+#include "cli/command.h"
+#include "engine/assert.h"
+#include "sim/params.h"
+#include "sim/replay_file.h"
+#include "sim/simulation.h"
+
+namespace walsim {
+
+namespace {
+
+struct Options {
+  double time_s = 60;
+  int jobs = 2;
+  uint64_t first_seed = 1;
+  std::optional<uint64_t> seeds_max;
+  std::string json_path;
+  std::string regressions_dir = "tests/regressions";
+  double minimize_s = 60;
+  bool no_minimize = false;
+  sim::Overrides overrides;
+  std::optional<uint64_t> planted_seed;  // hidden test flag, see seed_run()
+};
+
+// "90", "90s", "10m", "1h" -> seconds; nullopt when malformed.
+std::optional<double> parse_duration_s(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  double scale = 1;
+  std::string number = text;
+  switch (text.back()) {
+    case 's': number.pop_back(); break;
+    case 'm': scale = 60; number.pop_back(); break;
+    case 'h': scale = 3600; number.pop_back(); break;
+    default: break;
+  }
+  try {
+    size_t used = 0;
+    double value = std::stod(number, &used);
+    if (used != number.size() || value <= 0) return std::nullopt;
+    return value * scale;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// The hidden --plant-assertion-failure-at-seed N: seed N's run fails a
+// WALSIM_ASSERT inside the simulation's loop, in every build mode, so a
+// test (tests/cli/campaign_command_test.cc) and anyone holding a -c opt
+// binary can see a worker killed by an assertion reported with its seed.
+campaign::SeedRun seed_run(const Options& options) {
+  campaign::SeedRun simulate = campaign::simulate_seed(options.overrides);
+  if (!options.planted_seed) return simulate;
+  const uint64_t planted = *options.planted_seed;
+  const sim::Overrides overrides = options.overrides;
+  return [planted, overrides, simulate](uint64_t seed) -> std::optional<std::string> {
+    if (seed != planted) return simulate(seed);
+    const sim::StepHook plant = [](int64_t step) {
+      WALSIM_ASSERT(step > 1, "planted by --plant-assertion-failure-at-seed");
+    };
+    const sim::RunResult result =
+        sim::run_simulation(sim::draw_params(seed, overrides), nullptr, plant);
+    if (result.passed()) return std::nullopt;
+    return result.violation->invariant;
+  };
+}
+
+bool on_terminal() { return isatty(STDOUT_FILENO) != 0; }
+
+void print_failure(const campaign::SeedFailure& failure, const Options& options) {
+  const auto seed = static_cast<unsigned long long>(failure.seed);
+  std::printf("%sFAIL seed=%llu invariant=%s (reproduce: walsim sim --seed %llu%s)\n",
+              on_terminal() ? "\r\033[K" : "", seed, failure.invariant.c_str(), seed,
+              options.overrides.unsafe_hard_deletes ? " --unsafe-hard-deletes" : "");
+  std::fflush(stdout);
+}
+
+void print_progress(const campaign::CampaignProgress& progress, const Options& options,
+                    bool final) {
+  const bool redraw = on_terminal() && !final;
+  const double seconds = progress.elapsed_s;
+  std::printf("%sseeds run=%llu seeds/s=%.1f failures=%zu elapsed=%.0fs/%.0fs jobs=%d%s",
+              redraw ? "\r\033[K" : "", static_cast<unsigned long long>(progress.seeds_run),
+              seconds > 0 ? progress.seeds_run / seconds : 0, progress.failures, seconds,
+              options.time_s, options.jobs, redraw ? "" : "\n");
+  std::fflush(stdout);
+}
+
+// One progress line per second at first, then every 0.5 s on a terminal
+// (redrawn in place) or every 10 s in a log.
+std::function<void(const campaign::CampaignProgress&)> progress_printer(const Options& options) {
+  auto next_s = std::make_shared<double>(1);
+  return [next_s, &options](const campaign::CampaignProgress& progress) {
+    if (progress.elapsed_s < *next_s) return;
+    print_progress(progress, options, /*final=*/false);
+    *next_s = progress.elapsed_s + (on_terminal() ? 0.5 : 10);
+  };
+}
+
+// One replay file per distinct invariant: its first failing seed, shrunk.
+// A seed that crashed its worker is not run here: it would crash this
+// process too; its FAIL line says how to reproduce it.
+std::vector<std::string> minimize_failures(const std::vector<campaign::SeedFailure>& failures,
+                                           const Options& options) {
+  std::vector<std::string> paths;
+  std::map<std::string, uint64_t> firsts;
+  for (const campaign::SeedFailure& f : failures) {
+    if (!f.crashed) firsts.emplace(f.invariant, f.seed);
+  }
+  for (const auto& [invariant, seed] : firsts) {
+    sim::SimParams params = sim::draw_params(seed, options.overrides);
+    sim::ReplayFile file{params, invariant,
+                         "found by walsim campaign at seed " + std::to_string(seed)};
+    if (!options.no_minimize) {
+      std::printf("minimizing seed %llu (%s, budget %.0fs)...\n",
+                  static_cast<unsigned long long>(seed), invariant.c_str(), options.minimize_s);
+      std::fflush(stdout);
+      campaign::MinimizeResult small = campaign::minimize(params, options.minimize_s);
+      std::printf("  before: %s\n  after:  %s\n  %lld runs in %.1fs\n",
+                  campaign::describe_size(params, small.events_before).c_str(),
+                  campaign::describe_size(small.params, small.events_after).c_str(),
+                  static_cast<long long>(small.runs), small.seconds);
+      file.params = small.params;
+      file.note += ", minimized from " + campaign::describe_size(params, small.events_before) +
+                   " to " + campaign::describe_size(small.params, small.events_after);
+    }
+    std::string path = options.regressions_dir + "/" + invariant + "-seed" +
+                       std::to_string(seed) + ".json";
+    Status saved = sim::save_replay_file(path, file);
+    if (!saved.is_ok()) {
+      std::fprintf(stderr, "walsim campaign: %s\n", saved.message().c_str());
+      continue;
+    }
+    std::printf("  replay: walsim sim --replay %s\n", path.c_str());
+    paths.push_back(path);
+  }
+  return paths;
+}
+
+bool write_json(const campaign::CampaignResult& result, const std::vector<std::string>& replay_paths,
+                const Options& options) {
+  nlohmann::ordered_json out;
+  out["seeds_run"] = result.seeds_run;
+  out["failures"] = nlohmann::ordered_json::array();
+  for (const campaign::SeedFailure& f : result.failures) {
+    out["failures"].push_back({{"seed", f.seed}, {"invariant", f.invariant}});
+  }
+  out["replay_files"] = replay_paths;
+  out["elapsed_s"] = result.elapsed_s;
+  out["seeds_per_s"] = result.seeds_run / std::max(result.elapsed_s, 1e-9);
+  out["jobs"] = options.jobs;
+  out["first_seed"] = options.first_seed;
+  std::ofstream file(options.json_path);
+  file << out.dump(2) << "\n";
+  if (!file) {
+    std::fprintf(stderr, "walsim campaign: cannot write '%s'\n", options.json_path.c_str());
+    return false;
+  }
+  return true;
+}
+
+int run(const Options& options) {
+  campaign::RunnerOptions runner;
+  runner.time_s = options.time_s;
+  runner.jobs = options.jobs;
+  runner.first_seed = options.first_seed;
+  runner.seeds_max = options.seeds_max;
+  runner.run_seed = seed_run(options);
+  runner.on_failure = [&options](const campaign::SeedFailure& f) { print_failure(f, options); };
+  runner.on_progress = progress_printer(options);
+  const campaign::CampaignResult result = campaign::run_campaign(runner);
+  print_progress({result.seeds_run, result.failures.size(), result.elapsed_s}, options,
+                 /*final=*/true);
+  const std::vector<std::string> replay_paths = minimize_failures(result.failures, options);
+  if (!options.json_path.empty() && !write_json(result, replay_paths, options)) return kExitUsage;
+  return result.failures.empty() ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+int campaign_command(int argc, char** argv) {
+  CLI::App app(
+      "Runs simulation seeds in parallel worker processes (swarm parameters per seed) until\n"
+      "the time is up; minimizes each failure into a replay file.",
+      "walsim campaign");
+  Options options;
+  std::string time = "60s";
+  std::string preset = "default";
+  app.add_option("--time", time, "how long to run: 90s, 10m, 1h")->capture_default_str();
+  app.add_option("--jobs", options.jobs, "worker processes")->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--first-seed", options.first_seed, "the first seed")->capture_default_str();
+  app.add_option("--seeds", options.seeds_max, "stop after this many seeds (a fixed range)");
+  app.add_option("--json", options.json_path, "write a JSON summary to FILE");
+  app.add_option("--regressions", options.regressions_dir,
+                 "directory for minimized replay files")->capture_default_str();
+  app.add_option("--minimize-time", options.minimize_s, "seconds to spend minimizing a failure")
+      ->capture_default_str();
+  app.add_flag("--no-minimize", options.no_minimize, "save failures as found");
+  app.add_option("--preset", preset, "world size: quick, default or heavy")
+      ->check(CLI::IsMember({"quick", "default", "heavy"}))->capture_default_str();
+  app.add_flag("--no-faults", options.overrides.no_faults, "turn every fault site off");
+  app.add_flag("--unsafe-hard-deletes", options.overrides.unsafe_hard_deletes,
+               "the known-unsafe legacy delete mode (canary): the campaign must fail");
+  app.add_option("--plant-assertion-failure-at-seed", options.planted_seed,
+                 "test only: seed N's run fails an assertion")
+      ->group("");  // hidden from --help
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? kExitOk : kExitUsage;
+  }
+  auto seconds = parse_duration_s(time);
+  if (!seconds) {
+    std::fprintf(stderr, "walsim campaign: --time '%s' is not a duration (e.g. 90s, 10m, 1h)\n",
+                 time.c_str());
+    return kExitUsage;
+  }
+  options.time_s = *seconds;
+  options.overrides.preset = *sim::parse_preset(preset);
+  std::printf("campaign: %d jobs, %.0fs, first seed %llu, preset %s%s\n", options.jobs,
+              options.time_s, static_cast<unsigned long long>(options.first_seed), preset.c_str(),
+              options.overrides.unsafe_hard_deletes ? ", unsafe hard deletes (canary)" : "");
+  std::fflush(stdout);
+  return run(options);
+}
+
+}  // namespace walsim
