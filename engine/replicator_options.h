@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/bucket_storage.h"  // CommitOptions
+#include "engine/checkpoint_rules.h"
 #include "engine/lsn.h"
 
 namespace walsim {

@@ -51,10 +51,12 @@ Result<bool> Statement::step() {
   return status_from(rc, db, std::string("sqlite step '") + sqlite3_sql(stmt_) + "'");
 }
 
-Status Statement::run() {
-  Result<bool> row = step();
-  if (!row.is_ok()) return row.status();
-  return Status::ok();
+Result<int64_t> Statement::run() {
+  WALSIM_ASSIGN_OR_RETURN(bool row, step());
+  WALSIM_ASSERT(!row, "run() is for statements that return no rows");
+  const int64_t changed = sqlite3_changes64(sqlite3_db_handle(stmt_));
+  WALSIM_ASSERT(changed >= 0);
+  return changed;
 }
 
 bool Statement::is_null(int column) const {
@@ -89,7 +91,7 @@ void Statement::reset() {
 Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
                                                 bool create) {
   sqlite3* db = nullptr;
-  // NOMUTEX: a connection is used by one thread at a time (see the header),
+  // NOMUTEX: a connection is used by one thread only (see the header),
   // so SQLite's own per-call locking is pure cost.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
