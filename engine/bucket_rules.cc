@@ -129,11 +129,10 @@ Status parse_definition(const YAML::Node& name_node,
     return rules_error(name_node, "bucket definition name " + quoted(name) +
                                       " is not an identifier");
   }
-  auto data = definition_data(name, name_node, definition);
-  if (!data.is_ok()) return data.status();
+  WALSIM_ASSIGN_OR_RETURN(YAML::Node data, definition_data(name, name_node, definition));
   const Query* first = nullptr;
   size_t item = 0;
-  for (const YAML::Node& entry : *data) {
+  for (const YAML::Node& entry : data) {
     item++;
     if (!entry.IsScalar()) {
       return rules_error(entry.IsNull() ? name_node : entry,
@@ -223,10 +222,8 @@ Result<BucketRules> BucketRules::parse(std::string_view yaml_text) {
   }
   // yaml-cpp reports errors by throwing; none may leave the public API.
   try {
-    auto queries = parse_document(YAML::Load(std::string(yaml_text)));
-    if (!queries.is_ok()) return queries.status();
     BucketRules rules;
-    rules.queries_ = std::move(queries).value();
+    WALSIM_ASSIGN_OR_RETURN(rules.queries_, parse_document(YAML::Load(std::string(yaml_text))));
     return rules;
   } catch (const YAML::ParserException& e) {
     return rules_error(e.mark.line, "YAML syntax error: " + e.msg);
@@ -411,14 +408,13 @@ Result<TableRules> BucketRules::for_table(const Relation& relation) const {
       definitions;  // of the queries resolved so far
   for (const auto& query : queries_) {
     if (query->table != relation.name) continue;
-    auto resolved = TableRules::Resolved::resolve(*query, relation);
-    if (!resolved.is_ok()) return resolved.status();
+    WALSIM_ASSIGN_OR_RETURN(std::shared_ptr<TableRules::Resolved> resolved,
+                            TableRules::Resolved::resolve(*query, relation));
     for (const std::string* definition : definitions) {
-      if (*definition == query->definition)
-        (*resolved)->may_repeat_bucket = true;
+      if (*definition == query->definition) resolved->may_repeat_bucket = true;
     }
     definitions.push_back(&query->definition);
-    rules.resolved_.push_back(std::move(resolved).value());
+    rules.resolved_.push_back(std::move(resolved));
   }
   return rules;
 }

@@ -88,11 +88,10 @@ Result<std::vector<Token>> tokenize(std::string_view sql) {
       tokens.push_back({number ? TokenKind::kNumber : TokenKind::kWord,
                         std::string(sql.substr(start, pos - start))});
     } else if (c == '\'' || c == '"') {
-      auto text = read_quoted(sql, &pos);
-      if (!text.is_ok()) return text.status();
-      if (c == '"' && text->empty()) return invalid("empty quoted identifier");
+      WALSIM_ASSIGN_OR_RETURN(std::string text, read_quoted(sql, &pos));
+      if (c == '"' && text.empty()) return invalid("empty quoted identifier");
       tokens.push_back(
-          {c == '\'' ? TokenKind::kString : TokenKind::kQuotedName, *text});
+          {c == '\'' ? TokenKind::kString : TokenKind::kQuotedName, std::move(text)});
     } else {
       tokens.push_back({TokenKind::kSymbol, std::string(1, c)});
       pos++;
@@ -218,22 +217,20 @@ class QueryParser {
       return Status::ok();
     }
     while (true) {
-      auto column =
-          parse_name(query->outputs.empty() ? "a column or *" : "a column");
-      if (!column.is_ok()) return column.status();
-      std::string key = *column;
+      WALSIM_ASSIGN_OR_RETURN(
+          std::string column,
+          parse_name(query->outputs.empty() ? "a column or *" : "a column"));
+      std::string key = column;
       if (at_keyword("AS")) {
         pos_++;
-        auto alias = parse_name("an alias after AS");
-        if (!alias.is_ok()) return alias.status();
-        key = *alias;
+        WALSIM_ASSIGN_OR_RETURN(key, parse_name("an alias after AS"));
       }
       for (const Query::Output& output : query->outputs) {
         if (output.key == key) {
           return invalid("duplicate output column " + quoted(key));
         }
       }
-      query->outputs.push_back({*column, key});
+      query->outputs.push_back({column, key});
       if (!at_symbol(',')) {
         if (at_keyword("FROM")) return Status::ok();
         // A word here is a clause out of place (WHERE before FROM).
@@ -246,14 +243,10 @@ class QueryParser {
 
   // Rules match tables by name alone, so a schema qualifier is dropped.
   Status parse_table(Query* query) {
-    auto name = parse_name("a table name");
-    if (!name.is_ok()) return name.status();
-    query->table = *name;
+    WALSIM_ASSIGN_OR_RETURN(query->table, parse_name("a table name"));
     if (at_symbol('.')) {
       pos_++;
-      auto table = parse_name("a table name after '.'");
-      if (!table.is_ok()) return table.status();
-      query->table = *table;
+      WALSIM_ASSIGN_OR_RETURN(query->table, parse_name("a table name after '.'"));
     }
     return Status::ok();
   }
@@ -266,35 +259,30 @@ class QueryParser {
       return operand;
     }
     const bool bucket = at_keyword("bucket");
-    auto name = parse_name("a column, bucket.<parameter> or 'string'");
-    if (!name.is_ok()) return name.status();
+    WALSIM_ASSIGN_OR_RETURN(std::string name,
+                            parse_name("a column, bucket.<parameter> or 'string'"));
     if (!at_symbol('.')) {
-      operand.column = *name;
+      operand.column = std::move(name);
       return operand;
     }
     if (!bucket) {
-      return invalid("unknown qualifier " + quoted(*name) +
+      return invalid("unknown qualifier " + quoted(name) +
                      ": only bucket.<parameter> may be qualified");
     }
     pos_++;
-    auto parameter = parse_name("a parameter name after 'bucket.'");
-    if (!parameter.is_ok()) return parameter.status();
-    operand.parameter = *parameter;
+    WALSIM_ASSIGN_OR_RETURN(operand.parameter, parse_name("a parameter name after 'bucket.'"));
     return operand;
   }
 
   Status parse_condition(Query* query) {
-    auto left = parse_operand();
-    if (!left.is_ok()) return left.status();
-    if (at_keyword("IS")) return parse_is_null(*left, query);
+    WALSIM_ASSIGN_OR_RETURN(Operand left, parse_operand());
+    if (at_keyword("IS")) return parse_is_null(left, query);
     if (!at_symbol('=')) return unexpected("= or IS");
     pos_++;
-    auto right = parse_operand();
-    if (!right.is_ok()) return right.status();
+    WALSIM_ASSIGN_OR_RETURN(Operand right, parse_operand());
     // Put the column, if any, on the left.
-    if (left->column.empty() && !right->column.empty())
-      std::swap(*left, *right);
-    return add_comparison(*left, *right, query);
+    if (left.column.empty() && !right.column.empty()) std::swap(left, right);
+    return add_comparison(left, right, query);
   }
 
   Status parse_is_null(const Operand& operand, Query* query) {

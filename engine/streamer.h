@@ -80,6 +80,10 @@ class Streamer : public Task {
   std::optional<CommitMessage> commit_;
   std::optional<Lsn> keepalive_lsn_;
   std::optional<Lsn> acknowledge_lsn_;
+  // How far the store holds the source durably: the end LSN of the last
+  // transaction this streamer committed (or found applied already), or the
+  // LSN of the last keepalive it recorded. acknowledge() never goes past it.
+  Lsn durable_lsn_;
 };
 
 }  // namespace walsim
