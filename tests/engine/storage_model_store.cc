@@ -1,4 +1,4 @@
-#include "tests/storage_model_store.h"
+#include "tests/engine/storage_model_store.h"
 
 namespace walsim::model {
 

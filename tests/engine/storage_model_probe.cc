@@ -1,4 +1,4 @@
-#include "tests/storage_model_probe.h"
+#include "tests/engine/storage_model_probe.h"
 
 #include <algorithm>
 #include <limits>
