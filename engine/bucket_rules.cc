@@ -78,6 +78,7 @@ Status match_parameters(const Query& first, Query* query) {
   }
   query->parameters = first.parameters;
   query->parameter_columns = std::move(columns);
+  WALSIM_ASSERT(query->parameter_columns.size() == query->parameters.size());
   return Status::ok();
 }
 
@@ -343,6 +344,9 @@ Result<std::shared_ptr<TableRules::Resolved>> TableRules::Resolved::resolve(
     resolved->output_prefixes.push_back(std::move(prefix));
   }
   resolved->fixed_json_size += keys.empty() ? 2 : 1;  // "{}" or "}"
+  WALSIM_ASSERT(resolved->output_prefixes.size() == resolved->output_columns.size(),
+                "one JSON prefix per output column");
+  WALSIM_ASSERT(resolved->parameter_columns.size() == query.parameters.size());
   return resolved;
 }
 
@@ -422,6 +426,13 @@ Result<TableRules> BucketRules::for_table(const Relation& relation) const {
 std::vector<BucketRow> TableRules::evaluate(const Row& row) const {
   std::vector<BucketRow> buckets;
   for (const auto& resolved : resolved_) resolved->evaluate(row, &buckets);
+  // A row is in a bucket once: queries of one definition are deduplicated
+  // (may_repeat_bucket), and different definitions name different buckets.
+  for (size_t i = 0; i < buckets.size(); i++) {
+    for (size_t j = i + 1; j < buckets.size(); j++) {
+      WALSIM_ASSERT(buckets[i].bucket != buckets[j].bucket, "a row is in a bucket once");
+    }
+  }
   return buckets;
 }
 

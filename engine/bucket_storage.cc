@@ -36,6 +36,9 @@ Result<StoreFacts> BucketStorage::probe(SqliteDb& db) {
 // --- snapshot bookkeeping ---------------------------------------------------
 
 Result<bool> BucketStorage::register_table(const Relation& relation) {
+  WALSIM_ASSERT(!relation.name.empty(), "the rules name tables by their name");
+  WALSIM_ASSERT(!relation.key_indexes().empty(),
+                "only a table with a replica identity is registered (check_replicable)");
   bool changed = false;
   WALSIM_RETURN_IF_ERROR(writer_.write("register_table", [&](StoreTransaction& txn) -> Status {
     WALSIM_ASSIGN_OR_RETURN(auto stored, read_table(txn.db(), relation.name));

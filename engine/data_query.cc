@@ -339,7 +339,12 @@ Status parse_data_query(std::string_view sql, DataQuery* query) {
   WALSIM_ASSIGN_OR_RETURN(std::vector<Token> tokens, tokenize(sql));
   WALSIM_ASSERT(!tokens.empty() && tokens.back().kind == TokenKind::kEnd,
                 "the parser never reads past the end token");
-  return QueryParser(std::move(tokens)).parse(query);
+  WALSIM_RETURN_IF_ERROR(QueryParser(std::move(tokens)).parse(query));
+  WALSIM_ASSERT(!query->table.empty(), "a parsed query names its table");
+  WALSIM_ASSERT(query->parameters.size() == query->parameter_columns.size(),
+                "each bucket parameter is bound to one column");
+  WALSIM_ASSERT(!query->select_all || query->outputs.empty());
+  return Status::ok();
 }
 
 bool is_plain_identifier(std::string_view name) {
