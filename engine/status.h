@@ -101,10 +101,12 @@ const Status& status_of(const Result<T>& result) {
 
 // Propagates a failure from an expression returning Status or Result<T>
 // (a Result's value is dropped: use WALSIM_ASSIGN_OR_RETURN to keep it).
-#define WALSIM_RETURN_IF_ERROR(expr)                                         \
-  do {                                                                       \
-    const auto& walsim_checked_ = (expr);                                    \
-    if (!walsim_checked_.is_ok()) return ::walsim::status_of(walsim_checked_); \
+// The Status is copied out while the expression's temporaries still live:
+// `expr` may be `f().status()`, a reference into a temporary Result.
+#define WALSIM_RETURN_IF_ERROR(expr)                                   \
+  do {                                                                 \
+    ::walsim::Status walsim_status_ = ::walsim::status_of((expr));     \
+    if (!walsim_status_.is_ok()) return walsim_status_;                \
   } while (0)
 
 // Evaluates `expr` (a Result<T>); on failure returns its Status from the
