@@ -99,7 +99,7 @@ Result<std::optional<std::string>> BucketStorage::slot_name() { return read_slot
 Status BucketStorage::set_slot_name(const std::string& slot) {
   WALSIM_ASSERT(!slot.empty(), "a slot has a name");
   return writer_.write("set_slot_name",
-                       [&](StoreTransaction& txn) { return write_slot_name(txn.db(), slot); });
+                       [&](StoreTransaction& txn) { return write_slot_name(txn, slot); });
 }
 
 Status BucketStorage::start_new_replication_state() {

@@ -143,10 +143,10 @@ Result<std::optional<std::string>> read_slot_name(SqliteDb& db) {
   return std::optional<std::string>(stmt->text(0));
 }
 
-Status write_slot_name(SqliteDb& db, const std::string& slot) {
+Status write_slot_name(StoreTransaction& txn, const std::string& slot) {
   WALSIM_ASSIGN_OR_RETURN(
       Statement * stmt,
-      db.prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"
+      txn.db().prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"
                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
   WALSIM_ASSIGN_OR_RETURN(int64_t stored, stmt->bind(1, kSlotKey).bind(2, slot).run());
   WALSIM_ASSERT(stored == 1, "an upsert stores exactly one row");

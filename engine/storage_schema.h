@@ -18,6 +18,7 @@
 
 #include "engine/sqlite_db.h"
 #include "engine/status.h"
+#include "engine/store_transaction.h"
 
 namespace walsim {
 
@@ -33,7 +34,6 @@ Status check_store_schema(SqliteDb& db);
 
 // walsim_meta 'slot_name': the replication slot the store follows.
 Result<std::optional<std::string>> read_slot_name(SqliteDb& db);
-// Inside a write transaction.
-Status write_slot_name(SqliteDb& db, const std::string& slot);
+Status write_slot_name(StoreTransaction& txn, const std::string& slot);
 
 }  // namespace walsim
