@@ -102,13 +102,13 @@ double raw_sqlite_rows_per_s(SqliteDb& db) {
   auto start = std::chrono::steady_clock::now();
   for (int64_t first = 0; first < kRows; first += kSnapshotBatchRows) {
     check(in_transaction(db, [&]() -> Status {
-            auto insert = db.prepare("INSERT INTO raw (id, data) VALUES (?1, ?2)");
-            if (!insert.is_ok()) return insert.status();
+            WALSIM_ASSIGN_OR_RETURN(Statement * insert,
+                                    db.prepare("INSERT INTO raw (id, data) VALUES (?1, ?2)"));
             for (int64_t id = first; id < first + kSnapshotBatchRows; id++) {
-              (*insert)->reset();
+              insert->reset();
               Row row = item(id, 0);
               WALSIM_RETURN_IF_ERROR(
-                  (*insert)->bind(1, row_id_of({row[0]})).bind(2, encode_row(row)).run());
+                  insert->bind(1, row_id_of({row[0]})).bind(2, encode_row(row)).run());
             }
             return Status::ok();
           }),

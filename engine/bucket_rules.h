@@ -15,6 +15,10 @@
 // no bucket of that definition. Bucket ids are the definition name followed by
 // the parameter values as a JSON array: by_owner["alice"], everything[].
 // One table may appear in several definitions (and so several buckets).
+//
+// This file is the rules document: the YAML, its definitions, and
+// evaluating them on rows. Each data query is written in a small SQL subset
+// with its own parser (data_query.h).
 #pragma once
 
 #include <memory>
@@ -37,6 +41,7 @@ struct BucketRow {
 };
 
 class TableRules;
+struct DataQuery;  // one parsed data query (data_query.h)
 
 class BucketRules {
  public:
@@ -54,14 +59,18 @@ class BucketRules {
   // lacks. A table no query names gets rules that place rows in no bucket.
   Result<TableRules> for_table(const Relation& relation) const;
 
-  struct Query;  // one parsed data query; defined in bucket_rules.cc
  private:
-  std::vector<std::shared_ptr<const Query>> queries_;
+  std::vector<std::shared_ptr<const DataQuery>> queries_;
 };
 
 class TableRules {
  public:
-  // Buckets for a full row (no unchanged-TOAST markers), in query order.
+  // The buckets `row` is in, in query order. The row may hold
+  // unchanged-TOAST markers: the store evaluates an incomplete row (a value
+  // it has not seen yet, see row_applier.h) too, and such a value counts as
+  // NULL, in filters, parameters and data alike. An incomplete row blocks
+  // checkpoints until it is filled, and the fill writes the ops that
+  // correct the placement, so a checkpoint never covers one without them.
   std::vector<BucketRow> evaluate(const Row& row) const;
 
  private:

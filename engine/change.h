@@ -3,7 +3,9 @@
 //
 // A source transaction arrives as Begin, then Relation/Insert/Update/Delete/
 // Truncate messages, then Commit. Keepalive arrives only between transactions
-// and says the source has nothing before `lsn` that was not sent.
+// and says the source has nothing before `lsn` that was not sent; the
+// streamer asserts it (a source that sees one inside a transaction drops
+// it). Part of the source seam (source.h).
 #pragma once
 
 #include <cstdint>

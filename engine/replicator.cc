@@ -17,6 +17,8 @@ Replicator::~Replicator() = default;
 std::vector<Task*> Replicator::tasks() {
   std::vector<Task*> result = {streamer_.get()};
   for (Task* worker : snapshotter_->tasks()) result.push_back(worker);
+  WALSIM_ASSERT(result.size() == 1 + static_cast<size_t>(options_.snapshot_workers),
+                "one streamer and the configured snapshot workers");
   return result;
 }
 

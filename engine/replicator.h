@@ -14,39 +14,16 @@
 #include <vector>
 
 #include "engine/bucket_storage.h"
+#include "engine/replicator_options.h"
 #include "engine/source.h"
 #include "engine/task.h"
 
 namespace walsim {
 
+// The tasks it assembles (streamer.h, snapshotter.h); they know nothing of
+// the Replicator.
 class Streamer;
 class Snapshotter;
-
-struct ReplicatorOptions {
-  int snapshot_workers = 2;
-  size_t snapshot_chunk_rows = 1000;
-  // A source transaction with more changes than this is persisted in pieces
-  // (without a commit) so memory stays bounded.
-  size_t stream_flush_changes = 1000;
-  CommitOptions commit_options;
-};
-
-// Counters for progress displays and sim metrics; not used for decisions.
-struct ReplicatorProgress {
-  int64_t transactions_applied = 0;
-  int64_t transactions_skipped = 0;  // delivered again, already applied
-  int64_t changes_applied = 0;
-  int64_t keepalives = 0;
-  int64_t checkpoints_created = 0;
-  int64_t stream_reconnects = 0;
-  int64_t snapshot_rows_copied = 0;
-  int64_t snapshot_chunks = 0;
-  int64_t tables_snapshotted = 0;
-  int64_t retries = 0;  // retryable errors seen and retried
-  Lsn last_acknowledged_lsn;
-  Lsn last_received_lsn;
-  bool all_snapshots_done = false;
-};
 
 class Replicator {
  public:

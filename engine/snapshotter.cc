@@ -1,7 +1,6 @@
 #include "engine/snapshotter.h"
 
 #include <algorithm>
-#include <cassert>
 
 namespace walsim {
 
@@ -47,6 +46,7 @@ class Snapshotter::Worker : public Task {
   }
 
   StepResult take_table() {
+    WALSIM_ASSERT(!copy_.has_value(), "a worker copies one table at a time");
     if (owner_.queue_.empty()) {
       auto repair = take_repair();
       if (!repair.is_ok()) return retry_or_fail(repair.status());
@@ -75,6 +75,7 @@ class Snapshotter::Worker : public Task {
   }
 
   StepResult read_chunk() {
+    WALSIM_ASSERT(copy_.has_value(), "a chunk is read for a table being copied");
     auto chunk = reader_->read_chunk(copy_->table.relation, copy_->table.resume_key,
                                      owner_.options_.snapshot_chunk_rows);
     if (!chunk.is_ok()) return retry_or_fail(chunk.status());
@@ -90,6 +91,7 @@ class Snapshotter::Worker : public Task {
   }
 
   StepResult write_chunk() {
+    WALSIM_ASSERT(copy_.has_value(), "a chunk is written for a table being copied");
     if (copy_->last_chunk_key) copy_->batch->set_resume_key(*copy_->last_chunk_key);
     // LSN 0 is always blocked: the rows wait in keepalive_op for the
     // streamer's next checkpoint.
@@ -98,7 +100,10 @@ class Snapshotter::Worker : public Task {
       if (committed.status().code() == ErrorCode::kFailedPrecondition) return abandon_copy();
       return retry_or_fail(committed.status());
     }
-    assert(committed->checkpoint_blocked && !committed->checkpoint_created);
+    // LSN 0, and the table is not done: the copy's rows are never published
+    // by its own commit (the pair of checkpoint_rules' snapshot_done check).
+    WALSIM_ASSERT(committed->checkpoint_blocked && !committed->checkpoint_created,
+                  "a snapshot chunk's commit is always blocked");
     owner_.progress_.snapshot_chunks++;
     owner_.progress_.snapshot_rows_copied += static_cast<int64_t>(copy_->chunk_rows);
     if (copy_->last_chunk_key) copy_->table.resume_key = copy_->last_chunk_key;
@@ -116,6 +121,7 @@ class Snapshotter::Worker : public Task {
   }
 
   StepResult mark_done() {
+    WALSIM_ASSERT(copy_.has_value() && copy_->chunk_is_last, "a table is done after its last chunk");
     Status status = owner_.storage_.mark_table_snapshot_done(
         copy_->table.table, copy_->consistent_lsn, copy_->table.generation);
     if (status.code() == ErrorCode::kFailedPrecondition) return abandon_copy();
@@ -127,6 +133,7 @@ class Snapshotter::Worker : public Task {
   }
 
   StepResult mark_all_done() {
+    WALSIM_ASSERT(!copy_.has_value(), "a worker marks all done only when it copies nothing");
     if (!owner_.queue_.empty() || owner_.copying_other_than(this)) {
       next_ = Next::kTakeTable;  // a table was queued meanwhile
       return StepResult::kProgress;
@@ -159,17 +166,16 @@ class Snapshotter::Worker : public Task {
   // keys twice in a row means the source no longer has them: their delete
   // is on its way through the stream, so wait for it.
   Result<bool> take_repair() {
-    auto incomplete = owner_.storage_.incomplete_rows(owner_.options_.snapshot_chunk_rows);
-    if (!incomplete.is_ok()) return incomplete.status();
-    auto& [table, keys] = *incomplete;
+    WALSIM_ASSIGN_OR_RETURN(auto incomplete,
+                            owner_.storage_.incomplete_rows(owner_.options_.snapshot_chunk_rows));
+    auto& [table, keys] = incomplete;
     if (keys.empty() || (table == last_repair_.first && keys == last_repair_.second)) {
       return false;
     }
-    auto state = owner_.storage_.table(table);
-    if (!state.is_ok()) return state.status();
-    if (!*state) return false;
-    last_repair_ = *incomplete;
-    repair_relation_ = (*state)->relation;
+    WALSIM_ASSIGN_OR_RETURN(auto state, owner_.storage_.table(table));
+    if (!state) return false;
+    last_repair_ = std::move(incomplete);
+    repair_relation_ = state->relation;
     return true;
   }
 
@@ -237,7 +243,7 @@ Snapshotter::Snapshotter(BucketStorage& storage, SourceConnector& source,
       options_(options),
       progress_(progress),
       fatal_error_(fatal_error) {
-  assert(options.snapshot_workers >= 1);
+  WALSIM_ASSERT(options.snapshot_workers >= 1, "someone must copy the tables");
   for (int i = 0; i < options.snapshot_workers; i++) {
     workers_.push_back(std::make_unique<Worker>(*this, i));
   }
@@ -307,7 +313,7 @@ StepResult Snapshotter::step_startup() {
 }
 
 StepResult Snapshotter::startup_retry_or_fail(const Status& status) {
-  if (status.is_retryable() || status.code() == ErrorCode::kDisconnected) {
+  if (status.is_transient()) {
     progress_.retries++;
     return StepResult::kProgress;
   }

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "engine/bucket_storage.h"
-#include "engine/replicator.h"
+#include "engine/replicator_options.h"
 #include "engine/source.h"
 #include "engine/task.h"
 #include "engine/write_batch.h"

@@ -1,5 +1,8 @@
 // The source seam: how the engine reads from Postgres (live: libpq and
-// pgoutput; simulation: a simulated WAL, slot and tables).
+// pgoutput; simulation: a simulated WAL, slot and tables). One of three
+// seams where the simulator swaps the world: source (this file and the
+// messages in change.h), storage (sqlite_db.h with its fault hook
+// storage_faults.h), runtime and clock (task.h).
 //
 // Every call here is a source read or write, and so a point where the
 // runtime may switch to another task. Implementations are used from one task

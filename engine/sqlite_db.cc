@@ -17,16 +17,23 @@ Status status_from(int rc, sqlite3* db, const std::string& what) {
   return Status(ErrorCode::kIoError, message);
 }
 
+// A bind fails only on a programming error: an index the statement lacks
+// (SQLITE_RANGE), or a statement stepped and not reset (SQLITE_MISUSE).
+void check_bind(int rc) {
+  WALSIM_ASSERT(rc == SQLITE_OK, "bind a reset statement, at an index it has");
+}
+
 }  // namespace
 
 Statement& Statement::bind(int index, int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+  check_bind(sqlite3_bind_int64(stmt_, index, value));
   return *this;
 }
 
 Statement& Statement::bind(int index, std::string_view value) {
-  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                    SQLITE_STATIC);
+  WALSIM_ASSERT(value.size() <= static_cast<size_t>(INT32_MAX), "SQLite text is under 2 GiB");
+  check_bind(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                               SQLITE_STATIC));
   return *this;
 }
 
@@ -39,7 +46,7 @@ Statement& Statement::bind(int index, const std::optional<std::string>& value) {
 }
 
 Statement& Statement::bind_null(int index) {
-  sqlite3_bind_null(stmt_, index);
+  check_bind(sqlite3_bind_null(stmt_, index));
   return *this;
 }
 
@@ -51,10 +58,12 @@ Result<bool> Statement::step() {
   return status_from(rc, db, std::string("sqlite step '") + sqlite3_sql(stmt_) + "'");
 }
 
-Status Statement::run() {
-  Result<bool> row = step();
-  if (!row.is_ok()) return row.status();
-  return Status::ok();
+Result<int64_t> Statement::run() {
+  WALSIM_ASSIGN_OR_RETURN(bool row, step());
+  WALSIM_ASSERT(!row, "run() is for statements that return no rows");
+  const int64_t changed = sqlite3_changes64(sqlite3_db_handle(stmt_));
+  WALSIM_ASSERT(changed >= 0);
+  return changed;
 }
 
 bool Statement::is_null(int column) const {
@@ -89,7 +98,7 @@ void Statement::reset() {
 Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
                                                 bool create) {
   sqlite3* db = nullptr;
-  // NOMUTEX: a connection is used by one thread at a time (see the header),
+  // NOMUTEX: a connection is used by one thread only (see the header),
   // so SQLite's own per-call locking is pure cost.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
@@ -139,6 +148,7 @@ Status SqliteDb::exec(const char* sql) {
 }
 
 Result<Statement*> SqliteDb::prepare(const char* sql) {
+  WALSIM_ASSERT(sql != nullptr);
   auto found = statements_.find(sql);
   if (found != statements_.end()) {
     found->second->reset();

@@ -1,12 +1,19 @@
 // SqliteDb: one SQLite connection with a cache of prepared statements.
 //
-// The storage seam: the engine's only path to SQLite. The simulator keeps a
-// SqliteDb alive across a simulated engine crash (it is the "disk"); the
-// engine objects built on it are thrown away and rebuilt, so only what was
+// The storage seam, with its fault hook (engine/storage_faults.h): the
+// engine's only path to SQLite, and the only engine file that calls
+// sqlite3_* directly. The other two seams are the source (engine/source.h)
+// and the runtime and clock (engine/task.h). The simulator keeps a SqliteDb
+// alive across a simulated engine crash (it is the "disk"); the engine
+// objects built on it are thrown away and rebuilt, so only what was
 // committed survives, as after a real crash.
 //
-// Threading: one thread at a time per SqliteDb. Ownership: the SqliteDb owns
-// the connection and its statements.
+// Which SQL runs against the store, and who owns each table, is in
+// engine/storage_schema.h.
+//
+// Single-threaded: live mode and the simulator both step every task on one
+// thread, so a SqliteDb is never shared between threads. Ownership: the
+// SqliteDb owns the connection and its statements.
 #pragma once
 
 #include <sqlite3.h>
@@ -47,8 +54,9 @@ class Statement {
 
   // true: a row is available; false: done. Errors map SQLITE_BUSY to kBusy.
   Result<bool> step();
-  // Runs a statement that returns no rows.
-  Status run();
+  // Runs a statement that returns no rows (an INSERT, UPDATE or DELETE):
+  // the number of rows it changed.
+  Result<int64_t> run();
 
   bool is_null(int column) const;
   int64_t int64(int column) const;
@@ -67,7 +75,9 @@ class SqliteDb {
   // Opens (creating if needed) a database file, or ":memory:". File
   // databases use WAL journaling and synchronous=NORMAL: a commit is durable
   // against process crashes, which is what the engine's acknowledgements
-  // promise. A busy timeout lets live threads wait for each other's writes.
+  // promise. A busy timeout makes a second process on the same file (say
+  // `walsim inspect` while `walsim replicate` writes) wait for the lock
+  // rather than fail at once.
   // With create=false a missing file is kNotFound, nothing is created and
   // the journal mode is left alone (for readers such as `walsim inspect`).
   static Result<std::unique_ptr<SqliteDb>> open(const std::string& path,
@@ -89,6 +99,8 @@ class SqliteDb {
   void rollback();  // safe to call when no transaction is open
 
   const std::string& path() const { return path_; }
+  // The raw connection, for the simulator's disk image (sqlite3_backup of
+  // the "disk" at a crash). Engine code never uses it.
   sqlite3* handle() { return db_; }
 
   // A Status for the connection's last error, with `what` in front.

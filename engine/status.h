@@ -90,13 +90,23 @@ class [[nodiscard]] Result {
   std::variant<T, Status> state_;
 };
 
+// The Status of a Status or of a Result<T>, for the macros below.
+inline const Status& status_of(const Status& status) { return status; }
+template <typename T>
+const Status& status_of(const Result<T>& result) {
+  return result.status();
+}
+
 }  // namespace walsim
 
-// Propagates a failed Status from an expression returning Status.
-#define WALSIM_RETURN_IF_ERROR(expr)       \
-  do {                                     \
-    ::walsim::Status walsim_status_ = (expr); \
-    if (!walsim_status_.is_ok()) return walsim_status_; \
+// Propagates a failure from an expression returning Status or Result<T>
+// (a Result's value is dropped: use WALSIM_ASSIGN_OR_RETURN to keep it).
+// The Status is copied out while the expression's temporaries still live:
+// `expr` may be `f().status()`, a reference into a temporary Result.
+#define WALSIM_RETURN_IF_ERROR(expr)                                   \
+  do {                                                                 \
+    ::walsim::Status walsim_status_ = ::walsim::status_of((expr));     \
+    if (!walsim_status_.is_ok()) return walsim_status_;                \
   } while (0)
 
 // Evaluates `expr` (a Result<T>); on failure returns its Status from the

@@ -9,25 +9,33 @@ namespace {
 constexpr const char* kFormatName = "walsim-bucket-store";
 constexpr const char* kFormatVersion = "1";
 
+constexpr const char* kSlotKey = "slot_name";
+
+// The one description of the store. What each column means, and which
+// rules use it: docs/design.md ("The store", "The rules, exactly") and
+// checkpoint_rules.h.
 constexpr const char* kSchema = R"sql(
+-- 'format' and 'version' (see kFormatName), 'slot_name' once paired.
 CREATE TABLE walsim_meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+-- One row per source table the rules name.
 CREATE TABLE source_tables (
   name TEXT PRIMARY KEY,
-  relation TEXT NOT NULL,          -- JSON: relid, identity, columns
-  snapshot_done INTEGER NOT NULL DEFAULT 0,
+  relation TEXT NOT NULL,          -- JSON: relid, schema, name, identity, columns
+  snapshot_done INTEGER NOT NULL DEFAULT 0,  -- 1: this table's copy is done
   resume_key TEXT,                 -- encoded key of the last row copied
   rows_copied INTEGER NOT NULL DEFAULT 0,
-  generation INTEGER NOT NULL DEFAULT 0
+  generation INTEGER NOT NULL DEFAULT 0  -- bumped when the table must be copied again
 );
+-- The store's copy of every source row it knows, and its tombstones.
 CREATE TABLE current_data (
   source_table TEXT NOT NULL,
   row_id TEXT NOT NULL,            -- encoded replica identity key
   data TEXT NOT NULL,              -- encoded full row, kept for TOAST merges
   buckets TEXT NOT NULL,           -- bucket ids the row is in, '\n'-joined
-  pending_delete INTEGER,          -- tombstone: op id of the delete
+  pending_delete INTEGER,          -- tombstone: op id of the delete; NULL: live
   copied INTEGER NOT NULL DEFAULT 0,  -- 1: values came from a table copy
   incomplete INTEGER,              -- 1: an unchanged-TOAST value is unknown
   PRIMARY KEY (source_table, row_id)
@@ -36,37 +44,39 @@ CREATE INDEX current_data_incomplete ON current_data (source_table)
   WHERE incomplete = 1 AND pending_delete IS NULL;
 CREATE INDEX current_data_tombstones ON current_data (pending_delete)
   WHERE pending_delete IS NOT NULL;
--- Op ids ascend, so rows append at the end of the table; clients read a
--- bucket's ops through the (bucket, op_id) index.
+-- The op log. Op ids ascend, so rows append at the end of the table;
+-- clients read a bucket's ops through the (bucket, op_id) index.
 CREATE TABLE bucket_data (
   op_id INTEGER PRIMARY KEY,       -- global, increasing: replication_state.last_op_id
-  bucket TEXT NOT NULL,
+  bucket TEXT NOT NULL,            -- definition name + parameters: by_owner["alice"]
   op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE')),
   source_table TEXT NOT NULL,
   row_id TEXT NOT NULL,
-  checksum INTEGER NOT NULL,
-  data TEXT
+  checksum INTEGER NOT NULL,       -- op_checksum(), 32-bit
+  data TEXT                        -- PUT: the bucket's data JSON; REMOVE: NULL
 );
 CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
+-- The checkpoint state (checkpoint_rules.h states the rules over it).
 CREATE TABLE replication_state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
-  snapshot_done INTEGER NOT NULL,
-  last_checkpoint INTEGER,
-  last_checkpoint_lsn INTEGER,
-  no_checkpoint_before INTEGER,
-  keepalive_op INTEGER,
+  snapshot_done INTEGER NOT NULL,  -- 1: every table copy is done
+  last_checkpoint INTEGER,         -- published op id
+  last_checkpoint_lsn INTEGER,     -- the LSN it is consistent with
+  no_checkpoint_before INTEGER,    -- LSN the stream must reach first
+  keepalive_op INTEGER,            -- ops of blocked commits, for the next checkpoint
   last_op_id INTEGER NOT NULL DEFAULT 0,  -- the op id sequence
-  last_applied_lsn INTEGER             -- commit LSN of the last source transaction applied
+  last_applied_lsn INTEGER         -- commit LSN of the last source transaction applied
 );
 INSERT INTO replication_state (id, snapshot_done) VALUES (1, 0);
 )sql";
 
 Result<int64_t> count_user_tables(SqliteDb& db) {
-  auto stmt = db.prepare("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'");
-  if (!stmt.is_ok()) return stmt.status();
-  auto row = (*stmt)->step();
-  if (!row.is_ok()) return row.status();
-  return (*stmt)->int64(0);
+  WALSIM_ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db.prepare("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"));
+  WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
+  WALSIM_ASSERT(row, "count(*) returns one row");
+  return stmt->int64(0);
 }
 
 Status not_a_store(SqliteDb& db, const std::string& why) {
@@ -81,9 +91,8 @@ Status check_format(SqliteDb& db) {
   if (!stmt.is_ok()) return not_a_store(db, "it has other tables");
   std::string values[2];
   for (auto& value : values) {
-    auto row = (*stmt)->step();
-    if (!row.is_ok()) return row.status();
-    if (!*row) return not_a_store(db, "its format marker is missing");
+    WALSIM_ASSIGN_OR_RETURN(bool row, (*stmt)->step());
+    if (!row) return not_a_store(db, "its format marker is missing");
     value = (*stmt)->text(0);
   }
   if (values[0] != kFormatName) return not_a_store(db, "unknown format '" + values[0] + "'");
@@ -116,14 +125,32 @@ Status prepare_store_schema(SqliteDb& db) {
     return tables.status();
   }
   if (*tables > 0) return check_format(db);
-  return in_transaction(db, [&] {
+  return in_transaction(db, [&]() -> Status {
     WALSIM_RETURN_IF_ERROR(db.exec(kSchema));
-    auto stmt = db.prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)");
-    if (!stmt.is_ok()) return stmt.status();
-    WALSIM_RETURN_IF_ERROR((*stmt)->bind(1, "format").bind(2, kFormatName).run());
-    (*stmt)->reset();
-    return (*stmt)->bind(1, "version").bind(2, kFormatVersion).run();
+    WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+                            db.prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"));
+    WALSIM_RETURN_IF_ERROR(stmt->bind(1, "format").bind(2, kFormatName).run());
+    stmt->reset();
+    return stmt->bind(1, "version").bind(2, kFormatVersion).run().status();
   });
+}
+
+Result<std::optional<std::string>> read_slot_name(SqliteDb& db) {
+  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+                          db.prepare("SELECT value FROM walsim_meta WHERE key = ?1"));
+  WALSIM_ASSIGN_OR_RETURN(bool row, stmt->bind(1, kSlotKey).step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->text(0));
+}
+
+Status write_slot_name(StoreTransaction& txn, const std::string& slot) {
+  WALSIM_ASSIGN_OR_RETURN(
+      Statement * stmt,
+      txn.db().prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"
+                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+  WALSIM_ASSIGN_OR_RETURN(int64_t stored, stmt->bind(1, kSlotKey).bind(2, slot).run());
+  WALSIM_ASSERT(stored == 1, "an upsert stores exactly one row");
+  return Status::ok();
 }
 
 }  // namespace walsim

@@ -1,9 +1,24 @@
-// The bucket store's SQLite schema, and the check that a file is a walsim
-// store. Documented table by table in bucket_storage.h.
+// The bucket store's schema: the one description of its tables (the DDL in
+// storage_schema.cc, column by column), the check that a file is a walsim
+// store, and the walsim_meta table.
+//
+// Every SQL statement against the store lives in engine/, each table's in
+// the one file that owns it:
+//   walsim_meta        format marker, slot name     storage_schema.cc
+//   source_tables      one row per source table     source_tables.cc
+//   current_data       one row per (table, row id)  current_data.cc
+//   bucket_data        the op log                   op_log.cc
+//   replication_state  one row: checkpoint state    checkpoint_rules.cc
+//                      (its last_op_id: the op id sequence, op_log.cc)
+// Writes run inside a StoreTransaction (store_transaction.h).
 #pragma once
+
+#include <optional>
+#include <string>
 
 #include "engine/sqlite_db.h"
 #include "engine/status.h"
+#include "engine/store_transaction.h"
 
 namespace walsim {
 
@@ -16,5 +31,9 @@ Status prepare_store_schema(SqliteDb& db);
 // Checks only, never creates: an empty database is "not a walsim store".
 // For readers such as `walsim inspect` that must not change the file.
 Status check_store_schema(SqliteDb& db);
+
+// walsim_meta 'slot_name': the replication slot the store follows.
+Result<std::optional<std::string>> read_slot_name(SqliteDb& db);
+Status write_slot_name(StoreTransaction& txn, const std::string& slot);
 
 }  // namespace walsim

@@ -1,7 +1,6 @@
 #include "engine/streamer.h"
 
 #include <algorithm>
-#include <cassert>
 
 #include "engine/snapshotter.h"
 
@@ -33,6 +32,7 @@ StepResult Streamer::step() {
 }
 
 StepResult Streamer::open() {
+  WALSIM_ASSERT(stream_ == nullptr && !in_transaction_, "a stream opens between sessions");
   auto state = storage_.replication_state();
   if (!state.is_ok()) return retry_or_fail(state.status());
   last_applied_lsn_ = state->last_applied_lsn;
@@ -45,6 +45,8 @@ StepResult Streamer::open() {
 }
 
 StepResult Streamer::read() {
+  WALSIM_ASSERT(stream_ != nullptr, "a stream is open before it is read");
+  WALSIM_ASSERT(!acknowledge_lsn_, "a durable commit is acknowledged before the next read");
   auto message = stream_->next();
   if (!message.is_ok()) return retry_or_fail(message.status());
   if (!*message) return StepResult::kIdle;
@@ -54,7 +56,8 @@ StepResult Streamer::read() {
 
 void Streamer::on_message(ChangeMessage message) {
   if (auto* begin = std::get_if<BeginMessage>(&message)) {
-    assert(!in_transaction_ && batch_->buffered() == 0);
+    WALSIM_ASSERT(!in_transaction_, "source transactions do not nest");
+    WALSIM_ASSERT(batch_->buffered() == 0, "changes are buffered only inside a transaction");
     in_transaction_ = true;
     transaction_commit_lsn_ = begin->final_lsn;
     // The slot may send again what the store already holds (an ack lost
@@ -72,8 +75,10 @@ void Streamer::on_message(ChangeMessage message) {
     commit_ = *commit;
     next_ = skipping_ ? Next::kAcknowledge : Next::kCommit;
     if (skipping_) {
+      // Applied before: the store holds it durably already.
       in_transaction_ = false;
       skipping_ = false;
+      durable_lsn_ = std::max(durable_lsn_, commit->end_lsn);
       acknowledge_lsn_ = commit->end_lsn;
       commit_.reset();
     }
@@ -105,8 +110,9 @@ void Streamer::on_message(ChangeMessage message) {
     }
     after_change();
   } else if (auto* keepalive = std::get_if<KeepaliveMessage>(&message)) {
-    // Inside a transaction a keepalive says nothing about commits.
-    if (in_transaction_) return;
+    // The source seam's contract (change.h): inside a transaction a
+    // keepalive would say nothing about commits, so none is sent there.
+    WALSIM_ASSERT(!in_transaction_, "a keepalive never arrives inside a transaction");
     progress_.last_received_lsn = std::max(progress_.last_received_lsn, keepalive->lsn);
     keepalive_lsn_ = keepalive->lsn;
     next_ = Next::kKeepalive;
@@ -148,12 +154,13 @@ StepResult Streamer::flush() {
   Status status = batch_->flush(in_transaction_ ? std::optional(transaction_commit_lsn_)
                                                 : std::nullopt);
   if (!status.is_ok()) return retry_or_fail(status);
+  WALSIM_ASSERT(batch_->buffered() == 0, "a flush persists the whole buffer");
   next_ = relation_to_register_ ? Next::kRegister : Next::kRead;
   return StepResult::kProgress;
 }
 
 StepResult Streamer::register_relation() {
-  assert(relation_to_register_);
+  WALSIM_ASSERT(relation_to_register_.has_value());
   auto changed = storage_.register_table(*relation_to_register_);
   if (!changed.is_ok()) return retry_or_fail(changed.status());
   if (*changed) snapshotter_.enqueue(relation_to_register_->name);
@@ -163,9 +170,12 @@ StepResult Streamer::register_relation() {
 }
 
 StepResult Streamer::commit() {
-  assert(commit_ && in_transaction_);
+  WALSIM_ASSERT(commit_ && in_transaction_, "a commit closes the open transaction");
+  WALSIM_ASSERT(!skipping_, "a transaction applied before is only acknowledged");
   auto result = batch_->commit(commit_->commit_lsn, options_.commit_options);
   if (!result.is_ok()) return retry_or_fail(result.status());
+  WALSIM_ASSERT(batch_->buffered() == 0, "a commit persists the whole transaction");
+  durable_lsn_ = std::max(durable_lsn_, commit_->end_lsn);
   if (result->checkpoint_created) progress_.checkpoints_created++;
   progress_.transactions_applied++;
   last_applied_lsn_ = std::max(last_applied_lsn_.value_or(Lsn::zero()), commit_->commit_lsn);
@@ -179,9 +189,11 @@ StepResult Streamer::commit() {
 }
 
 StepResult Streamer::keepalive() {
-  assert(keepalive_lsn_ && !in_transaction_);
+  WALSIM_ASSERT(keepalive_lsn_ && !in_transaction_, "a keepalive comes between transactions");
   auto result = batch_->keepalive(*keepalive_lsn_, options_.commit_options);
   if (!result.is_ok()) return retry_or_fail(result.status());
+  // Every transaction before the keepalive was committed before it was read.
+  durable_lsn_ = std::max(durable_lsn_, *keepalive_lsn_);
   if (result->checkpoint_created) progress_.checkpoints_created++;
   progress_.keepalives++;
   acknowledge_lsn_ = keepalive_lsn_;
@@ -191,7 +203,11 @@ StepResult Streamer::keepalive() {
 }
 
 StepResult Streamer::acknowledge() {
-  assert(acknowledge_lsn_);
+  WALSIM_ASSERT(acknowledge_lsn_.has_value());
+  WALSIM_ASSERT(!in_transaction_, "acknowledgements come between transactions");
+  // The slot releases what is acknowledged: never past what the store holds.
+  WALSIM_ASSERT(*acknowledge_lsn_ <= durable_lsn_,
+                "an acknowledged LSN is never past the last durable commit or keepalive");
   Status status = stream_->acknowledge(*acknowledge_lsn_);
   if (!status.is_ok()) return retry_or_fail(status);
   progress_.last_acknowledged_lsn = std::max(progress_.last_acknowledged_lsn, *acknowledge_lsn_);

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "engine/bucket_storage.h"
-#include "engine/replicator.h"
+#include "engine/replicator_options.h"
 #include "engine/source.h"
 #include "engine/task.h"
 #include "engine/write_batch.h"
@@ -80,6 +80,10 @@ class Streamer : public Task {
   std::optional<CommitMessage> commit_;
   std::optional<Lsn> keepalive_lsn_;
   std::optional<Lsn> acknowledge_lsn_;
+  // How far the store holds the source durably: the end LSN of the last
+  // transaction this streamer committed (or found applied already), or the
+  // LSN of the last keepalive it recorded. acknowledge() never goes past it.
+  Lsn durable_lsn_;
 };
 
 }  // namespace walsim

@@ -1,4 +1,6 @@
-// Task and Clock: the runtime seam.
+// Task and Clock: the runtime seam. One of three seams where the simulator
+// swaps the world: source (source.h, change.h), storage (sqlite_db.h with
+// its fault hook storage_faults.h), runtime and clock (this file).
 //
 // The engine is a set of cooperative tasks (the streamer, each snapshot
 // worker). A task does one unit of work per step(): at most one source read

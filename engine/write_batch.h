@@ -1,11 +1,13 @@
-// WriteBatch: a writer's buffer of source changes, persisted into the bucket
-// store in one SQLite transaction per flush() or commit().
+// WriteBatch: a writer's buffer of source changes, and the protocol that
+// persists it: one storage transaction per flush() or commit().
 //
-// Two kinds, same code: the streamer's batch applies inserts, updates,
+// Two kinds, same code: the streamer's batch buffers inserts, updates,
 // deletes and truncates and commits at transaction boundaries; a snapshot
-// batch copies rows of one table (skipping any key the store already holds,
-// live or tombstoned) and commits at LSN 0, which is always blocked, so its
-// ops reach the next checkpoint through keepalive_op.
+// batch buffers rows of one table copy and commits at LSN 0, which while
+// its table is being copied is always blocked, so its ops reach the next
+// checkpoint through keepalive_op. How a change is applied is the row
+// applier's (row_applier.h); what a commit publishes is the checkpoint
+// rules' (checkpoint_rules.h).
 //
 // A failed flush or commit writes nothing and keeps the buffer, so the same
 // call can be retried. The only field that outlives a flush is
@@ -15,19 +17,33 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "engine/bucket_storage.h"
+#include "engine/bucket_rules.h"
+#include "engine/checkpoint_rules.h"
+#include "engine/lsn.h"
+#include "engine/relation.h"
+#include "engine/row_applier.h"
+#include "engine/status.h"
+#include "engine/store_transaction.h"
 
 namespace walsim {
 
 class WriteBatch {
  public:
   enum class Kind { kStream, kSnapshot };
+
+  // Made by BucketStorage::stream_batch() and snapshot_batch(). A snapshot
+  // batch belongs to one copy of `snapshot_table`, the one whose generation
+  // is `snapshot_generation`.
+  WriteBatch(StoreWriter& writer, const BucketRules& rules, Kind kind,
+             std::string snapshot_table, int64_t snapshot_generation);
+  ~WriteBatch();
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
 
   // --- buffered, no I/O --------------------------------------------------
   void insert(const Relation& relation, Row row);
@@ -49,7 +65,6 @@ class WriteBatch {
   size_t buffered() const { return changes_.size(); }
   // Drops buffered changes (e.g. the stream broke mid-transaction).
   void discard();
-  ~WriteBatch();
 
   // --- one storage transaction each ---------------------------------------
   // Persists the buffer. `open_transaction_commit_lsn` is set when the
@@ -58,57 +73,41 @@ class WriteBatch {
   // transaction, so no checkpoint can cover half a transaction, not even a
   // replayed earlier commit after a crash.
   Status flush(std::optional<Lsn> open_transaction_commit_lsn = std::nullopt);
-  // Flushes and applies the checkpoint rules at `lsn` (see bucket_storage.h
-  // and docs/design.md): publish if allowed, else carry ops in keepalive_op.
-  // A stream batch's commit also records `lsn` as the last transaction
-  // applied (see ReplicationState::last_applied_lsn).
+  // Persists the buffer and applies the checkpoint rules at `lsn`: publish
+  // if allowed, else carry ops in keepalive_op. A stream batch's commit is a
+  // source transaction's and also records `lsn` as the last transaction
+  // applied; a snapshot batch commits at LSN 0.
   Result<CommitResult> commit(Lsn lsn, CommitOptions options = {});
-  // A keepalive is a commit with nothing of its own to persist.
+  // A keepalive is a stream commit with nothing of its own to persist and
+  // no transaction to record.
   Result<CommitResult> keepalive(Lsn lsn, CommitOptions options = {});
 
   std::optional<int64_t> persisted_op() const { return persisted_op_; }
   Kind kind() const { return kind_; }
 
  private:
-  friend class BucketStorage;
-  WriteBatch(BucketStorage& storage, Kind kind, std::string snapshot_table,
-             int64_t snapshot_generation);
-
-  struct Change {
-    enum class Type { kInsert, kUpdate, kDelete, kTruncate, kCopy, kFill };
-    Type type;
-    const Relation* relation;  // points into relations_
-    Row row;                   // new row, or the old key for deletes
-    std::optional<Row> old_key;
-  };
-  struct CurrentRow;
-  class Applier;
-
   const Relation* remember(const Relation& relation);
-  Result<const TableRules*> table_rules(const Relation& relation);
-  Result<std::optional<int64_t>> write_changes();
-  Status check_generation();
-  Status record_copy_progress(int64_t rows_copied);
+  void buffer(RowChange::Type type, const Relation& relation, Row row,
+              std::optional<Row> old_key);
+  Result<CommitResult> commit_at(CommitPoint::Kind kind, Lsn lsn, const CommitOptions& options);
+  // Inside the caller's transaction: writes the buffer; returns the last op
+  // id written. A snapshot batch also checks its copy is current and
+  // records its progress; `table_done` is then its table's done flag.
+  Result<std::optional<int64_t>> write_changes(StoreTransaction& txn, bool* table_done);
   void mark_persisted(std::optional<int64_t> written_op);
-  Result<CommitResult> commit_at(Lsn lsn, const CommitOptions& options, bool transaction);
-  Result<CommitResult> apply_checkpoint_rules(Lsn lsn, std::optional<int64_t> persisted,
-                                              const CommitOptions& options);
-  // For BucketStorage::register_table, inside its transaction: REMOVE ops
-  // for every live row of `table`.
-  Status write_table_removal(const std::string& table);
 
-  BucketStorage& storage_;
+  StoreWriter& writer_;
   Kind kind_;
   std::string snapshot_table_;  // snapshot batches only
   int64_t snapshot_generation_ = 0;
-  std::vector<Change> changes_;
+  std::vector<RowChange> changes_;
   std::optional<Row> resume_key_;
   std::optional<Lsn> consistent_lsn_;
   // Copies of the relations the buffered changes point at, so a relation
   // the caller passed in may go away; a changed schema adds a new copy.
   std::vector<std::unique_ptr<Relation>> relations_;
   // Resolved rules per relation copy above; cleared with it.
-  std::map<const Relation*, TableRules> table_rules_;
+  TableRulesCache table_rules_;
   std::optional<int64_t> persisted_op_;
 };
 

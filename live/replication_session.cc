@@ -96,7 +96,7 @@ Status ReplicationSession::apply_slot_plan(const SlotPlan& plan) {
   if (!plan.notice.empty()) notify_(plan.notice);
   if (plan.reset_store) {
     WALSIM_RETURN_IF_ERROR(open_storage());
-    WALSIM_RETURN_IF_ERROR(start_new_replication_state(*storage_));
+    WALSIM_RETURN_IF_ERROR(storage_->start_new_replication_state());
   }
   if (plan.action == SlotAction::kRecreate) WALSIM_RETURN_IF_ERROR(connector_.drop_slot());
   if (plan.action != SlotAction::kResume) {
@@ -106,7 +106,7 @@ Status ReplicationSession::apply_slot_plan(const SlotPlan& plan) {
     notify_("resuming from replication slot '" + config_.slot + "'");
   }
   WALSIM_RETURN_IF_ERROR(open_storage());
-  return store_slot_name(*db_, config_.slot);
+  return storage_->set_slot_name(config_.slot);
 }
 
 Status ReplicationSession::open_storage() {

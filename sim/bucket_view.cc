@@ -10,33 +10,13 @@ Violation read_failed(const std::string& what, const Status& status) {
 
 }  // namespace
 
-Result<std::vector<std::string>> changed_buckets(BucketStorage& storage, int64_t after_op,
-                                                 int64_t up_to_op) {
-  auto stmt = storage.db().prepare(
-      "SELECT DISTINCT bucket FROM bucket_data WHERE op_id > ?1 AND op_id <= ?2 ORDER BY bucket");
-  if (!stmt.is_ok()) return storage.buckets(up_to_op);
-  (*stmt)->bind(1, after_op).bind(2, up_to_op);
-  std::vector<std::string> buckets;
-  while (true) {
-    auto row = (*stmt)->step();
-    if (!row.is_ok()) {
-      (*stmt)->reset();
-      return storage.buckets(up_to_op);
-    }
-    if (!*row) break;
-    buckets.push_back((*stmt)->text(0));
-  }
-  (*stmt)->reset();
-  return buckets;
-}
-
 std::optional<Violation> BucketView::sync(BucketStorage& storage, int64_t up_to_op,
                                           DirtyRows* dirty) {
   if (up_to_op < synced_op_) {
     return Violation{"checkpoint_regressed", "a client synced to op " + std::to_string(synced_op_) +
                                                  " is offered op " + std::to_string(up_to_op)};
   }
-  auto buckets = changed_buckets(storage, synced_op_, up_to_op);
+  auto buckets = storage.changed_buckets(synced_op_, up_to_op);
   if (!buckets.is_ok()) return read_failed("buckets()", buckets.status());
   last_synced_.clear();
   for (const std::string& bucket : *buckets) {

@@ -7,15 +7,8 @@
 //
 // The reduce here is the simulator's own; it does not call the engine's.
 //
-// Finding which buckets have new ops is the one read that does not go
-// through the read API: BucketStorage::buckets(n) lists every bucket with
-// an op <= n, a scan of the whole op log, and calling it at each of a
-// thousand checkpoints made it most of a run's time. changed_buckets()
-// asks the op log directly for the buckets with an op in (after, up_to],
-// a range read on its primary key, and falls back to buckets() if that
-// query fails (say the schema changed). Either way the result is a
-// superset of the buckets with new ops, and the ops themselves are read
-// through bucket_ops().
+// Which buckets have new ops comes from BucketStorage::changed_buckets()
+// (a range read on the op id); the ops themselves from bucket_ops().
 #pragma once
 
 #include <cstdint>
@@ -29,10 +22,6 @@
 #include "sim/violation.h"
 
 namespace walsim::sim {
-
-// Every bucket with an op in (after_op, up_to_op], perhaps more.
-Result<std::vector<std::string>> changed_buckets(BucketStorage& storage, int64_t after_op,
-                                                 int64_t up_to_op);
 
 class BucketView {
  public:

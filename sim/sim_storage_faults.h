@@ -4,7 +4,7 @@
 // written, so the engine must retry (or give up and be restarted).
 #pragma once
 
-#include "engine/bucket_storage.h"
+#include "engine/storage_faults.h"
 #include "sim/buggify.h"
 #include "sim/trace.h"
 

@@ -1,4 +1,4 @@
-#include "tests/storage_model.h"
+#include "tests/engine/storage_model.h"
 
 #include <algorithm>
 

@@ -10,8 +10,8 @@
 
 #include "engine/bucket_storage.h"
 #include "engine/status.h"
-#include "tests/storage_model.h"
-#include "tests/storage_model_domain.h"
+#include "tests/engine/storage_model.h"
+#include "tests/engine/storage_model_domain.h"
 
 namespace walsim::model {
 

@@ -1,4 +1,4 @@
-#include "tests/storage_model_source.h"
+#include "tests/engine/storage_model_source.h"
 
 #include <iterator>
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "engine/lsn.h"
-#include "tests/storage_model.h"
-#include "tests/storage_model_domain.h"
+#include "tests/engine/storage_model.h"
+#include "tests/engine/storage_model_domain.h"
 
 namespace walsim::model {
 

@@ -1,4 +1,4 @@
-#include "tests/storage_model_domain.h"
+#include "tests/engine/storage_model_domain.h"
 
 namespace walsim::model {
 namespace {

@@ -1,4 +1,4 @@
-#include "tests/storage_model_store.h"
+#include "tests/engine/storage_model_store.h"
 
 namespace walsim::model {
 
@@ -34,9 +34,7 @@ Status StoreUnderTest::open_storage() {
   BucketStorage::Options options;
   options.faults = &faults_;
   options.unsafe_hard_deletes = unsafe_hard_deletes_;
-  auto storage = BucketStorage::open(*db_, rules_, options);
-  if (!storage.is_ok()) return storage.status();
-  storage_ = std::move(*storage);
+  WALSIM_ASSIGN_OR_RETURN(storage_, BucketStorage::open(*db_, rules_, options));
   stream_ = storage_->stream_batch();
   return Status::ok();
 }

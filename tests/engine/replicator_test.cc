@@ -7,7 +7,7 @@
 
 #include <map>
 
-#include "tests/store_fixture.h"
+#include "tests/engine/store_fixture.h"
 
 namespace walsim {
 namespace {

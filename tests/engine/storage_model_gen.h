@@ -5,7 +5,7 @@
 
 #include <rapidcheck.h>
 
-#include "tests/storage_model_domain.h"
+#include "tests/engine/storage_model_domain.h"
 
 namespace walsim::model {
 

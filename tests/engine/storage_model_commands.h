@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "tests/storage_model.h"
-#include "tests/storage_model_checks.h"
-#include "tests/storage_model_gen.h"
-#include "tests/storage_model_probe.h"
-#include "tests/storage_model_show.h"
-#include "tests/storage_model_store.h"
+#include "tests/engine/storage_model.h"
+#include "tests/engine/storage_model_checks.h"
+#include "tests/engine/storage_model_gen.h"
+#include "tests/engine/storage_model_probe.h"
+#include "tests/engine/storage_model_show.h"
+#include "tests/engine/storage_model_store.h"
 
 namespace walsim::model {
 

@@ -28,7 +28,7 @@ TEST(AssertDeathTest, FailingAssertionPrintsTheRegisteredContext) {
 }
 
 // NDEBUG (set by -c opt) must not remove the check: this test runs in the
-// opt build too (`bazel test -c opt //tests:assert_test`).
+// opt build too (`bazel test -c opt //tests/engine:assert_test`).
 TEST(AssertDeathTest, ResultValueOfAFailureAborts) {
   Result<int> failed(Status(ErrorCode::kNotFound, "gone"));
   EXPECT_DEATH((void)failed.value(), "value\\(\\) of a failed Result");
@@ -49,6 +49,33 @@ TEST(StatusMacrosTest, AssignOrReturnMovesTheValueOrReturnsTheError) {
   ASSERT_FALSE(failed.is_ok());
   EXPECT_EQ(failed.status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(failed.status().message(), "no row");
+}
+
+// WALSIM_RETURN_IF_ERROR takes a Status, a Result, or a reference into a
+// temporary Result (`f().status()`): the error must come back whole.
+Status propagate_status() {
+  WALSIM_RETURN_IF_ERROR(fails());
+  return Status::ok();
+}
+Status propagate_result() {
+  WALSIM_RETURN_IF_ERROR(not_found());
+  return Status::ok();
+}
+Status propagate_temporary_status() {
+  WALSIM_RETURN_IF_ERROR(not_found().status());
+  return Status::ok();
+}
+Status propagate_success() {
+  WALSIM_RETURN_IF_ERROR(forty_two());
+  WALSIM_RETURN_IF_ERROR(forty_two().status());
+  return Status(ErrorCode::kFailedPrecondition, "reached the end");
+}
+
+TEST(StatusMacrosTest, ReturnIfErrorReturnsTheWholeError) {
+  EXPECT_EQ(propagate_status().to_string(), "busy: locked");
+  EXPECT_EQ(propagate_result().to_string(), "not found: no row");
+  EXPECT_EQ(propagate_temporary_status().to_string(), "not found: no row");
+  EXPECT_EQ(propagate_success().to_string(), "failed precondition: reached the end");
 }
 
 TEST(StatusTest, TransientMeansRetryableOrDisconnected) {

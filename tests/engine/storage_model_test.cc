@@ -2,12 +2,13 @@
 // sequences (streamed changes, flushes, commits, keepalives, snapshot
 // copies, the snapshot bookkeeping calls, re-created tables, crashes and
 // failing writes), runs each on the real store and on StoreModel, and
-// compares them after every command (tests/storage_model_commands.h). A failure shrinks to a minimal command
-// sequence; docs/testing.md says how to replay it.
+// compares them after every command (tests/engine/storage_model_commands.h).
+// A failure shrinks to a minimal command sequence; docs/testing.md says how
+// to replay it.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include "tests/storage_model_commands.h"
+#include "tests/engine/storage_model_commands.h"
 
 namespace walsim::model {
 namespace {

@@ -9,10 +9,10 @@
 #include <utility>
 
 #include "engine/status.h"
-#include "tests/storage_model_domain.h"
-#include "tests/storage_model_probe.h"
-#include "tests/storage_model_show.h"
-#include "tests/storage_model_store.h"
+#include "tests/engine/storage_model_domain.h"
+#include "tests/engine/storage_model_probe.h"
+#include "tests/engine/storage_model_show.h"
+#include "tests/engine/storage_model_store.h"
 
 namespace walsim::model {
 

@@ -11,8 +11,8 @@
 #include "engine/bucket_storage.h"
 #include "engine/sqlite_db.h"
 #include "engine/write_batch.h"
-#include "tests/storage_model_domain.h"
-#include "tests/storage_model_probe.h"
+#include "tests/engine/storage_model_domain.h"
+#include "tests/engine/storage_model_probe.h"
 
 namespace walsim::model {
 

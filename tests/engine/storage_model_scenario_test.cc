@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
-#include "tests/storage_model_checks.h"
-#include "tests/storage_model_gen.h"
-#include "tests/storage_model_source.h"
-#include "tests/storage_model_store.h"
+#include "tests/engine/storage_model_checks.h"
+#include "tests/engine/storage_model_gen.h"
+#include "tests/engine/storage_model_source.h"
+#include "tests/engine/storage_model_store.h"
 
 namespace walsim::model {
 namespace {

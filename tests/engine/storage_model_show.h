@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "engine/bucket_storage.h"
-#include "tests/storage_model.h"
-#include "tests/storage_model_domain.h"
+#include "tests/engine/storage_model.h"
+#include "tests/engine/storage_model_domain.h"
 
 namespace walsim::model {
 

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/store_fixture.h"
+#include "tests/engine/store_fixture.h"
 
 namespace walsim {
 namespace {

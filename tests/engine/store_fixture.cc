@@ -1,4 +1,6 @@
-#include "tests/store_fixture.h"
+#include "tests/engine/store_fixture.h"
+
+#include <limits>
 
 namespace walsim {
 
@@ -44,16 +46,13 @@ Row StoreFixture::key(const std::string& id) {
 }
 
 std::vector<std::string> StoreFixture::ops() {
-  auto stmt = db_->prepare(
-      "SELECT op, bucket, row_id, coalesce(data, '') FROM bucket_data ORDER BY op_id");
-  EXPECT_TRUE(stmt.is_ok());
+  auto all = storage_->ops(0, std::numeric_limits<int64_t>::max());
+  EXPECT_TRUE(all.is_ok()) << all.status().to_string();
   std::vector<std::string> result;
-  while (true) {
-    auto row = (*stmt)->step();
-    EXPECT_TRUE(row.is_ok()) << row.status().to_string();
-    if (!row.is_ok() || !*row) break;
-    std::string line = (*stmt)->text(0) + " " + (*stmt)->text(1) + " " + (*stmt)->text(2);
-    if (!(*stmt)->text(3).empty()) line += " " + (*stmt)->text(3);
+  if (!all.is_ok()) return result;
+  for (const StoredOp& op : *all) {
+    std::string line = std::string(op_kind_name(op.kind)) + " " + op.bucket + " " + op.row_id;
+    if (op.data && !op.data->empty()) line += " " + *op.data;
     result.push_back(line);
   }
   return result;

@@ -21,7 +21,7 @@
 #include "engine/bucket_storage.h"
 #include "engine/lsn.h"
 #include "engine/status.h"
-#include "tests/storage_model_domain.h"
+#include "tests/engine/storage_model_domain.h"
 
 namespace walsim::model {
 

@@ -1,0 +1,130 @@
+// The checkpoint rules: when a commit publishes a checkpoint, and every
+// write of the replication_state row (DDL in engine/storage_schema.cc)
+// except last_op_id, which is the op log's id sequence (op_log.h).
+//
+// The state, one row per store:
+//   snapshot_done         every table copy is done (false in a new store)
+//   last_checkpoint       the published op id: clients may read up to it
+//   last_checkpoint_lsn   the source position it is consistent with
+//   no_checkpoint_before  the stream must reach this LSN before a checkpoint
+//   keepalive_op          ops persisted by blocked commits, for the next one
+//   last_applied_lsn      commit LSN of the last source transaction applied
+//
+// commit(lsn) and keepalive(lsn) are one operation, run in the committing
+// batch's storage transaction after its changes are written. persisted_op
+// is the largest op id that batch has written, in this commit or an
+// earlier flush. Exactly:
+//
+//   can_checkpoint = snapshot_done
+//       AND no live row is incomplete (a value the store has not seen:
+//           an unchanged-TOAST value with nothing to merge from)
+//       AND (last_checkpoint_lsn IS NULL OR last_checkpoint_lsn <= lsn)
+//       AND (no_checkpoint_before IS NULL OR no_checkpoint_before <= lsn)
+//   if can_checkpoint:
+//       checkpoint = max(last_checkpoint, persisted_op, keepalive_op), 0 if all are NULL
+//       with "no empty checkpoints" (CommitOptions), when keepalive_op IS NULL
+//         and checkpoint = last_checkpoint, nothing changes and none is created;
+//       else last_checkpoint = checkpoint, last_checkpoint_lsn = lsn,
+//         keepalive_op = NULL, and the tombstones with pending_delete <=
+//         checkpoint are hard-deleted (checkpoints exist only when no copy
+//         runs, and a tombstone only stops a late copy)
+//   else (blocked):
+//       keepalive_op = max(keepalive_op, persisted_op); nothing else changes
+//
+// Before that decision, in the same transaction:
+//   a stream transaction's commit: last_applied_lsn = max(last_applied_lsn, lsn)
+//   a snapshot batch that filled incomplete rows: no_checkpoint_before =
+//     max(no_checkpoint_before, the LSN the rows were read at)
+//
+// The other writes, each in the transaction of the operation named:
+//   mark_table_snapshot_done(table, lsn), mark_all_snapshot_done(lsn), and a
+//     flush of part of a source transaction (at its commit LSN):
+//     no_checkpoint_before = max(no_checkpoint_before, lsn)
+//   a flush, and the REMOVEs of a table that must be copied afresh:
+//     keepalive_op = max(keepalive_op, last op written), so those ops reach
+//     the next checkpoint even if nothing else is ever written
+//   a new table, or a table that must be copied again: snapshot_done = false
+//   mark_all_snapshot_done: snapshot_done = true, refused while any table
+//     still needs a copy
+//
+// A snapshot batch commits at LSN 0 and so, while its table is being copied,
+// is always blocked: a table not done keeps snapshot_done false, since every
+// write that marks a table not done clears snapshot_done with it and
+// mark_all_snapshot_done refuses while one is not done. Its ops wait in
+// keepalive_op for the streamer's next checkpoint.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/lsn.h"
+#include "engine/sqlite_db.h"
+#include "engine/status.h"
+#include "engine/store_transaction.h"
+
+namespace walsim {
+
+struct Checkpoint {
+  int64_t op_id = 0;
+  Lsn lsn;
+  bool operator==(const Checkpoint&) const = default;
+};
+
+// The replication_state row (see the list above).
+struct ReplicationState {
+  bool snapshot_done = false;
+  std::optional<int64_t> last_checkpoint;
+  std::optional<Lsn> last_checkpoint_lsn;
+  std::optional<Lsn> no_checkpoint_before;
+  std::optional<int64_t> keepalive_op;
+  // The streamer skips a transaction delivered again at or below it.
+  std::optional<Lsn> last_applied_lsn;
+  bool operator==(const ReplicationState&) const = default;
+};
+
+struct CommitOptions {
+  // When false, a commit that would change neither keepalive_op nor
+  // last_checkpoint leaves the state untouched (its LSN is not recorded).
+  bool create_empty_checkpoints = true;
+};
+
+struct CommitResult {
+  bool checkpoint_blocked = false;  // a rule refused to publish at this LSN
+  bool checkpoint_created = false;  // the state now says this LSN
+};
+
+// One commit, as the rules see it.
+struct CommitPoint {
+  enum class Kind {
+    kTransaction,  // a stream batch, at a source transaction's commit LSN
+    kKeepalive,    // a stream batch between transactions, at a keepalive's LSN
+    kSnapshot,     // a snapshot batch, at LSN 0
+  };
+  Kind kind = Kind::kTransaction;
+  Lsn lsn;
+  std::optional<int64_t> persisted_op;
+  // kSnapshot: the LSN rows read outside a table copy were read at.
+  std::optional<Lsn> consistent_lsn;
+  // kSnapshot: whether the batch's table is marked done (false while it is
+  // being copied), as read in this transaction.
+  bool table_done = true;
+};
+
+Result<ReplicationState> read_replication_state(SqliteDb& db);
+
+// --- writes, inside a transaction ------------------------------------------------
+
+// The whole commit: the writes before the decision, the decision, its writes.
+Result<CommitResult> commit_checkpoint(StoreTransaction& txn, const CommitPoint& point,
+                                       const CommitOptions& options);
+Status raise_no_checkpoint_before(StoreTransaction& txn, Lsn lsn);
+// `op` must be in the op log already.
+Status raise_keepalive_op(StoreTransaction& txn, int64_t op);
+Status set_snapshot_not_done(StoreTransaction& txn);
+// kFailedPrecondition, naming them, when `tables_not_done` is not empty.
+Status set_all_snapshots_done(StoreTransaction& txn, Lsn lsn,
+                              const std::vector<std::string>& tables_not_done);
+
+}  // namespace walsim

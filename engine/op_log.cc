@@ -1,0 +1,182 @@
+#include "engine/op_log.h"
+
+#include "engine/row_codec.h"
+
+namespace walsim {
+
+namespace {
+
+// The schema's CHECK allows only these two.
+OpKind op_kind_of(const std::string& stored) {
+  return stored == "PUT" ? OpKind::kPut : OpKind::kRemove;
+}
+
+// Reads the rows of a statement selecting
+// (op_id, bucket, op, source_table, row_id, checksum, data).
+Result<std::vector<StoredOp>> read_op_rows(Statement& stmt) {
+  std::vector<StoredOp> ops;
+  while (true) {
+    WALSIM_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    StoredOp op{stmt.int64(0), stmt.text(1), op_kind_of(stmt.text(2)), stmt.text(3),
+                stmt.text(4), static_cast<uint32_t>(stmt.int64(5)), stmt.optional_text(6)};
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+Result<std::vector<std::string>> read_bucket_names(Statement& stmt) {
+  std::vector<std::string> buckets;
+  while (true) {
+    WALSIM_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    buckets.push_back(stmt.text(0));
+  }
+  return buckets;
+}
+
+}  // namespace
+
+const char* op_kind_name(OpKind kind) { return kind == OpKind::kPut ? "PUT" : "REMOVE"; }
+
+uint32_t op_checksum(OpKind kind, const std::string& bucket, const std::string& table,
+                     const std::string& row_id, const std::optional<std::string>& data) {
+  // FNV-1a, 32-bit, over the fields with a separator byte between them so
+  // ("ab","c") and ("a","bc") differ.
+  uint32_t hash = 2166136261u;
+  auto mix = [&hash](std::string_view text) {
+    for (unsigned char c : text) {
+      hash ^= c;
+      hash *= 16777619u;
+    }
+    hash ^= 0xFF;
+    hash *= 16777619u;
+  };
+  mix(op_kind_name(kind));
+  mix(bucket);
+  mix(table);
+  mix(row_id);
+  if (data) mix(*data);
+  return hash;
+}
+
+std::string row_id_of(const Row& key) { return encode_row(key); }
+
+std::map<std::pair<std::string, std::string>, StoredOp> reduce_ops(
+    const std::vector<StoredOp>& ops) {
+  std::map<std::pair<std::string, std::string>, StoredOp> latest;
+  int64_t previous_op = 0;
+  for (const StoredOp& op : ops) {
+    WALSIM_ASSERT(op.op_id > previous_op, "reduce_ops needs ops in op id order");
+    previous_op = op.op_id;
+    latest[{op.table, op.row_id}] = op;
+  }
+  return latest;
+}
+
+// --- OpLogWriter -------------------------------------------------------------
+
+Result<int64_t> OpLogWriter::latest_op() {
+  if (last_written_op_) return *last_written_op_;
+  if (stored_op_) return *stored_op_;
+  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+                          db_.prepare("SELECT last_op_id FROM replication_state WHERE id = 1"));
+  WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
+  if (!row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
+  stored_op_ = stmt->int64(0);
+  WALSIM_ASSERT(*stored_op_ >= 0, "op ids start at 1");
+  return *stored_op_;
+}
+
+Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
+                                    const std::string& table, const std::string& row_id,
+                                    const std::optional<std::string>& data) {
+  WALSIM_ASSERT(!finished_, "no op is written after the sequence was stored");
+  WALSIM_ASSERT((kind == OpKind::kPut) == data.has_value(), "a PUT has data, a REMOVE none");
+  WALSIM_ASSIGN_OR_RETURN(int64_t latest, latest_op());
+  const int64_t op_id = latest + 1;
+  WALSIM_ASSIGN_OR_RETURN(
+      Statement * insert,
+      db_.prepare("INSERT INTO bucket_data (bucket, op_id, op, source_table, row_id, checksum,"
+                  " data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  const uint32_t checksum = op_checksum(kind, bucket, table, row_id, data);
+  WALSIM_ASSIGN_OR_RETURN(int64_t inserted,
+                          insert->bind(1, bucket).bind(2, op_id).bind(3, op_kind_name(kind))
+                              .bind(4, table).bind(5, row_id)
+                              .bind(6, static_cast<int64_t>(checksum)).bind(7, data).run());
+  WALSIM_ASSERT(inserted == 1, "an op id is never reused: the sequence is past every op");
+  last_written_op_ = op_id;
+  return op_id;
+}
+
+Status OpLogWriter::finish() {
+  WALSIM_ASSERT(!finished_, "the sequence is stored once per transaction");
+  finished_ = true;
+  if (!last_written_op_) return Status::ok();
+  // Persisted op ids only grow: this transaction read the sequence under
+  // the write lock and wrote past it.
+  WALSIM_ASSERT(stored_op_ && *last_written_op_ > *stored_op_, "persisted op ids only grow");
+  WALSIM_ASSIGN_OR_RETURN(
+      Statement * update,
+      db_.prepare("UPDATE replication_state SET last_op_id = ?1 WHERE id = 1"));
+  WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, *last_written_op_).run());
+  WALSIM_ASSERT(updated == 1, "the replication state row exists");
+  return Status::ok();
+}
+
+// --- reads ---------------------------------------------------------------------
+
+Result<std::vector<StoredOp>> read_bucket_ops(SqliteDb& db, const std::string& bucket,
+                                              int64_t after_op, int64_t up_to_op) {
+  WALSIM_ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db.prepare("SELECT op_id, bucket, op, source_table, row_id, checksum, data FROM bucket_data"
+                 " WHERE bucket = ?1 AND op_id > ?2 AND op_id <= ?3 ORDER BY op_id"));
+  stmt->bind(1, bucket).bind(2, after_op).bind(3, up_to_op);
+  return read_op_rows(*stmt);
+}
+
+Result<std::vector<StoredOp>> read_ops(SqliteDb& db, int64_t after_op, int64_t up_to_op) {
+  WALSIM_ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db.prepare("SELECT op_id, bucket, op, source_table, row_id, checksum, data FROM bucket_data"
+                 " WHERE op_id > ?1 AND op_id <= ?2 ORDER BY op_id"));
+  stmt->bind(1, after_op).bind(2, up_to_op);
+  return read_op_rows(*stmt);
+}
+
+Result<std::vector<std::string>> read_buckets(SqliteDb& db, int64_t up_to_op) {
+  WALSIM_ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db.prepare("SELECT DISTINCT bucket FROM bucket_data WHERE op_id <= ?1 ORDER BY bucket"));
+  stmt->bind(1, up_to_op);
+  return read_bucket_names(*stmt);
+}
+
+Result<std::vector<std::string>> read_changed_buckets(SqliteDb& db, int64_t after_op,
+                                                      int64_t up_to_op) {
+  WALSIM_ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db.prepare("SELECT DISTINCT bucket FROM bucket_data WHERE op_id > ?1 AND op_id <= ?2"
+                 " ORDER BY bucket"));
+  stmt->bind(1, after_op).bind(2, up_to_op);
+  return read_bucket_names(*stmt);
+}
+
+Result<uint32_t> read_bucket_checksum(SqliteDb& db, const std::string& bucket,
+                                      int64_t up_to_op) {
+  // Summed in C++ so the wrap-around is exactly 32-bit.
+  WALSIM_ASSIGN_OR_RETURN(
+      Statement * stmt,
+      db.prepare("SELECT checksum FROM bucket_data WHERE bucket = ?1 AND op_id <= ?2"));
+  stmt->bind(1, bucket).bind(2, up_to_op);
+  uint32_t sum = 0;
+  while (true) {
+    WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
+    if (!row) break;
+    sum += static_cast<uint32_t>(stmt->int64(0));
+  }
+  return sum;
+}
+
+}  // namespace walsim

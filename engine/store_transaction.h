@@ -1,0 +1,81 @@
+// StoreTransaction and StoreWriter: the one way into a write transaction on
+// the bucket store.
+//
+// Every write to the store is one SQLite transaction (BEGIN IMMEDIATE ..
+// COMMIT) opened by StoreWriter::write(), which first consults the storage
+// seam's fault hook (storage_faults.h). The body gets a StoreTransaction:
+// the handle that code running inside the transaction takes as its first
+// argument (the op log, current data, source tables and checkpoint rules all
+// write only through one), so a store write outside a transaction does not
+// compile. The handle lives exactly as long as the transaction; nothing may
+// keep it.
+//
+// This plays the part of LevelDB's write_batch_internal.h: the write path's
+// internals in one header, so WriteBatch and BucketStorage need no friends.
+// Code outside engine/ writes through BucketStorage and WriteBatch only.
+#pragma once
+
+#include <functional>
+
+#include "engine/op_log.h"
+#include "engine/sqlite_db.h"
+#include "engine/status.h"
+#include "engine/storage_faults.h"
+
+namespace walsim {
+
+struct StoreOptions {
+  // Legacy, known-unsafe mode kept as a canary for the simulator: deletes
+  // remove the row at once instead of leaving a tombstone, so a snapshot
+  // row read before a delete but written after it comes back.
+  bool unsafe_hard_deletes = false;
+  StorageFaults* faults = nullptr;  // not owned; may be null
+};
+
+// What code running inside BEGIN IMMEDIATE .. COMMIT may use: the
+// connection, the op log with this transaction's op id sequence, and the
+// store's options.
+class StoreTransaction {
+ public:
+  StoreTransaction(const StoreTransaction&) = delete;
+  StoreTransaction& operator=(const StoreTransaction&) = delete;
+
+  SqliteDb& db() { return db_; }
+  OpLogWriter& op_log() { return op_log_; }
+  const StoreOptions& options() const { return options_; }
+
+ private:
+  friend class StoreWriter;  // one way: only the writer opens transactions
+  StoreTransaction(SqliteDb& db, const StoreOptions& options)
+      : db_(db), options_(options), op_log_(db) {}
+
+  SqliteDb& db_;
+  const StoreOptions& options_;
+  OpLogWriter op_log_;
+};
+
+// Opens the store's write transactions. One per BucketStorage; each batch
+// of that storage writes through it.
+class StoreWriter {
+ public:
+  StoreWriter(SqliteDb& db, StoreOptions options) : db_(db), options_(options) {}
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+
+  // Consults the fault hook with `operation`, then runs `body` in one write
+  // transaction and stores the op id sequence before COMMIT. On any failure
+  // the transaction rolls back and nothing is written. Transactions do not
+  // nest: a body never calls write() again.
+  Status write(const char* operation, const std::function<Status(StoreTransaction&)>& body);
+
+  // For reads outside a transaction.
+  SqliteDb& db() { return db_; }
+  const StoreOptions& options() const { return options_; }
+
+ private:
+  SqliteDb& db_;
+  StoreOptions options_;
+  bool in_transaction_ = false;
+};
+
+}  // namespace walsim
