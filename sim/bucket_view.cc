@@ -22,41 +22,49 @@ std::optional<Violation> BucketView::sync(BucketStorage& storage, int64_t up_to_
   for (const std::string& bucket : *buckets) {
     auto ops = storage.bucket_ops(bucket, synced_op_, up_to_op);
     if (!ops.is_ok()) return read_failed("bucket_ops(" + bucket + ")", ops.status());
-    if (!ops->empty()) last_synced_.push_back(bucket);
-    for (const StoredOp& op : *ops) {
-      if (auto violation = apply(op, bucket, synced_op_, up_to_op, dirty)) return violation;
-    }
+    if (ops->empty()) continue;
+    last_synced_.push_back(bucket);
+    if (auto violation = apply(*ops, bucket, synced_op_, up_to_op, dirty)) return violation;
   }
   synced_op_ = up_to_op;
   return std::nullopt;
 }
 
-std::optional<Violation> BucketView::apply(const StoredOp& op, const std::string& bucket,
+// One bucket's new ops, in the order read. The bucket's entries are looked
+// up once for the batch, and each op's strings move into the view.
+std::optional<Violation> BucketView::apply(std::vector<StoredOp>& ops, const std::string& bucket,
                                            int64_t after_op, int64_t up_to_op,
                                            DirtyRows* dirty) {
-  const bool in_range = op.op_id > after_op && op.op_id <= up_to_op;
   int64_t& last = last_op_[bucket];
-  const bool well_formed = op.bucket == bucket && in_range && op.op_id > last &&
-                           (op.kind == OpKind::kPut) == op.data.has_value();
-  if (!well_formed) {
-    return Violation{"malformed_ops",
-                     "bucket_ops(" + bucket + ", " + std::to_string(after_op) + ", " +
-                         std::to_string(up_to_op) + ") returned op " + std::to_string(op.op_id) +
-                         " of bucket " + op.bucket + " kind " +
-                         (op.kind == OpKind::kPut ? "PUT" : "REMOVE") +
-                         (op.data ? " with data" : " without data") + " after op " +
-                         std::to_string(last)};
+  uint32_t& checksum = checksums_[bucket];
+  auto rows = buckets_.try_emplace(bucket).first;
+  std::optional<Violation> violation;
+  for (StoredOp& op : ops) {
+    const bool in_range = op.op_id > after_op && op.op_id <= up_to_op;
+    const bool well_formed = op.bucket == bucket && in_range && op.op_id > last &&
+                             (op.kind == OpKind::kPut) == op.data.has_value();
+    if (!well_formed) {
+      violation = Violation{"malformed_ops",
+                            "bucket_ops(" + bucket + ", " + std::to_string(after_op) + ", " +
+                                std::to_string(up_to_op) + ") returned op " +
+                                std::to_string(op.op_id) + " of bucket " + op.bucket + " kind " +
+                                (op.kind == OpKind::kPut ? "PUT" : "REMOVE") +
+                                (op.data ? " with data" : " without data") + " after op " +
+                                std::to_string(last)};
+      break;
+    }
+    last = op.op_id;
+    checksum += op.checksum;
+    RowRef row{std::move(op.table), std::move(op.row_id)};
+    if (op.kind == OpKind::kPut) {
+      rows->second.insert_or_assign(row, std::move(*op.data));
+    } else {
+      rows->second.erase(row);
+    }
+    if (dirty) dirty->insert({bucket, std::move(row)});
   }
-  last = op.op_id;
-  checksums_[bucket] += op.checksum;
-  const RowRef row{op.table, op.row_id};
-  if (op.kind == OpKind::kPut) {
-    put_row(buckets_, bucket, row, *op.data);
-  } else {
-    erase_row(buckets_, bucket, row);
-  }
-  if (dirty) dirty->insert({bucket, row});
-  return std::nullopt;
+  if (rows->second.empty()) buckets_.erase(rows);  // empty buckets are not kept
+  return violation;
 }
 
 void BucketView::reset() {

@@ -39,7 +39,7 @@ class BucketView {
   void reset();
 
  private:
-  std::optional<Violation> apply(const StoredOp& op, const std::string& bucket,
+  std::optional<Violation> apply(std::vector<StoredOp>& ops, const std::string& bucket,
                                  int64_t after_op, int64_t up_to_op, DirtyRows* dirty);
 
   BucketMap buckets_;

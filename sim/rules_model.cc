@@ -17,7 +17,11 @@ size_t column_of(const Relation& relation, const std::string& name) {
 
 void append_value(std::string& out, const Value& value) {
   WALSIM_ASSERT(!value.is_unchanged_toast(), "the oracle evaluates whole rows only");
-  out += value.is_text() ? json_string(value.text) : "null";
+  if (value.is_text()) {
+    append_json_string(out, value.text);
+  } else {
+    out += "null";
+  }
 }
 
 QuerySpec by_owner_query(const Relation& table, Prng& prng) {
@@ -91,28 +95,37 @@ std::string rules_yaml(const RulesSpec& spec) {
   return yaml;
 }
 
-std::string json_string(std::string_view text) {
+// Appends runs of bytes that need no escape in one go: the oracle places
+// every row of every source change, and most text needs no escape at all.
+void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
+  out.reserve(out.size() + text.size() + 2);
+  out += '"';
+  size_t run = 0;  // start of the bytes not yet appended
+  for (size_t i = 0; i < text.size(); i++) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;  // UTF-8 passes through
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    switch (byte) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (byte < 0x20) {
-          out += "\\u00";
-          out += kHex[byte >> 4];
-          out += kHex[byte & 0xF];
-        } else {
-          out += c;  // UTF-8 passes through
-        }
+        out += "\\u00";
+        out += kHex[byte >> 4];
+        out += kHex[byte & 0xF];
     }
   }
+  out.append(text.data() + run, text.size() - run);
   out += '"';
+}
+
+std::string json_string(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
   return out;
 }
 
@@ -123,15 +136,15 @@ RulesModel::RulesModel(RulesSpec spec, std::vector<Relation> tables)
     for (const DefinitionSpec& definition : spec_.definitions) {
       for (const QuerySpec& query : definition.queries) {
         if (query.table != relation.name) continue;
-        Resolved resolved{definition.name, {}, std::nullopt, std::nullopt};
+        Resolved resolved{definition.name + "[", {}, 0, std::nullopt, std::nullopt};
+        auto output = [&resolved](size_t column, const std::string& key) {
+          resolved.outputs.push_back({column, json_string(key) + ":"});
+          resolved.data_size_guess += resolved.outputs.back().second.size() + 24;
+        };
         if (query.select_all) {
-          for (size_t i = 0; i < relation.columns.size(); i++) {
-            resolved.outputs.push_back({i, relation.columns[i].name});
-          }
+          for (size_t i = 0; i < relation.columns.size(); i++) output(i, relation.columns[i].name);
         }
-        for (const auto& [column, key] : query.outputs) {
-          resolved.outputs.push_back({column_of(relation, column), key});
-        }
+        for (const auto& [column, key] : query.outputs) output(column_of(relation, column), key);
         if (query.parameter_column) {
           resolved.parameter_column = column_of(relation, *query.parameter_column);
         }
@@ -146,20 +159,20 @@ RulesModel::RulesModel(RulesSpec spec, std::vector<Relation> tables)
 
 std::vector<PlacedRow> RulesModel::place(size_t table, const Row& row) const {
   std::vector<PlacedRow> placed;
+  placed.reserve(resolved_[table].size());
   for (const Resolved& query : resolved_[table]) {
     if (query.not_null_column && !row[*query.not_null_column].is_text()) continue;
+    const Value* parameter = query.parameter_column ? &row[*query.parameter_column] : nullptr;
+    if (parameter && !parameter->is_text()) continue;  // NULL names no bucket
     PlacedRow out;
-    out.bucket = query.definition + "[";
-    if (query.parameter_column) {
-      const Value& parameter = row[*query.parameter_column];
-      if (!parameter.is_text()) continue;  // NULL names no bucket
-      out.bucket += json_string(parameter.text);
-    }
+    out.bucket = query.bucket_prefix;
+    if (parameter) append_json_string(out.bucket, parameter->text);
     out.bucket += "]";
+    out.data_json.reserve(query.data_size_guess);
     out.data_json = "{";
     for (size_t i = 0; i < query.outputs.size(); i++) {
       if (i > 0) out.data_json += ",";
-      out.data_json += json_string(query.outputs[i].second) + ":";
+      out.data_json += query.outputs[i].second;
       append_value(out.data_json, row[query.outputs[i].first]);
     }
     out.data_json += "}";

@@ -48,6 +48,7 @@ std::string rules_yaml(const RulesSpec& spec);
 
 // A JSON string literal, escaped the standard way.
 std::string json_string(std::string_view text);
+void append_json_string(std::string& out, std::string_view text);
 
 struct PlacedRow {
   std::string bucket;
@@ -68,9 +69,12 @@ class RulesModel {
 
  private:
   // A query resolved against its table: column indexes instead of names.
+  // The bucket and data text that do not depend on the row are rendered
+  // once here: the oracle places both images of every source change.
   struct Resolved {
-    std::string definition;
-    std::vector<std::pair<size_t, std::string>> outputs;  // column, key
+    std::string bucket_prefix;  // "by_owner_t0["
+    std::vector<std::pair<size_t, std::string>> outputs;  // column, '"key":'
+    size_t data_size_guess = 0;
     std::optional<size_t> parameter_column;
     std::optional<size_t> not_null_column;
   };
