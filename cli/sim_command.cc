@@ -52,6 +52,7 @@ std::string override_flags(const Overrides& o) {
   if (o.workers) flags += " --workers " + std::to_string(*o.workers);
   if (o.no_faults) flags += " --no-faults";
   if (o.unsafe_hard_deletes) flags += " --unsafe-hard-deletes";
+  if (o.schedule) flags += std::string(" --schedule ") + sim::schedule_mode_name(*o.schedule);
   return flags;
 }
 
@@ -202,6 +203,10 @@ int sim_command(int argc, char** argv) {
   app.add_flag("--no-faults", overrides.no_faults, "turn every fault site off");
   app.add_flag("--unsafe-hard-deletes", overrides.unsafe_hard_deletes,
                "the known-unsafe legacy delete mode: the oracle must catch it (canary)");
+  std::string schedule;
+  app.add_option("--schedule", schedule,
+                 "how tasks are chosen, instead of the seed's: random, pct or targeted")
+      ->check(CLI::IsMember({"random", "pct", "targeted"}));
   app.add_flag("--quiet", quiet, "with --seeds: no progress lines");
   try {
     app.parse(argc, argv);
@@ -210,6 +215,7 @@ int sim_command(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
   overrides.preset = *sim::parse_preset(preset);
+  if (!schedule.empty()) overrides.schedule = sim::parse_schedule_mode(schedule);
   if (!replay_path.empty()) {
     if (!seeds.empty()) {
       std::fprintf(stderr, "walsim sim: --replay runs one file; drop --seeds\n");

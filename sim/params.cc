@@ -110,6 +110,18 @@ SchedulerParams draw_scheduler(Prng& prng) {
   s.snapshot_weight = swarm_weight(prng);
   s.client_weight = static_cast<uint32_t>(prng.range(1, 3));
   s.clients = static_cast<int>(prng.range(0, 3));
+  // Drawn after the weights, so the weights of a seed stay what they were
+  // before modes existed. Every mode's knobs are drawn whatever the mode,
+  // so forcing a mode (--schedule) changes nothing else.
+  static const std::vector<ScheduleMode> kModes = {ScheduleMode::kRandom, ScheduleMode::kPct,
+                                                   ScheduleMode::kTargeted};
+  s.mode = prng.pick(kModes);
+  s.pct_depth = static_cast<int>(prng.range(1, 6));
+  static const std::vector<uint32_t> kHoldPercents = {25, 50, 100};
+  static const std::vector<int64_t> kHoldPicks = {20, 100, 400, 1500};
+  s.hold_percent = prng.pick(kHoldPercents);
+  s.hold_picks_max = prng.pick(kHoldPicks);
+  s.hold_commits_max = static_cast<int>(prng.range(1, 16));
   return s;
 }
 
@@ -126,6 +138,22 @@ const char* workload_op_name(WorkloadOp kind) {
     case WorkloadOp::kCount: break;
   }
   return "unknown";
+}
+
+const char* schedule_mode_name(ScheduleMode mode) {
+  switch (mode) {
+    case ScheduleMode::kRandom: return "random";
+    case ScheduleMode::kPct: return "pct";
+    case ScheduleMode::kTargeted: return "targeted";
+  }
+  return "unknown";
+}
+
+std::optional<ScheduleMode> parse_schedule_mode(const std::string& name) {
+  for (ScheduleMode mode : {ScheduleMode::kRandom, ScheduleMode::kPct, ScheduleMode::kTargeted}) {
+    if (name == schedule_mode_name(mode)) return mode;
+  }
+  return std::nullopt;
 }
 
 std::optional<Preset> parse_preset(const std::string& name) {
@@ -170,6 +198,7 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   if (overrides.workers) params.engine.workers = *overrides.workers;
   if (overrides.no_faults) params.faults = FaultPlan{};
   params.engine.unsafe_hard_deletes = overrides.unsafe_hard_deletes;
+  if (overrides.schedule) params.scheduler.mode = *overrides.schedule;
 
   const int64_t rows = int64_t{params.workload.tables} * params.workload.rows_per_table;
   const int64_t long_changes =
@@ -181,8 +210,35 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   // the snapshots have not: a few steps per message and per row, plus room
   // for reconnects and keepalive timers.
   params.heal_steps_max = 20000 + 6 * messages + 8 * rows;
+  // PCT's change points fall among the first pct_steps picks. A safety
+  // phase takes about a few picks per message (the streamer reads,
+  // flushes, commits, acknowledges) and per copied row; the windows that
+  // matter most (a copy in flight) are near its start, so the range is
+  // that estimate divided by 1, 2, 4, ... 64, drawn per seed.
+  const int64_t picks_estimate = 500 + 3 * messages / 2 + 2 * rows;
+  params.scheduler.pct_steps =
+      std::max<int64_t>(100, picks_estimate >> scheduler_prng.below(7));
   return params;
 }
+
+namespace {
+
+// "random", "pct(depth=3 steps=5210)", "targeted(hold%=50 picks=200 commits=8)".
+std::string describe_schedule(const SchedulerParams& s) {
+  switch (s.mode) {
+    case ScheduleMode::kRandom: return "random";
+    case ScheduleMode::kPct:
+      return "pct(depth=" + std::to_string(s.pct_depth) + " steps=" + std::to_string(s.pct_steps) +
+             ")";
+    case ScheduleMode::kTargeted:
+      return "targeted(hold%=" + std::to_string(s.hold_percent) +
+             " picks=" + std::to_string(s.hold_picks_max) +
+             " commits=" + std::to_string(s.hold_commits_max) + ")";
+  }
+  return "unknown";
+}
+
+}  // namespace
 
 std::vector<std::string> describe_params(const SimParams& p) {
   std::vector<std::string> lines;
@@ -219,7 +275,7 @@ std::vector<std::string> describe_params(const SimParams& p) {
                   " streamer=" + std::to_string(s.streamer_weight) +
                   " snapshot=" + std::to_string(s.snapshot_weight) +
                   " clients=" + std::to_string(s.clients) + "x" +
-                  std::to_string(s.client_weight) +
+                  std::to_string(s.client_weight) + " schedule=" + describe_schedule(s) +
                   " safety_steps_max=" + std::to_string(p.safety_steps_max) +
                   " heal_steps_max=" + std::to_string(p.heal_steps_max));
   std::string faults = "faults(ppm):";

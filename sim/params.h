@@ -60,12 +60,33 @@ struct EngineParams {
   bool unsafe_hard_deletes = false;
 };
 
+// How the scheduler chooses among ready tasks (sim/schedule_policy.h).
+enum class ScheduleMode : uint8_t {
+  kRandom,    // by weight, each pick on its own
+  kPct,       // priorities with d-1 change points (Burckhardt et al., ASPLOS'10)
+  kTargeted,  // by weight, holding a copy's chunk write until the stream
+              // applied a change to a key of that chunk
+};
+const char* schedule_mode_name(ScheduleMode mode);
+std::optional<ScheduleMode> parse_schedule_mode(const std::string& name);
+
 struct SchedulerParams {
   uint32_t writer_weight = 10;
   uint32_t streamer_weight = 10;
   uint32_t snapshot_weight = 10;
   uint32_t client_weight = 1;
   int clients = 2;
+  // Files and seeds from before schedule modes existed ran kRandom.
+  ScheduleMode mode = ScheduleMode::kRandom;
+  // PCT: a bug of depth d needs d-1 priority changes, placed among the
+  // first pct_steps picks (about the safety phase's length).
+  int pct_depth = 3;
+  int64_t pct_steps = 10000;
+  // Targeted: the share of chunk reads whose write is held, and how long a
+  // hold lasts at most (picks, and source commits that miss the chunk).
+  uint32_t hold_percent = 50;
+  int64_t hold_picks_max = 200;
+  int hold_commits_max = 8;
 };
 
 struct SimParams {
@@ -96,6 +117,7 @@ struct Overrides {
   std::optional<int> workers;
   bool no_faults = false;
   bool unsafe_hard_deletes = false;
+  std::optional<ScheduleMode> schedule;  // nullopt: the seed draws one
 };
 
 SimParams draw_params(uint64_t seed, const Overrides& overrides);

@@ -78,6 +78,26 @@ void read_workload(const json& j, WorkloadParams& w) {
   read(j, "full_identity_percent", w.full_identity_percent, "workload");
 }
 
+// The schedule mode and its knobs came after walsim-replay-1's first
+// files: a file without "mode" ran the weighted random choice, and still
+// does; a mode's knobs are read only when the file names a mode.
+void read_schedule(const json& scheduler, SchedulerParams& s) {
+  if (!scheduler.contains("mode")) {
+    s.mode = ScheduleMode::kRandom;
+    return;
+  }
+  std::string mode;
+  read(scheduler, "mode", mode, "scheduler");
+  auto parsed = parse_schedule_mode(mode);
+  if (!parsed) throw std::runtime_error("field scheduler.mode: unknown mode '" + mode + "'");
+  s.mode = *parsed;
+  read(scheduler, "pct_depth", s.pct_depth, "scheduler");
+  read(scheduler, "pct_steps", s.pct_steps, "scheduler");
+  read(scheduler, "hold_percent", s.hold_percent, "scheduler");
+  read(scheduler, "hold_picks_max", s.hold_picks_max, "scheduler");
+  read(scheduler, "hold_commits_max", s.hold_commits_max, "scheduler");
+}
+
 void read_params(const json& j, SimParams& p) {
   read(j, "seed", p.seed, "params");
   if (!j.contains("workload")) throw std::runtime_error("missing field params.workload");
@@ -94,6 +114,7 @@ void read_params(const json& j, SimParams& p) {
   read(scheduler, "snapshot_weight", p.scheduler.snapshot_weight, "scheduler");
   read(scheduler, "client_weight", p.scheduler.client_weight, "scheduler");
   read(scheduler, "clients", p.scheduler.clients, "scheduler");
+  read_schedule(scheduler, p.scheduler);
   std::string mode;
   read(j, "read_mode", mode, "params");
   if (mode == read_mode_name(ReadMode::kSnapshot)) p.read_mode = ReadMode::kSnapshot;
@@ -130,7 +151,13 @@ std::string to_json(const ReplayFile& file) {
         {"streamer_weight", p.scheduler.streamer_weight},
         {"snapshot_weight", p.scheduler.snapshot_weight},
         {"client_weight", p.scheduler.client_weight},
-        {"clients", p.scheduler.clients}}},
+        {"clients", p.scheduler.clients},
+        {"mode", schedule_mode_name(p.scheduler.mode)},
+        {"pct_depth", p.scheduler.pct_depth},
+        {"pct_steps", p.scheduler.pct_steps},
+        {"hold_percent", p.scheduler.hold_percent},
+        {"hold_picks_max", p.scheduler.hold_picks_max},
+        {"hold_commits_max", p.scheduler.hold_commits_max}}},
       {"read_mode", read_mode_name(p.read_mode)},
       {"start_lsn", p.start_lsn.to_string()},
       {"faults", faults_json(p.faults)},

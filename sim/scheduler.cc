@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/assert.h"
+#include "sim/schedule_random.h"
 
 namespace walsim::sim {
 
@@ -21,20 +22,41 @@ size_t group_index(Scheduler::Group group) {
 
 }  // namespace
 
-Scheduler::TaskId Scheduler::add(std::string name, uint32_t weight, Group group) {
+Scheduler::Group Scheduler::group_of(TaskRole role) {
+  switch (role) {
+    case TaskRole::kWriter: return kWriter;
+    case TaskRole::kStreamer:
+    case TaskRole::kSnapshotWorker: return kEngine;
+    case TaskRole::kClient: return kClients;
+  }
+  WALSIM_ASSERT(false, "every role waits in a group");
+  return kAll;
+}
+
+Scheduler::Scheduler(std::unique_ptr<SchedulePolicy> policy) : policy_(std::move(policy)) {
+  WALSIM_ASSERT(policy_ != nullptr, "a scheduler needs a policy");
+}
+
+Scheduler::Scheduler(uint64_t random_stream_seed)
+    : Scheduler(std::make_unique<RandomPolicy>(random_stream_seed)) {}
+
+Scheduler::TaskId Scheduler::add(std::string name, uint32_t weight, TaskRole role) {
   WALSIM_ASSERT(weight > 0);
-  group_index(group);
   Slot slot;
   slot.name = std::move(name);
   slot.weight = weight;
-  slot.group = group;
+  slot.role = role;
+  slot.group = group_of(role);
+  group_index(slot.group);
   slots_.push_back(std::move(slot));
+  policy_->on_add(slots_.size() - 1, role);
   return slots_.size() - 1;
 }
 
 void Scheduler::remove(TaskId id) {
   WALSIM_ASSERT(live(id));
   slots_[id].live = false;
+  policy_->on_remove(id);
 }
 
 void Scheduler::park(TaskId id) {
@@ -78,7 +100,8 @@ std::optional<Scheduler::TaskId> Scheduler::pick(int64_t now_ms) {
     any = true;
   }
   if (!any) return std::nullopt;
-  TaskId id = prng_.weighted(weights_);
+  const TaskId id = policy_->choose(weights_);
+  WALSIM_ASSERT(id < slots_.size() && weights_[id] > 0, "the policy chooses a ready task");
   slots_[id].parked_at.reset();
   picks_++;
   return id;

@@ -1,42 +1,51 @@
 // Scheduler: which task advances next, single-threaded and seeded.
 //
-// Tasks are slots with a weight and a group. A task is ready unless it is
-// parked (its last step found nothing to do; it stays out until its group
-// is woken, which the simulation does whenever something changed that the
-// group may wait for) or delayed (not before a time on the simulated
-// clock). A task that keeps finding nothing to do backs off: after its
-// n-th idle step in a row it also sits out min(2^(n-1), kBackoffMax) picks,
-// so idle tasks woken by every step of a busy one cannot crowd it out; a
-// wake that says the input changed (a source write, a clock jump) ends the
-// backoff. pick() draws among
-// ready tasks by weight; when none is ready the simulation moves the clock
-// to next_timer(). Slots are kept in a vector and never reordered, so the
-// draw depends only on the seed and the sequence of calls.
+// Tasks are slots with a weight and a role (writer, streamer, snapshot
+// worker, client); the role gives the group a task waits with. A task is
+// ready unless it is parked (its last step found nothing to do; it stays
+// out until its group is woken, which the simulation does whenever
+// something changed that the group may wait for) or delayed (not before a
+// time on the simulated clock). A task that keeps finding nothing to do
+// backs off: after its n-th idle step in a row it also sits out
+// min(2^(n-1), kBackoffMax) picks, so idle tasks woken by every step of a
+// busy one cannot crowd it out; a wake that says the input changed (a
+// source write, a clock jump) ends the backoff.
+//
+// Which ready task runs is the policy's choice (schedule_policy.h: by
+// weight, PCT priorities, or holds aimed at a window); when none is ready
+// the simulation moves the clock to next_timer(). Slots are kept in a
+// vector and never reordered, so the choice depends only on the seed and
+// the sequence of calls.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "sim/prng.h"
+#include "sim/schedule_policy.h"
 
 namespace walsim::sim {
 
 class Scheduler {
  public:
-  using TaskId = size_t;
+  using TaskId = sim::TaskId;
   // Who waits for what: engine tasks wait for the source or each other,
   // clients for a new checkpoint.
   enum Group : uint8_t { kWriter = 1, kEngine = 2, kClients = 4, kAll = 7 };
+  static Group group_of(TaskRole role);
 
-  explicit Scheduler(uint64_t seed) : prng_(seed) {}
+  explicit Scheduler(std::unique_ptr<SchedulePolicy> policy);
+  // The weighted random choice on its own PRNG stream (tests).
+  explicit Scheduler(uint64_t random_stream_seed);
 
-  TaskId add(std::string name, uint32_t weight, Group group);
+  TaskId add(std::string name, uint32_t weight, TaskRole role);
   void remove(TaskId id);
   bool live(TaskId id) const { return id < slots_.size() && slots_[id].live; }
   const std::string& name(TaskId id) const { return slots_[id].name; }
+  TaskRole role(TaskId id) const { return slots_[id].role; }
 
   static constexpr uint64_t kBackoffMax = 64;
 
@@ -51,10 +60,14 @@ class Scheduler {
   // The earliest time a delayed task becomes ready, if one is delayed.
   std::optional<int64_t> next_timer(int64_t now_ms) const;
 
+  // For the run to tell the policy what happened (chunk reads, commits).
+  SchedulePolicy& policy() { return *policy_; }
+
  private:
   struct Slot {
     std::string name;
     uint32_t weight = 1;
+    TaskRole role = TaskRole::kWriter;
     Group group = kAll;
     bool live = true;
     std::optional<uint64_t> parked_at;  // the epoch it parked in
@@ -64,7 +77,7 @@ class Scheduler {
   };
   bool ready(const Slot& slot, int64_t now_ms) const;
 
-  Prng prng_;
+  std::unique_ptr<SchedulePolicy> policy_;
   std::vector<Slot> slots_;
   std::array<uint64_t, 3> epochs_{};  // per group bit
   uint64_t picks_ = 0;

@@ -66,7 +66,7 @@ class Simulation : public SourceHooks {
                 clock_, buggify_),
         workload_(params, source_),
         storage_faults_(buggify_, trace_),
-        scheduler_(derive(params.seed, "scheduler")) {
+        scheduler_(make_schedule_policy(params.scheduler, params.seed)) {
     source_.set_hooks(this);
   }
 
@@ -85,18 +85,19 @@ class Simulation : public SourceHooks {
   void describe(std::FILE* out) const;
 
   // --- SourceHooks -----------------------------------------------------------
-  void on_source_event(std::string action, std::optional<Lsn> lsn) override {
-    trace_.record(std::move(action), lsn);
-  }
+  void on_source_event(std::string action, std::optional<Lsn> lsn) override;
   void on_acknowledge(Lsn lsn, Lsn sent) override;
 
  private:
   void setup();
   void step();
   void dispatch(Scheduler::TaskId id);
+  void dispatch_to(Scheduler::TaskId id);
   void run_writer();
   void run_client(size_t index, Scheduler::TaskId id);
   void run_engine_task(Scheduler::TaskId id, Task* task);
+  void tell_policy_commit();
+  void tell_policy_stream_applied();
   void handle_failure();
   void after_engine_change(bool force_poll);
   void advance_clock();
@@ -132,6 +133,9 @@ class Simulation : public SourceHooks {
   Scheduler scheduler_;
 
   std::optional<Scheduler::TaskId> writer_;
+  std::optional<Scheduler::TaskId> running_;   // the task whose step runs now
+  std::optional<Scheduler::TaskId> streamer_;  // of the engine running now
+  int64_t stream_transactions_seen_ = 0;       // applied + skipped, this engine
   std::vector<std::pair<Scheduler::TaskId, Task*>> engine_tasks_;
   std::vector<Scheduler::TaskId> client_tasks_;
   std::vector<std::string> world_;
@@ -236,12 +240,12 @@ void Simulation::setup() {
   db_ = std::move(*db);
   oracle_ = std::make_unique<Oracle>(*rules_model_, source_);
 
-  writer_ = scheduler_.add("writer", params_.scheduler.writer_weight, Scheduler::kWriter);
+  writer_ = scheduler_.add("writer", params_.scheduler.writer_weight, TaskRole::kWriter);
   for (int i = 0; i < params_.scheduler.clients; i++) {
     clients_.emplace_back(i, derive(params_.seed, "client" + std::to_string(i)));
     client_tasks_.push_back(
         scheduler_.add("client-" + std::to_string(i), params_.scheduler.client_weight,
-                       Scheduler::kClients));
+                       TaskRole::kClient));
   }
   start_engine();
 }
@@ -275,6 +279,12 @@ void Simulation::step() {
 
 void Simulation::dispatch(Scheduler::TaskId id) {
   trace_.set_context(step_, scheduler_.name(id));
+  running_ = id;
+  dispatch_to(id);
+  running_.reset();
+}
+
+void Simulation::dispatch_to(Scheduler::TaskId id) {
   if (writer_ && id == *writer_) return run_writer();
   for (size_t i = 0; i < client_tasks_.size(); i++) {
     if (client_tasks_[i] == id) return run_client(i, id);
@@ -286,8 +296,10 @@ void Simulation::dispatch(Scheduler::TaskId id) {
 }
 
 void Simulation::run_writer() {
+  const size_t committed_before = source_.transactions().size();
   std::string what = workload_.step();
   trace_.record(std::move(what), source_.head());
+  if (source_.transactions().size() > committed_before) tell_policy_commit();
   scheduler_.wake(Scheduler::kEngine, /*new_input=*/true);
   if (workload_.done()) {
     scheduler_.remove(*writer_);
@@ -307,6 +319,7 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
   trace_.record(step_result_name(result), replicator_->progress().last_received_lsn,
                 oracle_->checkpoint() ? std::optional<int64_t>(oracle_->checkpoint()->op_id)
                                       : std::nullopt);
+  if (streamer_ && id == *streamer_) tell_policy_stream_applied();
   switch (result) {
     case StepResult::kProgress:
       scheduler_.reset_backoff(id);
@@ -321,6 +334,48 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
   }
   if (ack_image_) return crash("fault:crash_at_ack", std::move(ack_image_));
   after_engine_change(false);
+}
+
+// --- what the schedule policy is told ------------------------------------------
+
+// The source reports through here. A chunk read by a snapshot worker
+// ("read tK rows=N ids=A..B", sim_postgres.cc) is what a targeted policy
+// waits on: the worker's next step writes that chunk.
+void Simulation::on_source_event(std::string action, std::optional<Lsn> lsn) {
+  const bool chunk_read = action.rfind("read t", 0) == 0 && running_ &&
+                          scheduler_.role(*running_) == TaskRole::kSnapshotWorker;
+  if (chunk_read) {
+    const std::string name = action.substr(5, action.find(' ', 5) - 5);
+    for (size_t t = 0; t < source_.table_count(); t++) {
+      if (source_.table(t).name() != name) continue;
+      scheduler_.policy().on_chunk_read(*running_, t, source_.recent_read_ids(t));
+      break;
+    }
+  }
+  trace_.record(std::move(action), lsn);
+}
+
+void Simulation::tell_policy_commit() {
+  const SourceTxn& txn = *source_.last_transaction();
+  CommittedKeys committed{txn.commit_lsn, {}};
+  for (const SourceChange& change : txn.changes) {
+    for (const std::optional<Row>* image : {&change.before, &change.after}) {
+      if (*image) committed.rows.push_back({change.table, (**image)[0].text});
+    }
+  }
+  scheduler_.policy().on_source_commit(committed);
+}
+
+// A commit (or a skip of a transaction the store holds already) moves the
+// streamer's transaction counters; the transaction is the one it received
+// last. After a rewound stream that position may be ahead of what is
+// applied, which only ends a targeted hold early.
+void Simulation::tell_policy_stream_applied() {
+  const ReplicatorProgress& progress = replicator_->progress();
+  const int64_t seen = progress.transactions_applied + progress.transactions_skipped;
+  if (seen == stream_transactions_seen_) return;
+  stream_transactions_seen_ = seen;
+  scheduler_.policy().on_stream_applied(progress.last_received_lsn);
 }
 
 // A task gave up. Transient causes (the faults this world injects) are
@@ -394,17 +449,22 @@ void Simulation::start_engine() {
   replicator_options.commit_options.create_empty_checkpoints = params_.engine.empty_checkpoints;
   replicator_ = std::make_unique<Replicator>(*storage_, source_, replicator_options);
   std::vector<Task*> tasks = replicator_->tasks();
+  stream_transactions_seen_ = 0;
   for (size_t i = 0; i < tasks.size(); i++) {
     // Replicator::tasks() lists the streamer first.
+    const bool streamer = i == 0;
     const uint32_t weight =
-        i == 0 ? params_.scheduler.streamer_weight : params_.scheduler.snapshot_weight;
-    engine_tasks_.push_back({scheduler_.add(tasks[i]->name(), weight, Scheduler::kEngine), tasks[i]});
+        streamer ? params_.scheduler.streamer_weight : params_.scheduler.snapshot_weight;
+    const TaskRole role = streamer ? TaskRole::kStreamer : TaskRole::kSnapshotWorker;
+    engine_tasks_.push_back({scheduler_.add(tasks[i]->name(), weight, role), tasks[i]});
+    if (streamer) streamer_ = engine_tasks_.back().first;
   }
 }
 
 void Simulation::stop_engine() {
   for (const auto& [id, task] : engine_tasks_) scheduler_.remove(id);
   engine_tasks_.clear();
+  streamer_.reset();
   replicator_.reset();
   storage_.reset();
   // Whatever was not committed is lost with the process.
@@ -435,6 +495,7 @@ void Simulation::begin_healing() {
   healing_ = true;
   heal_start_ = step_;
   buggify_.heal();
+  scheduler_.policy().on_heal();
   if (writer_) {
     scheduler_.remove(*writer_);
     writer_.reset();
