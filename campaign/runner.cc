@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "engine/assert.h"
 #include "sim/simulation.h"
@@ -24,7 +25,7 @@ constexpr int kPollMs = 200;
 
 // One worker process, as the parent knows it.
 struct Worker {
-  int stride = 0;          // runs seeds first + stride + k * jobs
+  int stride = 0;          // runs the shard's seeds stride, stride + jobs, ...
   uint64_t next_seed = 0;  // the next seed it will start
   pid_t pid = -1;          // -1 once reaped
   int fd = -1;             // read end of its pipe; -1 once closed
@@ -44,19 +45,52 @@ bool write_all(int fd, const std::string& line) {
   return true;
 }
 
+// "pass 12 faults.crash=2 schedule.pct=1" or "fail 12 ... invariant=x":
+// the invariant goes last, since only it may hold spaces.
+std::string report_line(uint64_t seed, const SeedReport& report) {
+  std::string line = (report.invariant ? "fail " : "pass ") + std::to_string(seed);
+  for (const auto& [section, names] : report.counts) {
+    for (const auto& [name, count] : names) {
+      WALSIM_ASSERT(section.find_first_of(" .=\n") == std::string::npos &&
+                        name.find_first_of(" =\n") == std::string::npos,
+                    "tally names are single tokens");
+      line += " " + section + "." + name + "=" + std::to_string(count);
+    }
+  }
+  if (report.invariant) line += " invariant=" + *report.invariant;
+  return line + "\n";
+}
+
 // The worker's whole life. It says which seed it starts before running it,
 // so if the run kills the process the parent knows which seed did.
-[[noreturn]] void run_worker(int fd, uint64_t first_seed, uint64_t end_seed, int jobs,
+[[noreturn]] void run_worker(int fd, uint64_t first_seed, uint64_t end_seed, uint64_t step,
                              const SeedRun& run_seed) {
-  for (uint64_t seed = first_seed; seed < end_seed; seed += jobs) {
+  for (uint64_t seed = first_seed; seed < end_seed; seed += step) {
     if (!write_all(fd, "start " + std::to_string(seed) + "\n")) break;
-    const std::optional<std::string> invariant = run_seed(seed);
-    const std::string line = invariant ? "fail " + std::to_string(seed) + " " + *invariant + "\n"
-                                       : "pass " + std::to_string(seed) + "\n";
-    if (!write_all(fd, line)) break;
+    if (!write_all(fd, report_line(seed, run_seed(seed)))) break;
+    if (end_seed - seed <= step) break;  // the next seed would overflow
   }
   close(fd);
   _exit(0);
+}
+
+// The counts and invariant after "pass S " or "fail S ".
+void parse_report(const std::string& rest, SeedFailure& out) {
+  size_t at = 0;
+  while (at < rest.size()) {
+    const size_t end = std::min(rest.find(' ', at), rest.size());
+    const std::string token = rest.substr(at, end - at);
+    if (token.rfind("invariant=", 0) == 0) {
+      out.invariant = rest.substr(at + 10);
+      return;
+    }
+    const size_t dot = token.find('.'), equals = token.find('=');
+    if (dot != std::string::npos && equals != std::string::npos && dot < equals) {
+      out.counts[token.substr(0, dot)][token.substr(dot + 1, equals - dot - 1)] +=
+          std::stoll(token.substr(equals + 1));
+    }
+    at = end + 1;
+  }
 }
 
 // "crashed: signal 6 (SIGABRT)", "crashed: exit 3".
@@ -73,17 +107,30 @@ std::string describe_death(int status) {
 
 class Pool {
  public:
-  explicit Pool(const RunnerOptions& options) : options_(options) {
+  explicit Pool(const RunnerOptions& options)
+      : options_(options),
+        step_(static_cast<uint64_t>(options.jobs) * static_cast<uint64_t>(options.shard_count)) {
     WALSIM_ASSERT(options.jobs >= 1);
+    WALSIM_ASSERT(options.shard_count >= 1 && options.shard_index >= 0 &&
+                      options.shard_index < options.shard_count,
+                  "shard I of N has 0 <= I < N");
     WALSIM_ASSERT(options.run_seed != nullptr, "a campaign needs a way to run a seed");
-    result_.seeds_asked = options.seeds_max;
+    if (options.seeds_max) {
+      result_.seeds_asked = shard_seeds(options.first_seed, *options.seeds_max,
+                                        options.shard_index, options.shard_count).size();
+    }
   }
 
   CampaignResult run() {
     started_ = Clock::now();
+    // The shard's first seed: the first one congruent to its index.
+    const auto count = static_cast<uint64_t>(options_.shard_count);
+    const uint64_t shard_first =
+        options_.first_seed +
+        (static_cast<uint64_t>(options_.shard_index) + count - options_.first_seed % count) % count;
     for (int stride = 0; stride < options_.jobs; stride++) {
-      const uint64_t first = options_.first_seed + static_cast<uint64_t>(stride);
-      if (first < end_seed()) start(stride, first);
+      const uint64_t first = shard_first + count * static_cast<uint64_t>(stride);
+      if (first < end_seed() && first >= shard_first) start(stride, first);
     }
     collect_until_done();
     stop_all();
@@ -120,7 +167,7 @@ class Pool {
       for (const Worker& other : workers_) {
         if (other.fd >= 0) close(other.fd);
       }
-      run_worker(fds[1], next_seed, end_seed(), options_.jobs, options_.run_seed);
+      run_worker(fds[1], next_seed, end_seed(), step_, options_.run_seed);
     }
     close(fds[1]);
     workers_.push_back(Worker{stride, next_seed, pid, fds[0], {}, std::nullopt, false});
@@ -130,7 +177,7 @@ class Pool {
   // The stride's next seed is a failure too: it will not run.
   void cannot_start(uint64_t next_seed) {
     record_failure({next_seed, std::string("crashed: cannot start a worker: ") +
-                                   std::strerror(errno), true});
+                                   std::strerror(errno), true, {}});
   }
 
   void collect_until_done() {
@@ -190,9 +237,13 @@ class Pool {
     WALSIM_ASSERT(what == "pass" || what == "fail", "the worker protocol has three verbs");
     WALSIM_ASSERT(w.running == seed, "a worker finishes the seed it started");
     w.running.reset();
-    w.next_seed = seed + static_cast<uint64_t>(options_.jobs);
+    w.next_seed = seed + step_;
     result_.seeds_run++;
-    if (what == "fail") record_failure({seed, line.substr(static_cast<size_t>(used)), false});
+    SeedFailure report{seed, "", false, {}};
+    parse_report(line.substr(static_cast<size_t>(used)), report);
+    add_to(result_.counts, report.counts);
+    WALSIM_ASSERT((what == "fail") == !report.invariant.empty(), "a failure names its invariant");
+    if (what == "fail") record_failure(std::move(report));
   }
 
   // A worker ends well only by finishing its stride. Any other end is a
@@ -210,13 +261,13 @@ class Pool {
       const uint64_t seed = *w.running;
       w.running.reset();
       result_.seeds_run++;
-      record_failure({seed, describe_death(status), true});
-      if (!stopping) restart(w.stride, seed + static_cast<uint64_t>(options_.jobs));
+      record_failure({seed, describe_death(status), true, {}});
+      if (!stopping) restart(w.stride, seed + step_);
       return;
     }
     // Died between two seeds: blame the next one, and run it again only if
     // this worker got anywhere (a worker that dies at birth would loop).
-    record_failure({w.next_seed, describe_death(status) + " before starting this seed", true});
+    record_failure({w.next_seed, describe_death(status) + " before starting this seed", true, {}});
     if (!stopping && w.started_any) restart(w.stride, w.next_seed);
   }
 
@@ -243,6 +294,7 @@ class Pool {
   }
 
   const RunnerOptions& options_;
+  const uint64_t step_;  // between a worker's seeds: jobs x shards
   Clock::time_point started_;
   std::vector<Worker> workers_;  // every worker started, live or ended
   CampaignResult result_;
@@ -250,13 +302,40 @@ class Pool {
 
 }  // namespace
 
+void add_to(Tally& total, const Tally& more) {
+  for (const auto& [section, names] : more) {
+    for (const auto& [name, count] : names) total[section][name] += count;
+  }
+}
+
 CampaignResult run_campaign(const RunnerOptions& options) { return Pool(options).run(); }
 
+std::vector<uint64_t> shard_seeds(uint64_t first, uint64_t size, int index, int count) {
+  WALSIM_ASSERT(count >= 1 && index >= 0 && index < count);
+  std::vector<uint64_t> seeds;
+  for (uint64_t seed = first; seed - first < size; seed++) {
+    if (seed % static_cast<uint64_t>(count) == static_cast<uint64_t>(index)) seeds.push_back(seed);
+  }
+  return seeds;
+}
+
+SeedReport report_of(const sim::SimParams& params, const sim::RunResult& result) {
+  SeedReport report(result.passed() ? std::nullopt
+                                    : std::optional<std::string>(result.violation->invariant));
+  for (size_t i = 0; i < sim::kFaultKinds; i++) {
+    if (result.faults_fired[i] == 0) continue;
+    const char* kind = sim::fault_name(static_cast<sim::FaultKind>(i));
+    report.counts["faults"][kind] = result.faults_fired[i];
+    report.counts["fault_seeds"][kind] = 1;
+  }
+  report.counts["schedule"][sim::schedule_mode_name(params.scheduler.mode)] = 1;
+  return report;
+}
+
 SeedRun simulate_seed(const sim::Overrides& overrides) {
-  return [overrides](uint64_t seed) -> std::optional<std::string> {
-    const sim::RunResult result = sim::run_simulation(sim::draw_params(seed, overrides), nullptr);
-    if (result.passed()) return std::nullopt;
-    return result.violation->invariant;
+  return [overrides](uint64_t seed) -> SeedReport {
+    const sim::SimParams params = sim::draw_params(seed, overrides);
+    return report_of(params, sim::run_simulation(params, nullptr));
   };
 }
 

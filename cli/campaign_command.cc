@@ -1,8 +1,8 @@
-// `walsim campaign`: flags, progress lines, the JSON summary and the exit
-// code around campaign/runner (the worker pool, which returns what
-// happened) and campaign/minimize (which shrinks a failure into a replay
-// file, written after the deadline for the first failing seed of each
-// invariant).
+// `walsim campaign`: flags, progress lines and the exit code around
+// campaign/runner (the worker pool, which returns what happened),
+// campaign/minimize (which shrinks a failure into a replay file, written
+// after the deadline for the first failing seed of each invariant) and
+// campaign/summary (the closing summary, as text and as JSON).
 #include "cli/campaign_command.h"
 
 #include <unistd.h>
@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -17,10 +18,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "campaign/minimize.h"
 #include "campaign/runner.h"
+#include "campaign/summary.h"
 #include "cli/command.h"
 #include "engine/assert.h"
 #include "sim/params.h"
@@ -36,6 +40,8 @@ struct Options {
   int jobs = 2;
   uint64_t first_seed = 1;
   std::optional<uint64_t> seeds_max;
+  int shard_index = 0;  // --shard I/N
+  int shard_count = 1;
   std::string json_path;
   std::string regressions_dir = "tests/regressions";
   double minimize_s = 60;
@@ -74,25 +80,32 @@ campaign::SeedRun seed_run(const Options& options) {
   if (!options.planted_seed) return simulate;
   const uint64_t planted = *options.planted_seed;
   const sim::Overrides overrides = options.overrides;
-  return [planted, overrides, simulate](uint64_t seed) -> std::optional<std::string> {
+  return [planted, overrides, simulate](uint64_t seed) -> campaign::SeedReport {
     if (seed != planted) return simulate(seed);
     const sim::StepHook plant = [](int64_t step) {
       WALSIM_ASSERT(step > 1, "planted by --plant-assertion-failure-at-seed");
     };
-    const sim::RunResult result =
-        sim::run_simulation(sim::draw_params(seed, overrides), nullptr, plant);
-    if (result.passed()) return std::nullopt;
-    return result.violation->invariant;
+    const sim::SimParams params = sim::draw_params(seed, overrides);
+    return campaign::report_of(params, sim::run_simulation(params, nullptr, plant));
   };
+}
+
+// "3/8" -> (3, 8); nullopt unless 0 <= I < N.
+std::optional<std::pair<int, int>> parse_shard(const std::string& text) {
+  int index = -1, count = 0, used = 0;
+  if (std::sscanf(text.c_str(), "%d/%d%n", &index, &count, &used) != 2) return std::nullopt;
+  if (used != static_cast<int>(text.size()) || count < 1 || index < 0 || index >= count) {
+    return std::nullopt;
+  }
+  return std::make_pair(index, count);
 }
 
 bool on_terminal() { return isatty(STDOUT_FILENO) != 0; }
 
 void print_failure(const campaign::SeedFailure& failure, const Options& options) {
-  const auto seed = static_cast<unsigned long long>(failure.seed);
-  std::printf("%sFAIL seed=%llu invariant=%s (reproduce: walsim sim --seed %llu%s)\n",
-              on_terminal() ? "\r\033[K" : "", seed, failure.invariant.c_str(), seed,
-              options.overrides.unsafe_hard_deletes ? " --unsafe-hard-deletes" : "");
+  std::printf("%sFAIL seed=%llu invariant=%s (reproduce: %s)\n", on_terminal() ? "\r\033[K" : "",
+              static_cast<unsigned long long>(failure.seed), failure.invariant.c_str(),
+              campaign::reproduce_command(failure.seed, options.overrides).c_str());
   std::fflush(stdout);
 }
 
@@ -121,9 +134,9 @@ std::function<void(const campaign::CampaignProgress&)> progress_printer(const Op
 // One replay file per distinct invariant: its first failing seed, shrunk.
 // A seed that crashed its worker is not run here: it would crash this
 // process too; its FAIL line says how to reproduce it.
-std::vector<std::string> minimize_failures(const std::vector<campaign::SeedFailure>& failures,
-                                           const Options& options) {
-  std::vector<std::string> paths;
+std::map<std::string, std::string> minimize_failures(
+    const std::vector<campaign::SeedFailure>& failures, const Options& options) {
+  std::map<std::string, std::string> paths;  // invariant -> replay file
   std::map<std::string, uint64_t> firsts;
   for (const campaign::SeedFailure& f : failures) {
     if (!f.crashed) firsts.emplace(f.invariant, f.seed);
@@ -145,6 +158,8 @@ std::vector<std::string> minimize_failures(const std::vector<campaign::SeedFailu
       file.note += ", minimized from " + campaign::describe_size(params, small.events_before) +
                    " to " + campaign::describe_size(small.params, small.events_after);
     }
+    std::error_code ignored;  // a missing directory shows as the save's error
+    std::filesystem::create_directories(options.regressions_dir, ignored);
     std::string path = options.regressions_dir + "/" + invariant + "-seed" +
                        std::to_string(seed) + ".json";
     Status saved = sim::save_replay_file(path, file);
@@ -153,28 +168,16 @@ std::vector<std::string> minimize_failures(const std::vector<campaign::SeedFailu
       continue;
     }
     std::printf("  replay: walsim sim --replay %s\n", path.c_str());
-    paths.push_back(path);
+    paths[invariant] = path;
   }
   return paths;
 }
 
-bool write_json(const campaign::CampaignResult& result, const std::vector<std::string>& replay_paths,
-                const Options& options) {
-  nlohmann::ordered_json out;
-  out["seeds_run"] = result.seeds_run;
-  out["failures"] = nlohmann::ordered_json::array();
-  for (const campaign::SeedFailure& f : result.failures) {
-    out["failures"].push_back({{"seed", f.seed}, {"invariant", f.invariant}});
-  }
-  out["replay_files"] = replay_paths;
-  out["elapsed_s"] = result.elapsed_s;
-  out["seeds_per_s"] = result.seeds_run / std::max(result.elapsed_s, 1e-9);
-  out["jobs"] = options.jobs;
-  out["first_seed"] = options.first_seed;
-  std::ofstream file(options.json_path);
-  file << out.dump(2) << "\n";
+bool write_json(const std::string& path, const std::string& text) {
+  std::ofstream file(path);
+  file << text;
   if (!file) {
-    std::fprintf(stderr, "walsim campaign: cannot write '%s'\n", options.json_path.c_str());
+    std::fprintf(stderr, "walsim campaign: cannot write '%s'\n", path.c_str());
     return false;
   }
   return true;
@@ -186,14 +189,31 @@ int run(const Options& options) {
   runner.jobs = options.jobs;
   runner.first_seed = options.first_seed;
   runner.seeds_max = options.seeds_max;
+  runner.shard_index = options.shard_index;
+  runner.shard_count = options.shard_count;
   runner.run_seed = seed_run(options);
   runner.on_failure = [&options](const campaign::SeedFailure& f) { print_failure(f, options); };
   runner.on_progress = progress_printer(options);
   const campaign::CampaignResult result = campaign::run_campaign(runner);
   print_progress({result.seeds_run, result.failures.size(), result.elapsed_s}, options,
                  /*final=*/true);
-  const std::vector<std::string> replay_paths = minimize_failures(result.failures, options);
-  if (!options.json_path.empty() && !write_json(result, replay_paths, options)) return kExitUsage;
+  campaign::SummaryInput summary;
+  summary.result = &result;
+  summary.overrides = options.overrides;
+  summary.first_seed = options.first_seed;
+  summary.seeds_max = options.seeds_max;
+  summary.shard_index = options.shard_index;
+  summary.shard_count = options.shard_count;
+  summary.jobs = options.jobs;
+  summary.time_s = options.time_s;
+  summary.replay_files = minimize_failures(result.failures, options);
+  std::printf("\n");
+  for (const std::string& line : campaign::summary_lines(summary)) std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+  if (!options.json_path.empty() &&
+      !write_json(options.json_path, campaign::summary_json(summary))) {
+    return kExitUsage;
+  }
   return result.failures.empty() ? kExitOk : kExitFailed;
 }
 
@@ -212,6 +232,10 @@ int campaign_command(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--first-seed", options.first_seed, "the first seed")->capture_default_str();
   app.add_option("--seeds", options.seeds_max, "stop after this many seeds (a fixed range)");
+  std::string shard;
+  app.add_option("--shard", shard,
+                 "I/N: run only the seeds congruent to I mod N (0 <= I < N); the N shards of a\n"
+                 "range, on N machines, run each of its seeds exactly once");
   app.add_option("--json", options.json_path, "write a JSON summary to FILE");
   app.add_option("--regressions", options.regressions_dir,
                  "directory for minimized replay files")->capture_default_str();
@@ -223,6 +247,10 @@ int campaign_command(int argc, char** argv) {
   app.add_flag("--no-faults", options.overrides.no_faults, "turn every fault site off");
   app.add_flag("--unsafe-hard-deletes", options.overrides.unsafe_hard_deletes,
                "the known-unsafe legacy delete mode (canary): the campaign must fail");
+  std::string schedule;
+  app.add_option("--schedule", schedule,
+                 "force a schedule mode (random, pct, targeted); default: each seed draws one")
+      ->check(CLI::IsMember({"random", "pct", "targeted"}));
   app.add_option("--plant-assertion-failure-at-seed", options.planted_seed,
                  "test only: seed N's run fails an assertion")
       ->group("");  // hidden from --help
@@ -239,9 +267,21 @@ int campaign_command(int argc, char** argv) {
   }
   options.time_s = *seconds;
   options.overrides.preset = *sim::parse_preset(preset);
-  std::printf("campaign: %d jobs, %.0fs, first seed %llu, preset %s%s\n", options.jobs,
-              options.time_s, static_cast<unsigned long long>(options.first_seed), preset.c_str(),
-              options.overrides.unsafe_hard_deletes ? ", unsafe hard deletes (canary)" : "");
+  if (!schedule.empty()) options.overrides.schedule = sim::parse_schedule_mode(schedule);
+  if (!shard.empty()) {
+    auto parsed = parse_shard(shard);
+    if (!parsed) {
+      std::fprintf(stderr, "walsim campaign: --shard wants I/N with 0 <= I < N, e.g. 3/8; got '%s'\n",
+                   shard.c_str());
+      return kExitUsage;
+    }
+    std::tie(options.shard_index, options.shard_count) = *parsed;
+  }
+  std::printf("campaign: %d jobs, %.0fs, first seed %llu%s, preset %s%s%s\n", options.jobs,
+              options.time_s, static_cast<unsigned long long>(options.first_seed),
+              options.shard_count > 1 ? (", shard " + shard).c_str() : "", preset.c_str(),
+              options.overrides.unsafe_hard_deletes ? ", unsafe hard deletes (canary)" : "",
+              schedule.empty() ? "" : (", schedule " + schedule).c_str());
   std::fflush(stdout);
   return run(options);
 }

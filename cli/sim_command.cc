@@ -43,19 +43,6 @@ std::optional<SeedRange> parse_range(const std::string& text) {
   }
 }
 
-// The flags that change what a seed means, to print a reproduction line.
-std::string override_flags(const Overrides& o) {
-  std::string flags = std::string(" --preset ") + sim::preset_name(o.preset);
-  if (o.tables) flags += " --tables " + std::to_string(*o.tables);
-  if (o.rows) flags += " --rows " + std::to_string(*o.rows);
-  if (o.transactions) flags += " --transactions " + std::to_string(*o.transactions);
-  if (o.workers) flags += " --workers " + std::to_string(*o.workers);
-  if (o.no_faults) flags += " --no-faults";
-  if (o.unsafe_hard_deletes) flags += " --unsafe-hard-deletes";
-  if (o.schedule) flags += std::string(" --schedule ") + sim::schedule_mode_name(*o.schedule);
-  return flags;
-}
-
 std::string result_line(uint64_t seed, const RunResult& result) {
   const sim::RunStats& s = result.stats;
   std::string line = result.passed() ? "PASS" : "FAIL";
@@ -106,7 +93,7 @@ int run_params(const SimParams& params, const std::string& trace_path,
 
 int run_one(uint64_t seed, const Overrides& overrides, const std::string& trace_path) {
   return run_params(sim::draw_params(seed, overrides), trace_path,
-                    "walsim sim --seed " + std::to_string(seed) + override_flags(overrides));
+                    "walsim sim --seed " + std::to_string(seed) + sim::override_flags(overrides));
 }
 
 // A replay file holds the whole parameter set, so it replays exactly even
@@ -164,7 +151,7 @@ int run_range(const SeedRange& range, const Overrides& overrides, bool quiet) {
   std::printf("failed seeds:%s\n", list.c_str());
   std::printf("reproduce one: walsim sim --seed %llu%s\n",
               static_cast<unsigned long long>(failures.begin()->first),
-              override_flags(overrides).c_str());
+              sim::override_flags(overrides).c_str());
   return kExitFailed;
 }
 

@@ -221,6 +221,18 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   return params;
 }
 
+std::string override_flags(const Overrides& o) {
+  std::string flags = std::string(" --preset ") + preset_name(o.preset);
+  if (o.tables) flags += " --tables " + std::to_string(*o.tables);
+  if (o.rows) flags += " --rows " + std::to_string(*o.rows);
+  if (o.transactions) flags += " --transactions " + std::to_string(*o.transactions);
+  if (o.workers) flags += " --workers " + std::to_string(*o.workers);
+  if (o.no_faults) flags += " --no-faults";
+  if (o.unsafe_hard_deletes) flags += " --unsafe-hard-deletes";
+  if (o.schedule) flags += std::string(" --schedule ") + schedule_mode_name(*o.schedule);
+  return flags;
+}
+
 namespace {
 
 // "random", "pct(depth=3 steps=5210)", "targeted(hold%=50 picks=200 commits=8)".

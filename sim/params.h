@@ -121,6 +121,10 @@ struct Overrides {
 };
 
 SimParams draw_params(uint64_t seed, const Overrides& overrides);
+// The command-line flags that give `overrides` (" --preset default
+// --unsafe-hard-deletes ..."): what a reproduce line must carry besides
+// the seed, since each changes what the seed means.
+std::string override_flags(const Overrides& overrides);
 // A few "name=value ..." lines, one per group.
 std::vector<std::string> describe_params(const SimParams& params);
 

@@ -134,3 +134,84 @@ TEST(Runner, SimulatedSeedsReportWhatTheSimulationSays) {
 
 }  // namespace
 }  // namespace walsim::campaign
+
+namespace walsim::campaign {
+namespace {
+
+std::vector<uint64_t> seeds_run_by(const RunnerOptions& options) {
+  // Every seed fails, so the result lists the seeds that ran.
+  const CampaignResult result = run_campaign(options);
+  return seeds_of(result.failures);
+}
+
+// Shard I of N runs the seeds = I mod N of the range; the N shards
+// together run every seed of the range exactly once.
+TEST(Runner, TheShardsOfARangeRunEachOfItsSeedsExactlyOnce) {
+  constexpr int kShards = 3;
+  std::vector<uint64_t> all;
+  for (int shard = 0; shard < kShards; shard++) {
+    RunnerOptions options =
+        seed_range(10, 17, [](uint64_t) { return SeedReport(std::string("marked")); });
+    options.shard_index = shard;
+    options.shard_count = kShards;
+    const std::vector<uint64_t> seeds = seeds_run_by(options);
+    EXPECT_EQ(seeds, shard_seeds(10, 17, shard, kShards)) << "shard " << shard;
+    for (uint64_t seed : seeds) EXPECT_EQ(seed % kShards, static_cast<uint64_t>(shard));
+    EXPECT_EQ(run_campaign(options).seeds_asked, seeds.size());
+    all.insert(all.end(), seeds.begin(), seeds.end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<uint64_t> range(17);
+  for (uint64_t i = 0; i < 17; i++) range[i] = 10 + i;
+  EXPECT_EQ(all, range);
+}
+
+// More shards than seeds: some shards have nothing to do, and say so.
+TEST(Runner, AShardWithoutSeedsRunsNone) {
+  RunnerOptions options = seed_range(1, 2, [](uint64_t) { return std::optional<std::string>(); });
+  options.shard_index = 4;
+  options.shard_count = 5;
+  const CampaignResult result = run_campaign(options);
+  EXPECT_EQ(result.seeds_run, 0u);
+  EXPECT_EQ(result.seeds_asked, 0u);
+  EXPECT_EQ(result.workers_started, 0);
+}
+
+// What each seed counts (faults fired, the schedule it ran) is summed.
+TEST(Runner, EachSeedsCountsAreSummedAndAFailureKeepsItsOwn) {
+  RunnerOptions options = seed_range(1, 6, [](uint64_t seed) {
+    SeedReport report(seed == 4 ? std::optional<std::string>("final_state has spaces")
+                                : std::nullopt);
+    report.counts["faults"]["crash"] = static_cast<int64_t>(seed);
+    report.counts["schedule"][seed % 2 ? "pct" : "random"] = 1;
+    return report;
+  });
+  const CampaignResult result = run_campaign(options);
+  EXPECT_EQ(result.counts.at("faults").at("crash"), 21);
+  EXPECT_EQ(result.counts.at("schedule").at("pct"), 3);
+  EXPECT_EQ(result.counts.at("schedule").at("random"), 3);
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures[0].invariant, "final_state has spaces");
+  EXPECT_EQ(result.failures[0].counts.at("faults").at("crash"), 4);
+}
+
+// The simulation's own counts: its fault firings, by kind, and its mode.
+TEST(Runner, ASimulatedSeedReportsItsFaultsAndScheduleMode) {
+  sim::Overrides quick;
+  quick.preset = sim::Preset::kQuick;
+  const sim::SimParams params = sim::draw_params(3, quick);
+  const sim::RunResult run = sim::run_simulation(params, nullptr);
+  const SeedReport report = report_of(params, run);
+  EXPECT_EQ(report.counts.at("schedule").count(sim::schedule_mode_name(params.scheduler.mode)),
+            1u);
+  int64_t fired = 0;
+  if (report.counts.count("faults")) {
+    for (const auto& [kind, count] : report.counts.at("faults")) fired += count;
+  }
+  int64_t expected = 0;
+  for (int64_t count : run.faults_fired) expected += count;
+  EXPECT_EQ(fired, expected);
+}
+
+}  // namespace
+}  // namespace walsim::campaign

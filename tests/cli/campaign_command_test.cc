@@ -26,6 +26,34 @@ TEST(CampaignCommand, BadUsageExitsTwo) {
   EXPECT_EQ(run({"--jobs", "0"}), 2);
   EXPECT_EQ(run({"--preset", "huge"}), 2);
   EXPECT_EQ(run({"--bogus"}), 2);
+  EXPECT_EQ(run({"--shard", "3/3"}), 2);
+  EXPECT_EQ(run({"--shard", "1/0"}), 2);
+  EXPECT_EQ(run({"--shard", "-1/4"}), 2);
+  EXPECT_EQ(run({"--shard", "1/4x"}), 2);
+  EXPECT_EQ(run({"--schedule", "fifo"}), 2);
+}
+
+// Two shards of seeds 1-6 with a forced mode: each runs its half, and the
+// JSON says which half, which mode, and the seeds' schedule counts.
+TEST(CampaignCommand, AShardRunsItsPartOfTheRangeAndTheJsonSaysSo) {
+  const std::string dir = ::testing::TempDir();
+  uint64_t seeds_run = 0;
+  for (const char* shard : {"0/2", "1/2"}) {
+    const std::string json_path = dir + "/shard.json";
+    EXPECT_EQ(run({"--seeds", "6", "--jobs", "2", "--preset", "quick", "--no-faults",
+                   "--schedule", "pct", "--shard", shard, "--no-minimize", "--json", json_path}),
+              0);
+    std::ifstream in(json_path);
+    const nlohmann::json summary = nlohmann::json::parse(in);
+    EXPECT_EQ(summary["seeds_asked"], 3);
+    EXPECT_EQ(summary["seeds_run"], 3);
+    EXPECT_EQ(summary["shard"]["count"], 2);
+    EXPECT_EQ(summary["flags"]["schedule"], "pct");
+    EXPECT_EQ(summary["schedules"]["pct"], 3);
+    EXPECT_TRUE(summary["passed"]);
+    seeds_run += summary["seeds_run"].get<uint64_t>();
+  }
+  EXPECT_EQ(seeds_run, 6u);
 }
 
 TEST(CampaignCommand, APlantedAssertionFailureIsReportedWithItsSeedAndExitsOne) {
