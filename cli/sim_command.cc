@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "sim/params.h"
 #include "sim/replay_file.h"
 #include "sim/simulation.h"
+#include "sim/timeline.h"
 
 namespace walsim {
 
@@ -63,10 +65,35 @@ std::string result_line(uint64_t seed, const RunResult& result) {
   return line;
 }
 
+// Where one run's outputs go, if anywhere: every event (--trace) and the
+// drawing of the run (--timeline).
+struct RunOutputs {
+  std::string trace_path;
+  std::string timeline_path;
+};
+
+bool write_timeline(const std::string& path, const SimParams& params, const RunResult& result,
+                    const sim::TimelineRecorder& recording, const std::string& reproduce) {
+  sim::TimelineInput input;
+  input.recording = &recording;
+  input.result = &result;
+  input.params = &params;
+  input.header.push_back(reproduce);
+  for (const std::string& line : sim::describe_params(params)) input.header.push_back(line);
+  std::ofstream out(path);
+  out << sim::timeline_svg(input);
+  if (!out) {
+    std::fprintf(stderr, "walsim sim: cannot write timeline '%s'\n", path.c_str());
+    return false;
+  }
+  std::printf("timeline: %s\n", path.c_str());
+  return true;
+}
+
 // Runs `params` and explains the result; `reproduce` is the command line
 // that replays it (printed on failure).
-int run_params(const SimParams& params, const std::string& trace_path,
-               const std::string& reproduce) {
+int run_params(const SimParams& params, const RunOutputs& outputs, const std::string& reproduce) {
+  const std::string& trace_path = outputs.trace_path;
   const uint64_t seed = params.seed;
   for (const std::string& line : sim::describe_params(params)) std::printf("%s\n", line.c_str());
   std::fflush(stdout);
@@ -79,26 +106,32 @@ int run_params(const SimParams& params, const std::string& trace_path,
       return kExitUsage;
     }
   }
-  const RunResult result = sim::run_simulation(params, trace.get());
+  sim::TimelineRecorder recording;
+  const RunResult result = sim::run_simulation(params, trace.get(), nullptr,
+                                               outputs.timeline_path.empty() ? nullptr : &recording);
   for (const std::string& line : result.world) std::printf("%s\n", line.c_str());
   std::printf("%s\n", result_line(seed, result).c_str());
+  if (!outputs.timeline_path.empty() &&
+      !write_timeline(outputs.timeline_path, params, result, recording, reproduce)) {
+    return kExitUsage;
+  }
   if (result.passed()) return kExitOk;
   std::printf("invariant %s broken: %s\n", result.violation->invariant.c_str(),
               result.violation->detail.c_str());
   std::printf("last events:\n");
   for (const std::string& event : result.recent_events) std::printf("  %s\n", event.c_str());
-  std::printf("reproduce: %s --trace trace.txt\n", reproduce.c_str());
+  std::printf("reproduce: %s --trace trace.txt --timeline timeline.svg\n", reproduce.c_str());
   return kExitFailed;
 }
 
-int run_one(uint64_t seed, const Overrides& overrides, const std::string& trace_path) {
-  return run_params(sim::draw_params(seed, overrides), trace_path,
+int run_one(uint64_t seed, const Overrides& overrides, const RunOutputs& outputs) {
+  return run_params(sim::draw_params(seed, overrides), outputs,
                     "walsim sim --seed " + std::to_string(seed) + sim::override_flags(overrides));
 }
 
 // A replay file holds the whole parameter set, so it replays exactly even
 // when the way seeds draw parameters changes.
-int run_replay(const std::string& path, const std::string& trace_path) {
+int run_replay(const std::string& path, const RunOutputs& outputs) {
   auto file = sim::load_replay_file(path);
   if (!file.is_ok()) {
     std::fprintf(stderr, "walsim sim: %s\n", file.status().message().c_str());
@@ -106,7 +139,7 @@ int run_replay(const std::string& path, const std::string& trace_path) {
   }
   std::printf("replay: %s (expect %s; %s)\n", path.c_str(), file->expect.c_str(),
               file->note.c_str());
-  return run_params(file->params, trace_path, "walsim sim --replay " + path);
+  return run_params(file->params, outputs, "walsim sim --replay " + path);
 }
 
 int run_range(const SeedRange& range, const Overrides& overrides, bool quiet) {
@@ -165,7 +198,7 @@ int sim_command(int argc, char** argv) {
       "walsim sim"};
   std::optional<uint64_t> seed;
   std::string seeds;
-  std::string trace_path;
+  RunOutputs outputs;
   std::string preset = "default";
   Overrides overrides;
   bool quiet = false;
@@ -175,7 +208,10 @@ int sim_command(int argc, char** argv) {
       ->excludes(seed_option);
   app.add_option("--seeds", seeds, "run a range of seeds A-B (inclusive) and summarize")
       ->excludes(seed_option);
-  app.add_option("--trace", trace_path, "write every event of the run to FILE (--seed only)");
+  app.add_option("--trace", outputs.trace_path,
+                 "write every event of the run to FILE (--seed or --replay)");
+  app.add_option("--timeline", outputs.timeline_path,
+                 "draw the run as lanes over steps into FILE.svg (--seed or --replay)");
   app.add_option("--preset", preset, "world size: quick, default or heavy")
       ->check(CLI::IsMember({"quick", "default", "heavy"}));
   app.add_option("--tables", overrides.tables, "number of tables instead of the seed's")
@@ -208,15 +244,16 @@ int sim_command(int argc, char** argv) {
       std::fprintf(stderr, "walsim sim: --replay runs one file; drop --seeds\n");
       return kExitUsage;
     }
-    return run_replay(replay_path, trace_path);
+    return run_replay(replay_path, outputs);
   }
   if (!seed && seeds.empty()) {
     std::fprintf(stderr, "walsim sim: give --seed N, --seeds A-B or --replay FILE (see --help)\n");
     return kExitUsage;
   }
-  if (seed) return run_one(*seed, overrides, trace_path);
-  if (!trace_path.empty()) {
-    std::fprintf(stderr, "walsim sim: --trace needs --seed (one run per trace file)\n");
+  if (seed) return run_one(*seed, overrides, outputs);
+  if (!outputs.trace_path.empty() || !outputs.timeline_path.empty()) {
+    std::fprintf(stderr,
+                 "walsim sim: --trace and --timeline need --seed (one run per file)\n");
     return kExitUsage;
   }
   std::optional<SeedRange> range = parse_range(seeds);

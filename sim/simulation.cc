@@ -58,10 +58,10 @@ void describe_running(std::FILE* out);
 
 class Simulation : public SourceHooks {
  public:
-  Simulation(const SimParams& params, std::FILE* trace_file)
+  Simulation(const SimParams& params, std::FILE* trace_file, TraceObserver* observer)
       : params_(params),
         buggify_(derive(params.seed, "faults"), params.faults),
-        trace_(trace_file),
+        trace_(trace_file, observer),
         source_(SimPostgresOptions{params.read_mode, params.start_lsn, kKeepaliveIntervalMs},
                 clock_, buggify_),
         workload_(params, source_),
@@ -96,7 +96,7 @@ class Simulation : public SourceHooks {
   void run_writer();
   void run_client(size_t index, Scheduler::TaskId id);
   void run_engine_task(Scheduler::TaskId id, Task* task);
-  void tell_policy_commit();
+  void report_commit();
   void tell_policy_stream_applied();
   void handle_failure();
   void after_engine_change(bool force_poll);
@@ -299,7 +299,7 @@ void Simulation::run_writer() {
   const size_t committed_before = source_.transactions().size();
   std::string what = workload_.step();
   trace_.record(std::move(what), source_.head());
-  if (source_.transactions().size() > committed_before) tell_policy_commit();
+  if (source_.transactions().size() > committed_before) report_commit();
   scheduler_.wake(Scheduler::kEngine, /*new_input=*/true);
   if (workload_.done()) {
     scheduler_.remove(*writer_);
@@ -355,7 +355,9 @@ void Simulation::on_source_event(std::string action, std::optional<Lsn> lsn) {
   trace_.record(std::move(action), lsn);
 }
 
-void Simulation::tell_policy_commit() {
+// The writer's commit, with the rows it touched: for the policy, and for
+// the observer (the timeline), whose trace line names no rows.
+void Simulation::report_commit() {
   const SourceTxn& txn = *source_.last_transaction();
   CommittedKeys committed{txn.commit_lsn, {}};
   for (const SourceChange& change : txn.changes) {
@@ -364,6 +366,11 @@ void Simulation::tell_policy_commit() {
     }
   }
   scheduler_.policy().on_source_commit(committed);
+  if (TraceObserver* observer = trace_.observer()) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const auto& [table, id] : committed.rows) rows.push_back({source_.table(table).name(), id});
+    observer->on_commit(step_, txn.xid, rows);
+  }
 }
 
 // A commit (or a skip of a transaction the store holds already) moves the
@@ -624,9 +631,9 @@ void skip_sqlite_memory_statistics() {
 }
 
 RunResult run_simulation(const SimParams& params, std::FILE* trace_file,
-                         const StepHook& after_step) {
+                         const StepHook& after_step, TraceObserver* observer) {
   skip_sqlite_memory_statistics();
-  Simulation simulation(params, trace_file);
+  Simulation simulation(params, trace_file, observer);
   return simulation.run(after_step);
 }
 

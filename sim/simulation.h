@@ -14,6 +14,7 @@
 #include "engine/lsn.h"
 #include "sim/buggify.h"
 #include "sim/params.h"
+#include "sim/trace.h"
 #include "sim/violation.h"
 
 namespace walsim::sim {
@@ -49,11 +50,13 @@ struct RunResult {
 using StepHook = std::function<void(int64_t step)>;
 
 // Runs one seed to the end: PASS, or the first invariant it broke.
-// `trace_file` (may be null) receives every event, one per line.
+// `trace_file` (may be null) receives every event, one per line, and
+// `observer` (may be null; the timeline) every event as it happens.
 // While it runs, a failed WALSIM_ASSERT anywhere in the process (engine
 // or simulator) also prints the seed, the step and the last events. One
 // run at a time per process.
 RunResult run_simulation(const SimParams& params, std::FILE* trace_file,
-                         const StepHook& after_step = nullptr);
+                         const StepHook& after_step = nullptr,
+                         TraceObserver* observer = nullptr);
 
 }  // namespace walsim::sim

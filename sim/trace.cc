@@ -23,6 +23,7 @@ void Trace::record(std::string action, std::optional<Lsn> lsn, std::optional<int
     line.push_back('\n');
     std::fwrite(line.data(), 1, line.size(), file_);
   }
+  if (observer_) observer_->on_event(event);
   if (ring_.size() < kRecentEvents) {
     ring_.push_back(std::move(event));
   } else {

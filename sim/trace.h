@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/lsn.h"
@@ -28,12 +29,27 @@ struct TraceEvent {
 
 std::string format_event(const TraceEvent& event);
 
+// Sees every event as it is recorded (the timeline, sim/timeline.h, keeps
+// them all), and for each transaction the writer commits the rows it
+// touched, as (table, id), which its trace line leaves out to stay short.
+class TraceObserver {
+ public:
+  virtual ~TraceObserver() = default;
+  virtual void on_event(const TraceEvent& event) = 0;
+  virtual void on_commit(int64_t step, uint32_t xid,
+                         const std::vector<std::pair<std::string, std::string>>& rows) {
+    (void)step, (void)xid, (void)rows;
+  }
+};
+
 class Trace {
  public:
   static constexpr size_t kRecentEvents = 24;
 
-  // `file` may be null (no full trace); it is not owned.
-  explicit Trace(std::FILE* file) : file_(file) {}
+  // `file` and `observer` may be null; neither is owned.
+  explicit Trace(std::FILE* file, TraceObserver* observer = nullptr)
+      : file_(file), observer_(observer) {}
+  TraceObserver* observer() const { return observer_; }
 
   // The step and task that the following events belong to.
   void set_context(int64_t step, std::string_view task) {
@@ -54,6 +70,7 @@ class Trace {
   void mix(uint64_t value);
 
   std::FILE* file_;
+  TraceObserver* observer_;
   int64_t step_ = 0;
   std::string task_ = "sim";
   uint64_t hash_ = 0xCBF29CE484222325ull;

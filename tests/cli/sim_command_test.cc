@@ -28,6 +28,22 @@ TEST(SimCommand, BadUsageExitsTwo) {
   EXPECT_EQ(run({"--preset", "huge", "--seed", "1"}), 2);
   EXPECT_EQ(run({"--seeds", "1-2", "--trace", "/tmp/x"}), 2);
   EXPECT_EQ(run({"--tables", "0", "--seed", "1"}), 2);
+  EXPECT_EQ(run({"--seeds", "1-2", "--timeline", "/tmp/x.svg"}), 2);
+  EXPECT_EQ(run({"--seed", "1", "--schedule", "fifo"}), 2);
+}
+
+// --timeline draws the run; --schedule forces the mode the seed runs.
+TEST(SimCommand, ATimelineIsWrittenForOneSeed) {
+  const std::string svg = ::testing::TempDir() + "/sim_timeline.svg";
+  EXPECT_EQ(run({"--seed", "2", "--preset", "quick", "--no-faults", "--schedule", "pct",
+                 "--timeline", svg}),
+            0);
+  std::FILE* file = std::fopen(svg.c_str(), "r");
+  ASSERT_NE(file, nullptr);
+  char head[64] = {};
+  ASSERT_NE(std::fgets(head, sizeof head, file), nullptr);
+  std::fclose(file);
+  EXPECT_EQ(std::string(head).rfind("<?xml", 0), 0u) << head;
 }
 
 TEST(SimCommand, HelpExitsZero) { EXPECT_EQ(run({"--help"}), 0); }
