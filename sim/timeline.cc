@@ -437,6 +437,7 @@ double draw_panel(Drawing& d, Panel p, const std::string& title, bool labels,
   draw_run_lines(d, p);
   draw_story_marks(d, p, labels);
   const double below = p.lane_y(d.lanes.size()) + 24;
+  if (p.first_step > 1 || p.last_step < d.last_step) return below + 4;  // a zoomed panel
   d.svg.text(kLeft, below, "faults fired: " + d.input.result->faults_summary,
              (std::string("font-size=\"11\" fill=\"#555\" ") + kFont).c_str());
   return below + 24;
