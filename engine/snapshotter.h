@@ -39,6 +39,10 @@ class Snapshotter {
   // Queues a table for a (new) copy unless it is queued already.
   void enqueue(const std::string& table);
   std::vector<Task*> tasks();
+  // Start-up is over: every rules table was described and registered, so
+  // the store knows which tables (re-created, changed while walsim was
+  // stopped) need a copy, and its snapshot_done says so.
+  bool started() const { return startup_ == Startup::kDone; }
 
  private:
   class Worker;
@@ -49,7 +53,6 @@ class Snapshotter {
   StepResult step_startup();
   StepResult startup_retry_or_fail(const Status& status);
   StepResult fail(const Status& status);
-  bool started() const { return startup_ == Startup::kDone; }
   bool copying() const;
   bool copying_other_than(const Worker* self) const;
 
