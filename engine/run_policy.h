@@ -1,28 +1,37 @@
 // RunPolicy: which engine task steps next, as plain code. Live mode's
 // runtime (live/live_runtime) asks it before every step; the simulator can
 // run the same policy as one of its schedules, and the unit tests drive it
-// with fake tasks. It reads no clock and draws nothing: the same results in
-// give the same order out.
+// with fake tasks. It reads no clock and draws nothing: the same results
+// and costs in give the same order out (live passes each step's duration
+// as its cost; a simulator may pass 1, or a modelled cost).
 //
 // Tasks are numbered as Replicator::tasks() returns them: 0 is the
 // streamer, 1..n the snapshot workers. A round gives each worker one step,
-// and before each worker's step (or once, with no workers) a *streamer
-// burst*: the streamer steps while it has input (its last step made
-// progress), up to `streamer_burst_steps` steps:
+// and before each worker's step a *streamer burst*: the streamer steps
+// while it has input (its last step made progress), until the burst has
+// cost `streamer_cost_ratio` times what the last worker step that made
+// progress cost, and at most `streamer_burst_steps` steps (with no
+// workers, a round is one step):
 //
 //   round = burst, worker 1, burst, worker 2, ..., burst, worker n
 //
 // Why: a streamed change is one cheap step, a chunk write one expensive
-// store transaction; one step each per round (the old runtime) let N copies
-// starve the stream to tens of changes a second. The bounds it guarantees,
-// which the tests check and the simulator can assert:
+// store transaction. One step each per round (the old runtime) let N
+// copies starve the stream to tens of changes a second; bursts counted in
+// steps alone would let a fast writer starve the copies instead. Bursts
+// measured in cost split the store writer's time (the one thread all tasks
+// run on) when both sides have work: about ratio/(ratio+1) to the stream,
+// the rest to the copies. A side with nothing to do leaves its time to the
+// other. The bounds, which the tests check and a simulator can assert:
 //
 //   * no stream starvation: while the streamer is runnable, at most one
 //     other task's step comes between two of its steps (the stream socket
-//     is read, and status replies go out, at least once per store write),
-//     and while it has input it takes at least K/(K+1) of all steps
-//     (K = streamer_burst_steps);
-//   * no copy starvation: every runnable worker steps once per round, and a
+//     is read, and status replies go out, at least once per store write);
+//     while it has input, each burst lasts until it cost ratio times the
+//     worker step before it (or K steps), so the stream gets at least
+//     ratio/(ratio+1) of the time the two spend, less the K cap;
+//   * no copy starvation: every runnable worker steps once per round; a
+//     burst ends at most one streamer step past its cost budget, and a
 //     round has at most n*(K+1) steps.
 //
 // A task that is not runnable (held back in a retry pause, or done) is
@@ -39,10 +48,11 @@
 namespace walsim {
 
 struct RunPolicyOptions {
-  // Steps the streamer may take in a row while it has input before the
-  // next worker's turn. A chunk write costs about as much as a few hundred
-  // streamed changes.
-  int64_t streamer_burst_steps = 256;
+  // The most steps a burst may take (bounds a worker's wait in steps).
+  int64_t streamer_burst_steps = 4096;
+  // A burst may cost this many times the last worker step: the stream's
+  // share of a busy store writer is about ratio/(ratio+1) (4: 80%).
+  int64_t streamer_cost_ratio = 4;
 };
 
 class RunPolicy {
@@ -57,15 +67,17 @@ class RunPolicy {
 
   // The task to step next, among those `runnable` says may step (one entry
   // per task), or nullopt when this round is over. The caller steps it and
-  // tells record() what the step returned before asking again.
+  // tells record() what the step returned, and what it cost (any unit, the
+  // same for every task; at least 0), before asking again.
   std::optional<size_t> next(const std::vector<bool>& runnable);
-  void record(size_t task, StepResult result);
+  void record(size_t task, StepResult result, int64_t cost = 1);
   // Starts the next round (after next() said the last one is over).
   void start_round();
 
-  // The least share of all steps the streamer gets while it is runnable and
-  // has input, whatever the workers do: K/(K+1).
-  double streamer_share_min() const;
+  // The least share of the cost the streamer gets while it has input and
+  // the workers have work, when bursts end on cost rather than the step
+  // cap: ratio/(ratio+1).
+  double streamer_cost_share_min() const;
   // The most steps one round can take.
   int64_t round_steps_max() const;
 
@@ -74,6 +86,8 @@ class RunPolicy {
 
  private:
   size_t worker_count() const { return task_count_ - 1; }
+  int64_t burst_steps_max() const;
+  bool burst_may_go_on(const std::vector<bool>& runnable) const;
 
   size_t task_count_;
   RunPolicyOptions options_;
@@ -81,10 +95,14 @@ class RunPolicy {
   // (1..n; n+1 once every worker had its turn).
   size_t next_worker_ = 1;
   int64_t burst_steps_ = 0;
+  int64_t burst_cost_ = 0;
   bool burst_over_ = false;
   bool round_over_ = false;
   std::optional<size_t> stepping_;  // returned by next(), not yet recorded
   StepResult streamer_last_ = StepResult::kProgress;
+  // What the last worker step that made progress cost: the budget's unit.
+  // Idle worker steps (a read in flight, nothing to copy) leave it be.
+  std::optional<int64_t> worker_cost_last_;
 };
 
 }  // namespace walsim
