@@ -15,6 +15,7 @@ class ObservedSource::Stream : public ChangeStream {
   }
 
   int socket() const { return stream_->socket(); }
+  void keep_alive() { (void)stream_->keep_alive().is_ok(); }
 
   Result<std::optional<ChangeMessage>> next() override { return owner_.observe(stream_->next()); }
   Status acknowledge(Lsn flush_lsn) override {
@@ -31,16 +32,20 @@ class ObservedSource::Reader : public TableReader {
   Reader(ObservedSource& owner, std::unique_ptr<TableReader> reader)
       : owner_(owner), reader_(std::move(reader)) {}
 
-  Result<TableChunk> read_chunk(const Relation& table, const std::optional<Row>& after_key,
-                                size_t limit) override {
-    Result<TableChunk> chunk = owner_.observe(reader_->read_chunk(table, after_key, limit));
-    if (chunk.is_ok() && owner_.chunk_hook_) owner_.chunk_hook_(table, *chunk);
+  Result<std::optional<TableChunk>> read_chunk(const Relation& table,
+                                               const std::optional<Row>& after_key,
+                                               size_t limit) override {
+    auto chunk = owner_.observe_answer(reader_->read_chunk(table, after_key, limit));
+    if (chunk.is_ok() && *chunk && owner_.chunk_hook_) owner_.chunk_hook_(table, **chunk);
     return chunk;
   }
-  Result<TableChunk> read_rows(const Relation& table, const std::vector<Row>& keys) override {
-    return owner_.observe(reader_->read_rows(table, keys));
+  Result<std::optional<TableChunk>> read_rows(const Relation& table,
+                                              const std::vector<Row>& keys) override {
+    return owner_.observe_answer(reader_->read_rows(table, keys));
   }
-  Result<Lsn> current_lsn() override { return owner_.observe(reader_->current_lsn()); }
+  Result<std::optional<Lsn>> current_lsn() override {
+    return owner_.observe_answer(reader_->current_lsn());
+  }
 
  private:
   ObservedSource& owner_;
@@ -49,6 +54,10 @@ class ObservedSource::Reader : public TableReader {
 
 int ObservedSource::stream_socket() const {
   return current_stream_ ? current_stream_->socket() : -1;
+}
+
+void ObservedSource::keep_stream_alive() {
+  if (current_stream_) current_stream_->keep_alive();
 }
 
 Result<std::unique_ptr<ChangeStream>> ObservedSource::open_stream() {

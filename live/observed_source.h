@@ -30,11 +30,18 @@ class ObservedSource : public SourceConnector {
 
   // The open replication stream's socket, or -1 while none is open.
   int stream_socket() const;
+  // Sends the stream's periodic status update if due (PgChangeStream::
+  // keep_alive); a broken stream is left for the streamer to notice.
+  void keep_stream_alive();
+  // Readable when a table reader has an answer.
+  int reader_wakeup_fd() { return source_.wakeup().fd(); }
+  void drain_reader_wakeup() { source_.wakeup().drain(); }
   // The latest failed source call's error; cleared by the next success.
   const std::optional<Status>& last_error() const { return last_error_; }
 
-  // Runs after a chunk was read and before the engine writes it: a test can
-  // change the source exactly there (e.g. delete rows the chunk holds).
+  // Runs when a chunk is handed to the engine, before the engine writes it:
+  // a test can change the source exactly there (e.g. delete rows the chunk
+  // holds). The reader may have read the next chunk ahead already.
   using ChunkHook = std::function<void(const Relation& table, const TableChunk& chunk)>;
   void set_chunk_hook(ChunkHook hook) { chunk_hook_ = std::move(hook); }
 
@@ -52,10 +59,17 @@ class ObservedSource : public SourceConnector {
     record(status);
     return status;
   }
+  // A read still in flight says nothing about the source yet: only an
+  // answer or an error is recorded.
+  template <typename T>
+  Result<std::optional<T>> observe_answer(Result<std::optional<T>> result) {
+    if (!result.is_ok() || result->has_value()) record(result.status());
+    return result;
+  }
   void record(const Status& status);
 
   PgSourceConnector& source_;
-  const Stream* current_stream_ = nullptr;  // the newest stream, while it lives
+  Stream* current_stream_ = nullptr;  // the newest stream, while it lives
   std::optional<Status> last_error_;
   ChunkHook chunk_hook_;
 };

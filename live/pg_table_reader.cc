@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "live/copy_text.h"
+
 namespace walsim::live {
 
 namespace {
@@ -37,35 +39,71 @@ bool rows_fit(const Relation& table, const std::vector<Row>& rows) {
 
 }  // namespace
 
-PgTableReader::PgTableReader(std::unique_ptr<PgConnection> connection)
-    : connection_(std::move(connection)) {
-  WALSIM_ASSERT(connection_ != nullptr);
+Result<std::unique_ptr<PgTableReader>> PgTableReader::start(
+    std::unique_ptr<PgConnection> connection, const ReaderOptions& options) {
+  WALSIM_ASSERT(connection != nullptr);
+  WALSIM_ASSERT(options.statement_timeout_ms >= 0, "a timeout is a duration");
+  std::unique_ptr<PgTableReader> reader(new PgTableReader(std::move(connection), options.method));
+  // Named, so that pg_stat_activity tells the readers from the stream and
+  // the monitor (kReaderApplicationName).
+  std::string setup = std::string("SET application_name = '") + kReaderApplicationName + "'";
+  if (options.statement_timeout_ms > 0) {
+    setup += "; SET statement_timeout = " + std::to_string(options.statement_timeout_ms);
+  }
+  WALSIM_RETURN_IF_ERROR(reader->lost_or(reader->connection_->exec(setup)));
+  return reader;
+}
+
+PgTableReader::PgTableReader(std::unique_ptr<PgConnection> connection, ReadMethod method)
+    : connection_(std::move(connection)), method_(method) {}
+
+Status PgTableReader::lost_or(Status status) const {
+  if (status.is_ok() || connection_->is_connected()) return status;
+  return Status(ErrorCode::kDisconnected, status.message());
 }
 
 // SELECT cols FROM schema.table [WHERE (keys) > ($1..)] ORDER BY keys LIMIT n.
-// Columns come back in the text result format, i.e. through each type's
-// output function: the same text pgoutput sends for them. (A `::text` cast
-// would differ for char(n), whose cast strips padding, and inet.)
+// Columns come back in the text format, i.e. through each type's output
+// function (COPY's text format too): the same text pgoutput sends for them.
+// (A `::text` cast would differ for char(n), whose cast strips padding.)
 Result<std::string> PgTableReader::select_sql(const Relation& table, const char* key_comparison,
-                                              std::optional<size_t> limit) {
-  std::string columns, keys, placeholders;
+                                              std::optional<size_t> limit,
+                                              const std::vector<std::string>& key_literals) {
+  std::string columns, keys, values;
   size_t nkeys = 0;
   for (const Column& column : table.columns) {
     WALSIM_ASSIGN_OR_RETURN(std::string quoted, connection_->quote_identifier(column.name));
     columns += (columns.empty() ? "" : ", ") + quoted;
     if (!column.is_key) continue;
     keys += (keys.empty() ? "" : ", ") + quoted;
-    placeholders += (placeholders.empty() ? "$" : ", $") + std::to_string(++nkeys);
+    values += (values.empty() ? "" : ", ") +
+              (key_literals.empty() ? "$" + std::to_string(nkeys + 1)
+                                    : key_literals.at(nkeys));
+    nkeys++;
   }
-  WALSIM_ASSERT(nkeys == table.key_indexes().size(), "one placeholder per key column");
+  WALSIM_ASSERT(nkeys == table.key_indexes().size(), "one value per key column");
+  WALSIM_ASSERT(key_literals.empty() || key_literals.size() == nkeys);
   WALSIM_ASSIGN_OR_RETURN(std::string schema, connection_->quote_identifier(table.schema));
   WALSIM_ASSIGN_OR_RETURN(std::string name, connection_->quote_identifier(table.name));
   std::string sql = "SELECT " + columns + " FROM " + schema + "." + name;
-  if (key_comparison) {
-    sql += " WHERE (" + keys + ") " + key_comparison + " (" + placeholders + ")";
-  }
+  if (key_comparison) sql += " WHERE (" + keys + ") " + key_comparison + " (" + values + ")";
   sql += " ORDER BY " + keys;
   return limit ? sql + " LIMIT " + std::to_string(*limit) : sql;
+}
+
+Result<std::vector<Row>> PgTableReader::copy_rows(const Relation& table,
+                                                  const std::string& select) {
+  std::vector<Row> rows;
+  const size_t columns = table.columns.size();
+  Status status = connection_->copy_out("COPY (" + select + ") TO STDOUT",
+                                        [&](std::string_view line) -> Status {
+                                          WALSIM_ASSIGN_OR_RETURN(
+                                              Row row, parse_copy_text_line(line, columns));
+                                          rows.push_back(std::move(row));
+                                          return Status::ok();
+                                        });
+  WALSIM_RETURN_IF_ERROR(lost_or(status));
+  return rows;
 }
 
 Result<TableChunk> PgTableReader::read_chunk(const Relation& table,
@@ -77,8 +115,23 @@ Result<TableChunk> PgTableReader::read_chunk(const Relation& table,
                                                " has no replica identity columns to page by");
   }
   WALSIM_ASSIGN_OR_RETURN(std::vector<std::string> params, key_params(table, after_key));
-  WALSIM_ASSIGN_OR_RETURN(std::string sql, select_sql(table, after_key ? ">" : nullptr, limit));
-  WALSIM_ASSIGN_OR_RETURN(std::vector<Row> rows, connection_->query(sql, params));
+  const char* comparison = after_key ? ">" : nullptr;
+  std::vector<Row> rows;
+  if (method_ == ReadMethod::kCopy) {
+    std::vector<std::string> literals;
+    for (const std::string& param : params) {
+      WALSIM_ASSIGN_OR_RETURN(std::string literal, connection_->quote_literal(param));
+      literals.push_back(std::move(literal));
+    }
+    // Without a key there is nothing to quote: the first chunk's SQL.
+    WALSIM_ASSIGN_OR_RETURN(std::string sql, select_sql(table, comparison, limit, literals));
+    WALSIM_ASSIGN_OR_RETURN(rows, copy_rows(table, sql));
+  } else {
+    WALSIM_ASSIGN_OR_RETURN(std::string sql, select_sql(table, comparison, limit));
+    Result<std::vector<Row>> selected = connection_->query(sql, params);
+    if (!selected.is_ok()) return lost_or(selected.status());
+    rows = std::move(selected).value();
+  }
   // Read after the rows: every commit they show lies before this position.
   WALSIM_ASSIGN_OR_RETURN(Lsn lsn, current_lsn());
   WALSIM_ASSERT(rows.size() <= limit, "LIMIT bounds the chunk");
@@ -97,8 +150,9 @@ Result<TableChunk> PgTableReader::read_rows(const Relation& table, const std::ve
   TableChunk chunk;
   for (const Row& key : keys) {
     WALSIM_ASSIGN_OR_RETURN(std::vector<std::string> params, key_params(table, key));
-    WALSIM_ASSIGN_OR_RETURN(std::vector<Row> rows, connection_->query(sql, params));
-    for (Row& row : rows) chunk.rows.push_back(std::move(row));
+    Result<std::vector<Row>> rows = connection_->query(sql, params);
+    if (!rows.is_ok()) return lost_or(rows.status());
+    for (Row& row : *rows) chunk.rows.push_back(std::move(row));
   }
   WALSIM_ASSIGN_OR_RETURN(chunk.consistent_lsn, current_lsn());
   WALSIM_ASSERT(rows_fit(table, chunk.rows));
@@ -107,10 +161,10 @@ Result<TableChunk> PgTableReader::read_rows(const Relation& table, const std::ve
 }
 
 Result<Lsn> PgTableReader::current_lsn() {
-  WALSIM_ASSIGN_OR_RETURN(std::vector<Row> rows,
-                          connection_->query("SELECT pg_current_wal_lsn()"));
+  Result<std::vector<Row>> rows = connection_->query("SELECT pg_current_wal_lsn()");
+  if (!rows.is_ok()) return lost_or(rows.status());
   std::optional<Lsn> lsn;
-  if (rows.size() == 1 && rows[0].size() == 1) lsn = Lsn::parse(rows[0][0].text);
+  if (rows->size() == 1 && (*rows)[0].size() == 1) lsn = Lsn::parse((*rows)[0][0].text);
   if (!lsn) return Status(ErrorCode::kCorrupt, "pg_current_wal_lsn() returned no LSN");
   return *lsn;
 }
