@@ -5,7 +5,7 @@
 namespace walsim {
 
 RunPolicy::RunPolicy(size_t task_count, RunPolicyOptions options)
-    : task_count_(task_count), options_(options) {
+    : task_count_(task_count), options_(options), workers_(task_count) {
   WALSIM_ASSERT(task_count_ >= 1, "the streamer is always a task");
   WALSIM_ASSERT(options_.streamer_burst_steps >= 1, "the streamer gets a step every burst");
   WALSIM_ASSERT(options_.streamer_cost_ratio >= 1, "the stream gets at least half the time");
@@ -17,7 +17,11 @@ bool RunPolicy::burst_may_go_on(const std::vector<bool>& runnable) const {
   if (!runnable[kStreamer]) return false;
   if (burst_steps_ == 0) return true;
   if (streamer_last_ != StepResult::kProgress || burst_steps_ >= burst_steps_max()) return false;
-  return !worker_cost_last_ || burst_cost_ < options_.streamer_cost_ratio * *worker_cost_last_;
+  // The budget of the worker whose turn follows, while it is busy.
+  if (next_worker_ > worker_count()) return true;
+  const WorkerState& next = workers_[next_worker_];
+  if (!next.busy_cost || next.idle_streak >= kIdleStepsUnbusy) return true;
+  return burst_cost_ < options_.streamer_cost_ratio * *next.busy_cost;
 }
 
 std::optional<size_t> RunPolicy::next(const std::vector<bool>& runnable) {
@@ -59,9 +63,11 @@ void RunPolicy::record(size_t task, StepResult result, int64_t cost) {
     burst_cost_ += cost;
     streamer_last_ = result;
   } else if (result == StepResult::kProgress) {
-    // An idle worker step (nothing to do, or a read still in flight) is
-    // cheap and says nothing about what copying costs: it keeps the budget.
-    worker_cost_last_ = cost;
+    workers_[task] = WorkerState{cost, 0};
+  } else {
+    // Cheap, and says nothing about what copying costs: the budget stays
+    // what the last busy step set, until the worker has been idle a while.
+    workers_[task].idle_streak++;
   }
 }
 

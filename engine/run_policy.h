@@ -8,10 +8,10 @@
 // Tasks are numbered as Replicator::tasks() returns them: 0 is the
 // streamer, 1..n the snapshot workers. A round gives each worker one step,
 // and before each worker's step a *streamer burst*: the streamer steps
-// while it has input (its last step made progress), until the burst has
-// cost `streamer_cost_ratio` times what the last worker step that made
-// progress cost, and at most `streamer_burst_steps` steps (with no
-// workers, a round is one step):
+// while it has input (its last step made progress), at most
+// `streamer_burst_steps` steps, and, while the worker whose turn follows is
+// busy, until the burst has cost `streamer_cost_ratio` times that worker's
+// last step that made progress (with no workers, a round is one step):
 //
 //   round = burst, worker 1, burst, worker 2, ..., burst, worker n
 //
@@ -22,7 +22,12 @@
 // measured in cost split the store writer's time (the one thread all tasks
 // run on) when both sides have work: about ratio/(ratio+1) to the stream,
 // the rest to the copies. A side with nothing to do leaves its time to the
-// other. The bounds, which the tests check and a simulator can assert:
+// other: a worker is busy unless its last kIdleStepsUnbusy steps were idle.
+// A busy worker waiting on a read costs the stream nothing but a cheap
+// step per burst; a worker with nothing left to copy (or stuck behind a
+// lock) stops bounding the bursts, so its budget, perhaps set by a cheap
+// start-up step, does not cut the stream into tiny bursts for good. The bounds, which the tests check and
+// a simulator can assert:
 //
 //   * no stream starvation: while the streamer is runnable, at most one
 //     other task's step comes between two of its steps (the stream socket
@@ -49,7 +54,7 @@ namespace walsim {
 
 struct RunPolicyOptions {
   // The most steps a burst may take (bounds a worker's wait in steps).
-  int64_t streamer_burst_steps = 4096;
+  int64_t streamer_burst_steps = 1024;
   // A burst may cost this many times the last worker step: the stream's
   // share of a busy store writer is about ratio/(ratio+1) (4: 80%).
   int64_t streamer_cost_ratio = 4;
@@ -61,6 +66,8 @@ class RunPolicy {
   // While the streamer is runnable, at most this many steps of other tasks
   // come between two of its steps.
   static constexpr int64_t kOtherStepsBetweenStreamerStepsMax = 1;
+  // A worker whose last this-many steps were idle sets no budget.
+  static constexpr int64_t kIdleStepsUnbusy = 16;
 
   // `task_count`: the streamer and the workers (at least the streamer).
   explicit RunPolicy(size_t task_count, RunPolicyOptions options = {});
@@ -100,9 +107,11 @@ class RunPolicy {
   bool round_over_ = false;
   std::optional<size_t> stepping_;  // returned by next(), not yet recorded
   StepResult streamer_last_ = StepResult::kProgress;
-  // What the last worker step that made progress cost: the budget's unit.
-  // Idle worker steps (a read in flight, nothing to copy) leave it be.
-  std::optional<int64_t> worker_cost_last_;
+  struct WorkerState {
+    std::optional<int64_t> busy_cost;  // its last step that made progress
+    int64_t idle_streak = 0;           // idle steps since
+  };
+  std::vector<WorkerState> workers_;  // index 0 unused (the streamer)
 };
 
 }  // namespace walsim

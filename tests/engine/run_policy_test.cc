@@ -275,10 +275,11 @@ TEST(RunPolicy, BurstFollowsInputAndEndsAtItsCapOrBudget) {
   EXPECT_EQ(on_cost.steps_of(1), 2);
 }
 
-// Idle worker steps (copies done, a read in flight) cost little and say
-// nothing about what copying costs: they neither shrink the stream's
-// bursts to their cost nor lift the budget a busy step set.
-TEST(RunPolicy, IdleWorkerStepsKeepTheBudget) {
+// Idle worker steps (a read in flight, nothing to copy) cost little and
+// say nothing about what copying costs: a worker idle for a step or two
+// keeps the budget its busy steps set; one idle for longer sets none, and
+// the stream's bursts run to the step cap.
+TEST(RunPolicy, IdleWorkersKeepTheirBudgetOnlyForAWhile) {
   // Never busy: no budget, the stream runs to the step cap.
   Shape idle_workers{2, 50, 4, 1};
   PolicyDriver never_busy(fake_tasks(idle_workers, progress, idle), options_of(idle_workers));
@@ -288,7 +289,7 @@ TEST(RunPolicy, IdleWorkerStepsKeepTheBudget) {
 
   // Busy, then waiting on a read every other step: the bursts keep the
   // budget of the busy steps (ratio 4 x cost 10 = 40 steps).
-  Shape waiting{1, 1000, 4, 10};
+  Shape waiting{1, 1000, 4, 10};  // the cap above 40
   int64_t worker_steps = 0;
   PolicyDriver sometimes_busy(
       fake_tasks(waiting, progress,
@@ -297,8 +298,37 @@ TEST(RunPolicy, IdleWorkerStepsKeepTheBudget) {
   sometimes_busy.run_round();  // the first burst runs to the cap
   sometimes_busy.clear_order();
   sometimes_busy.run(10'000);
-  EXPECT_EQ(sometimes_busy.steps_of(RunPolicy::kStreamer),
-            40 * sometimes_busy.steps_of(1));
+  EXPECT_EQ(sometimes_busy.steps_of(RunPolicy::kStreamer), 40 * sometimes_busy.steps_of(1));
+
+  // Busy once, then idle for good (its copies are done): after
+  // kIdleStepsUnbusy idle steps the bursts run to the cap again.
+  int64_t busy_left = 1;
+  PolicyDriver then_idle(
+      fake_tasks(waiting, progress,
+                 [&] { return busy_left-- > 0 ? StepResult::kProgress : StepResult::kIdle; }),
+      options_of(waiting));
+  const size_t rounds = RunPolicy::kIdleStepsUnbusy + 8;
+  for (size_t round = 0; round < rounds; round++) then_idle.run_round();
+  std::vector<int64_t> bursts;
+  int64_t burst = 0;
+  for (size_t task : then_idle.order()) {
+    if (task == RunPolicy::kStreamer) {
+      burst++;
+    } else {
+      bursts.push_back(burst);
+      burst = 0;
+    }
+  }
+  // The first burst: no cost known (the cap); then budgeted while the
+  // worker's idle streak is short; then the cap again.
+  ASSERT_EQ(bursts.size(), rounds);
+  EXPECT_EQ(bursts[0], 1000);
+  for (size_t i = 1; i <= static_cast<size_t>(RunPolicy::kIdleStepsUnbusy); i++) {
+    EXPECT_EQ(bursts[i], 40) << "burst " << i;
+  }
+  for (size_t i = RunPolicy::kIdleStepsUnbusy + 1; i < bursts.size(); i++) {
+    EXPECT_EQ(bursts[i], 1000) << "burst " << i;
+  }
 }
 
 TEST(RunPolicy, TasksThatMayNotStepAreSkipped) {
