@@ -70,7 +70,7 @@ class Snapshotter::Worker : public Task {
     owner_.all_done_marked_ = false;
     auto batch = owner_.storage_.snapshot_batch(table);
     if (!batch.is_ok()) return retry_or_fail(batch.status());
-    copy_ = Copy{std::move(**state), std::move(*batch), {}, Lsn::zero()};
+    copy_ = Copy{std::move(**state), std::move(*batch), {}, {}, Lsn::zero()};
     next_ = Next::kReadChunk;
     return StepResult::kProgress;
   }
@@ -78,13 +78,19 @@ class Snapshotter::Worker : public Task {
   StepResult read_chunk() {
     WALSIM_ASSERT(copy_.has_value(), "a chunk is read for a table being copied");
     auto answer = reader_->read_chunk(copy_->table.relation, copy_->table.resume_key,
-                                      owner_.options_.snapshot_chunk_rows);
+                                      copy_->until_key, owner_.options_.snapshot_chunk_rows);
     if (!answer.is_ok()) return retry_or_fail(answer.status());
     // In flight: the same call next step collects it; others step meanwhile.
     if (!*answer) return StepResult::kIdle;
     TableChunk& chunk = **answer;
     WALSIM_ASSERT(chunk.rows.size() <= owner_.options_.snapshot_chunk_rows,
                   "a chunk holds at most the rows asked for");
+    // The copy's first chunk (also after a restart) brings the table's
+    // largest key: the copy reads up to it (see TableChunk::bound_key).
+    if (!copy_->until_key) copy_->until_key = std::move(chunk.bound_key);
+    WALSIM_ASSERT(!copy_->until_key ||
+                      copy_->until_key->size() == copy_->table.relation.key_indexes().size(),
+                  "a copy's bound is a key");
     copy_->consistent_lsn = std::max(copy_->consistent_lsn, chunk.consistent_lsn);
     if (!chunk.rows.empty()) {
       copy_->last_chunk_key = copy_->table.relation.key_of(chunk.rows.back());
@@ -229,6 +235,7 @@ class Snapshotter::Worker : public Task {
   struct Copy {
     TableState table;
     std::unique_ptr<WriteBatch> batch;
+    std::optional<Row> until_key;  // the copy bound; nullopt: to the end
     std::optional<Row> last_chunk_key;
     Lsn consistent_lsn;
     size_t chunk_rows = 0;

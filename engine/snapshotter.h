@@ -1,7 +1,9 @@
 // Snapshotter: a queue of tables to copy and the workers that copy them.
 //
 // Each worker is a Task. A copy reads a table in key-ordered chunks from
-// its stored resume key, writes each chunk through a snapshot batch (one
+// its stored resume key up to the table's largest key as its first chunk
+// found it (rows past it are written later, and the stream brings them),
+// writes each chunk through a snapshot batch (one
 // storage transaction that also records the new resume key), then reads the
 // source's current LSN and marks the table done at it: the stream must pass
 // that LSN before the copy is consistent. When the queue is empty and no

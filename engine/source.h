@@ -46,6 +46,13 @@ struct TableChunk {
   // The stream must pass this LSN before the rows read so far are
   // consistent with it (the snapshot's LSN, or the head after the read).
   Lsn consistent_lsn;
+  // For a chunk asked for without an until_key: the table's largest key,
+  // read with it (nullopt: an empty table, or a largest key holding a NULL,
+  // which keyset pages cannot compare with). A copy reads up to it: rows
+  // with larger keys were written after that read, so the stream brings
+  // them (the slot exists before any copy starts), and a copy that stops
+  // there never chases a table that grows at its end.
+  std::optional<Row> bound_key;
 };
 
 // Chunked, resumable reads of a table's current rows.
@@ -64,16 +71,18 @@ class TableReader {
   virtual ~TableReader() = default;
 
   // Up to `limit` rows whose key is greater than `after_key` (all rows when
-  // nullopt), in key order. `after_key` holds the key columns' values in
+  // nullopt) and at most `until_key` (no limit when nullopt, and the chunk
+  // then carries bound_key), in key order; is_last when no such row is left. Keys hold the key columns' values in
   // Relation::key_indexes() order. A reader may read the next chunk (after
-  // the last key of the chunk it just answered, same limit) before it is
-  // asked for, so that the read overlaps the engine's write of this one.
-  // The engine's rules allow it: a chunk's rows may be read any time before
-  // they are written, and every read of a copy still happens after the
-  // copy's first chunk was asked for (a restarted copy starts over at
-  // nullopt, which no read-ahead matches).
+  // the last key of the chunk it just answered, same bound and limit)
+  // before it is asked for, so that the read overlaps the engine's write of
+  // this one. The engine's rules allow it: a chunk's rows may be read any
+  // time before they are written, and every read of a copy still happens
+  // after the copy's first chunk was asked for (a restarted copy starts
+  // over at nullopt, which no read-ahead matches).
   virtual Result<std::optional<TableChunk>> read_chunk(const Relation& table,
                                                        const std::optional<Row>& after_key,
+                                                       const std::optional<Row>& until_key,
                                                        size_t limit) = 0;
 
   // The current rows for `keys` (key values in key_indexes() order), in key

@@ -38,8 +38,10 @@ class ObservedSource::Reader : public TableReader {
 
   Result<std::optional<TableChunk>> read_chunk(const Relation& table,
                                                const std::optional<Row>& after_key,
+                                               const std::optional<Row>& until_key,
                                                size_t limit) override {
-    auto chunk = owner_.observe_answer(this, reader_->read_chunk(table, after_key, limit));
+    auto chunk =
+        owner_.observe_answer(this, reader_->read_chunk(table, after_key, until_key, limit));
     if (chunk.is_ok() && *chunk && owner_.chunk_hook_) owner_.chunk_hook_(table, **chunk);
     return chunk;
   }

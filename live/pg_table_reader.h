@@ -3,9 +3,10 @@
 // of its own (see threaded_table_reader.h), so a read never blocks the
 // runtime.
 //
-// A table is read in keyset chunks: rows WHERE (key) > (last key) ORDER BY
-// key LIMIT n, so a copy can stop after any chunk and resume from the last
-// key it stored, and no chunk holds a long-running snapshot. Each chunk is
+// A table is read in keyset chunks: rows WHERE (key) > (last key) [AND
+// (key) <= (the copy bound)] ORDER BY key LIMIT n, so a copy can stop after
+// any chunk and resume from the last key it stored, and no chunk holds a
+// long-running snapshot. Each chunk is
 // one statement, through COPY (SELECT ...) TO STDOUT (the default: the
 // fastest consistent read measured, see docs/design.md) or a plain SELECT.
 // Every chunk's consistent_lsn is read after its rows: every commit the
@@ -55,8 +56,10 @@ class PgTableReader {
   static Result<std::unique_ptr<PgTableReader>> start(std::unique_ptr<PgConnection> connection,
                                                       const ReaderOptions& options);
 
+  // Without an until_key, the chunk carries bound_key (SELECT keys ...
+  // ORDER BY keys DESC LIMIT 1, read after the rows).
   Result<TableChunk> read_chunk(const Relation& table, const std::optional<Row>& after_key,
-                                size_t limit);
+                                const std::optional<Row>& until_key, size_t limit);
   Result<TableChunk> read_rows(const Relation& table, const std::vector<Row>& keys);
   Result<Lsn> current_lsn();
 
@@ -66,13 +69,22 @@ class PgTableReader {
  private:
   PgTableReader(std::unique_ptr<PgConnection> connection, ReadMethod method);
 
-  // `key_comparison`: ">" for a chunk after a key, "=" for one key's row,
-  // nullptr for the first chunk. `key_literals`: the key values quoted for
-  // COPY, which takes no parameters; empty: $1.. placeholders.
-  Result<std::string> select_sql(const Relation& table, const char* key_comparison,
-                                 std::optional<size_t> limit,
-                                 const std::vector<std::string>& key_literals = {});
+  // What a SELECT of `table` compares its key with: "(k1, k2) > ($1, $2)".
+  struct KeyCondition {
+    const char* comparison;            // ">", "<=", "="
+    std::vector<std::string> values;   // SQL: placeholders or quoted literals
+  };
+  // SELECT cols FROM table [WHERE conditions...] ORDER BY keys [LIMIT n].
+  Result<std::string> select_sql(const Relation& table,
+                                 const std::vector<KeyCondition>& conditions,
+                                 std::optional<size_t> limit);
+  // The key's values as SQL: $first.. placeholders, or quoted literals for
+  // COPY, which takes no parameters.
+  Result<std::vector<std::string>> key_sql(const std::vector<std::string>& values, bool literals,
+                                           size_t first_placeholder);
   Result<std::vector<Row>> copy_rows(const Relation& table, const std::string& select);
+  // The table's largest key; nullopt: empty, or a NULL in it.
+  Result<std::optional<Row>> read_bound_key(const Relation& table);
   // A lost connection becomes kDisconnected; other errors pass.
   Status lost_or(Status status) const;
 

@@ -28,18 +28,20 @@ ThreadedTableReader::~ThreadedTableReader() {
 }
 
 Result<std::optional<TableChunk>> ThreadedTableReader::read_chunk(
-    const Relation& table, const std::optional<Row>& after_key, size_t limit) {
-  return ask(Request{Request::Kind::kChunk, table, after_key, limit, {}});
+    const Relation& table, const std::optional<Row>& after_key,
+    const std::optional<Row>& until_key, size_t limit) {
+  return ask(Request{Request::Kind::kChunk, table, after_key, until_key, limit, {}});
 }
 
 Result<std::optional<TableChunk>> ThreadedTableReader::read_rows(const Relation& table,
                                                                  const std::vector<Row>& keys) {
-  return ask(Request{Request::Kind::kRows, table, std::nullopt, 0, keys});
+  return ask(Request{Request::Kind::kRows, table, std::nullopt, std::nullopt, 0, keys});
 }
 
 Result<std::optional<Lsn>> ThreadedTableReader::current_lsn() {
-  WALSIM_ASSIGN_OR_RETURN(std::optional<TableChunk> answer,
-                          ask(Request{Request::Kind::kLsn, Relation(), std::nullopt, 0, {}}));
+  WALSIM_ASSIGN_OR_RETURN(
+      std::optional<TableChunk> answer,
+      ask(Request{Request::Kind::kLsn, Relation(), std::nullopt, std::nullopt, 0, {}}));
   if (!answer) return std::optional<Lsn>();
   return std::optional(answer->consistent_lsn);
 }
@@ -73,8 +75,10 @@ void ThreadedTableReader::read_ahead_after(const Request& request, const TableCh
   if (!options_.read_ahead || request.kind != Request::Kind::kChunk) return;
   if (chunk.is_last || chunk.rows.empty() || running_ || queued_) return;
   WALSIM_ASSERT(!done_, "the answer just handed over was the only one");
+  // The snapshotter bounds the rest of a copy by its first chunk's bound_key.
+  const std::optional<Row>& until = request.until_key ? request.until_key : chunk.bound_key;
   queued_ = Request{Request::Kind::kChunk, request.table, request.table.key_of(chunk.rows.back()),
-                    request.limit, {}};
+                    until, request.limit, {}};
   read_ahead_ = true;
   work_.notify_one();
 }
@@ -121,7 +125,8 @@ Result<TableChunk> ThreadedTableReader::execute(const Request& request) {
   WALSIM_ASSERT(reader_ != nullptr, "a read runs on a connection");
   switch (request.kind) {
     case Request::Kind::kChunk:
-      return reader_->read_chunk(request.table, request.after_key, request.limit);
+      return reader_->read_chunk(request.table, request.after_key, request.until_key,
+                                 request.limit);
     case Request::Kind::kRows: return reader_->read_rows(request.table, request.keys);
     case Request::Kind::kLsn: {
       WALSIM_ASSIGN_OR_RETURN(Lsn lsn, reader_->current_lsn());

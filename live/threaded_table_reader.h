@@ -6,7 +6,9 @@
 // the answer (it notifies the runtime's Wakeup).
 //
 // It reads ahead: when it answers a chunk that is not the last, it starts
-// reading the next one (after that chunk's last key, same limit) at once,
+// reading the next one at once (after that chunk's last key, same limit,
+// and the bound the engine will ask with: the request's, else the
+// chunk's bound_key),
 // while the engine writes the chunk it was given. The next ask for exactly
 // that chunk takes the answer; any other ask drops it.
 //
@@ -61,6 +63,7 @@ class ThreadedTableReader : public TableReader {
 
   Result<std::optional<TableChunk>> read_chunk(const Relation& table,
                                                const std::optional<Row>& after_key,
+                                               const std::optional<Row>& until_key,
                                                size_t limit) override;
   Result<std::optional<TableChunk>> read_rows(const Relation& table,
                                               const std::vector<Row>& keys) override;
@@ -71,6 +74,7 @@ class ThreadedTableReader : public TableReader {
     enum class Kind { kChunk, kRows, kLsn } kind;
     Relation table;
     std::optional<Row> after_key;
+    std::optional<Row> until_key;
     size_t limit = 0;
     std::vector<Row> keys;
     bool operator==(const Request&) const = default;

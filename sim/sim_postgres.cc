@@ -176,18 +176,19 @@ class SimTableReader : public TableReader {
 
   Result<std::optional<TableChunk>> read_chunk(const Relation& relation,
                                                const std::optional<Row>& after_key,
+                                               const std::optional<Row>& until_key,
                                                size_t limit) override {
-    return answer(Request{Request::kChunk, relation.relid, after_key, limit, {}},
-                  [&] { return read_chunk_now(relation, after_key, limit); });
+    return answer(Request{Request::kChunk, relation.relid, after_key, until_key, limit, {}},
+                  [&] { return read_chunk_now(relation, after_key, until_key, limit); });
   }
   Result<std::optional<TableChunk>> read_rows(const Relation& relation,
                                               const std::vector<Row>& keys) override {
-    return answer(Request{Request::kRows, relation.relid, std::nullopt, 0, keys},
+    return answer(Request{Request::kRows, relation.relid, std::nullopt, std::nullopt, 0, keys},
                   [&] { return read_rows_now(relation, keys); });
   }
   Result<std::optional<Lsn>> current_lsn() override {
     Result<std::optional<TableChunk>> held = answer(
-        Request{Request::kLsn, 0, std::nullopt, 0, {}}, [&]() -> Result<TableChunk> {
+        Request{Request::kLsn, 0, std::nullopt, std::nullopt, 0, {}}, [&]() -> Result<TableChunk> {
           WALSIM_ASSIGN_OR_RETURN(Lsn lsn, current_lsn_now());
           return TableChunk{{}, true, lsn};
         });
@@ -202,6 +203,7 @@ class SimTableReader : public TableReader {
     enum Kind { kChunk, kRows, kLsn } kind;
     uint32_t relid;
     std::optional<Row> after_key;
+    std::optional<Row> until_key;
     size_t limit;
     std::vector<Row> keys;
     bool operator==(const Request&) const = default;
@@ -228,7 +230,7 @@ class SimTableReader : public TableReader {
   }
 
   Result<TableChunk> read_chunk_now(const Relation& relation, const std::optional<Row>& after_key,
-                                    size_t limit) {
+                                    const std::optional<Row>& until_key, size_t limit) {
     if (source_.buggify_.fire(FaultKind::kReadError)) {
       source_.event("fault:read_error " + relation.name);
       return io_error("canceling statement due to statement timeout");
@@ -248,11 +250,28 @@ class SimTableReader : public TableReader {
       as_of = found->second;
     }
     SimTable::Chunk read = source_.tables_[*index].read(after_key, limit, as_of);
+    if (until_key) {
+      // `... AND (key) <= (until)`: rows past the bound end the copy.
+      auto past = std::find_if(read.rows.begin(), read.rows.end(), [&](const Row& row) {
+        return compare_keys(relation.key_of(row), *until_key) > 0;
+      });
+      if (past != read.rows.end()) {
+        read.rows.erase(past, read.rows.end());
+        read.is_last = true;
+      }
+    }
     source_.note_chunk(*index, read, as_of);
     std::string what = "read " + relation.name + " rows=" + std::to_string(read.rows.size());
     if (!read.rows.empty()) what += " ids=" + read.rows.front()[0].text + ".." + read.rows.back()[0].text;
     source_.event(what + (read.is_last ? " last" : ""), as_of);
-    return TableChunk{std::move(read.rows), read.is_last, as_of};
+    TableChunk chunk{std::move(read.rows), read.is_last, as_of};
+    if (!until_key) {
+      // The largest key at the head, as `SELECT key ... ORDER BY key DESC
+      // LIMIT 1` after the chunk would give.
+      SimTable::Chunk all = source_.tables_[*index].read(std::nullopt, SIZE_MAX, source_.head_);
+      if (!all.rows.empty()) chunk.bound_key = relation.key_of(all.rows.back());
+    }
+    return chunk;
   }
 
   // Rows by key, read at the head (the engine fills unknown TOAST values

@@ -76,15 +76,22 @@ class FakeSource : public SourceConnector {
   struct Reader : TableReader {
     explicit Reader(FakeSource& source) : source(source) {}
     Result<std::optional<TableChunk>> read_chunk(const Relation&, const std::optional<Row>& after,
+                                                 const std::optional<Row>& until,
                                                  size_t limit) override {
       source.chunks_read++;
       TableChunk chunk;
       auto it = after ? source.rows_.upper_bound(std::stoi((*after)[0].text))
                       : source.rows_.begin();
-      for (; it != source.rows_.end() && chunk.rows.size() < limit; ++it) {
+      auto end = until ? source.rows_.upper_bound(std::stoi((*until)[0].text))
+                       : source.rows_.end();
+      if (after && until && std::stoi((*after)[0].text) >= std::stoi((*until)[0].text)) it = end;
+      for (; it != end && chunk.rows.size() < limit; ++it) {
         chunk.rows.push_back(it->second);
       }
-      chunk.is_last = it == source.rows_.end();
+      chunk.is_last = it == end;
+      if (!until && !source.rows_.empty()) {
+        chunk.bound_key = Row{Value::of(std::to_string(source.rows_.rbegin()->first))};
+      }
       chunk.consistent_lsn = source.head_;
       return std::optional(std::move(chunk));
     }

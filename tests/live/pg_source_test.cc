@@ -116,7 +116,15 @@ class PgSourceTest : public ::testing::Test {
   static Result<TableChunk> read_chunk(PgSourceConnector& source, TableReader& reader,
                                        const Relation& table, const std::optional<Row>& after,
                                        size_t limit) {
-    return answer_of<TableChunk>(source, [&] { return reader.read_chunk(table, after, limit); });
+    return answer_of<TableChunk>(
+        source, [&] { return reader.read_chunk(table, after, std::nullopt, limit); });
+  }
+  static Result<TableChunk> read_chunk_until(PgSourceConnector& source, TableReader& reader,
+                                             const Relation& table,
+                                             const std::optional<Row>& after,
+                                             const std::optional<Row>& until, size_t limit) {
+    return answer_of<TableChunk>(source,
+                                 [&] { return reader.read_chunk(table, after, until, limit); });
   }
   static Result<Lsn> current_lsn(PgSourceConnector& source, TableReader& reader) {
     return answer_of<Lsn>(source, [&] { return reader.current_lsn(); });
@@ -310,6 +318,51 @@ TEST_F(PgSourceTest, RejectsBadChunkRequests) {
   EXPECT_GT(*lsn, Lsn::zero());
 }
 
+// A chunk read without a bound brings the table's largest key; the rest of
+// the copy reads up to it, so rows inserted past it later are left to the
+// stream. Composite keys compare as Postgres orders them; an empty table,
+// or a largest key with a NULL, has no bound.
+TEST_F(PgSourceTest, FirstChunkBringsTheBoundAndLaterChunksStopThere) {
+  ASSERT_OK(server_->exec(
+      "CREATE TABLE bounded (a int, b text, v text, PRIMARY KEY (a, b));"
+      "INSERT INTO bounded SELECT i / 3, 'k' || (i % 3), 'v' FROM generate_series(0, 29) i;"
+      "CREATE TABLE bounded_empty (id int PRIMARY KEY);"
+      "CREATE TABLE bounded_full (a int, b text);"
+      "ALTER TABLE bounded_full REPLICA IDENTITY FULL;"
+      "INSERT INTO bounded_full VALUES (1, 'x'), (2, NULL)"));
+  PgSourceConnector source = connector("unused", "unused");
+  auto relations = source.describe_tables({"bounded", "bounded_empty", "bounded_full"});
+  ASSERT_TRUE(relations.is_ok() && relations->size() == 3) << relations.status().to_string();
+  const Relation& table = (*relations)[0];
+  auto reader = std::move(source.open_table_reader()).value();
+  Result<TableChunk> first = read_chunk(source, *reader, table, std::nullopt, 7);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  ASSERT_EQ(first->bound_key, (Row{Value::of("9"), Value::of("k2")}));
+  const Row bound = *first->bound_key;
+  // Written after the bound was read: the chunks stop at it.
+  ASSERT_OK(server_->exec("INSERT INTO bounded VALUES (9, 'k3', 'late'), (10, 'k0', 'late')"));
+  std::vector<Row> rows = first->rows;
+  for (std::optional<Row> after = table.key_of(rows.back());;) {
+    Result<TableChunk> chunk = read_chunk_until(source, *reader, table, after, bound, 7);
+    ASSERT_TRUE(chunk.is_ok()) << chunk.status().to_string();
+    EXPECT_FALSE(chunk->bound_key.has_value());  // asked with a bound
+    rows.insert(rows.end(), chunk->rows.begin(), chunk->rows.end());
+    if (chunk->is_last) break;
+    after = table.key_of(chunk->rows.back());
+  }
+  ASSERT_EQ(rows.size(), 30u);
+  EXPECT_EQ(table.key_of(rows.back()), bound);
+  // The first chunks were read ahead with the bound the copy asks with.
+  EXPECT_GE(source.reader_stats().read_ahead_hits, 4);
+
+  Result<TableChunk> empty = read_chunk(source, *reader, (*relations)[1], std::nullopt, 7);
+  ASSERT_TRUE(empty.is_ok()) << empty.status().to_string();
+  EXPECT_FALSE(empty->bound_key.has_value());
+  Result<TableChunk> with_null = read_chunk(source, *reader, (*relations)[2], std::nullopt, 7);
+  ASSERT_TRUE(with_null.is_ok()) << with_null.status().to_string();
+  EXPECT_FALSE(with_null->bound_key.has_value());
+}
+
 // COPY's text format and a SELECT's text results are the same text, for
 // values that need escaping in COPY and for types with their own output.
 TEST_F(PgSourceTest, CopyAndSelectReadTheSameText) {
@@ -333,7 +386,7 @@ TEST_F(PgSourceTest, CopyAndSelectReadTheSameText) {
     auto reader = PgTableReader::start(std::move(*connection), options);
     ASSERT_TRUE(reader.is_ok()) << reader.status().to_string();
     for (std::optional<Row> after;;) {
-      Result<TableChunk> chunk = (*reader)->read_chunk(table, after, 3);
+      Result<TableChunk> chunk = (*reader)->read_chunk(table, after, std::nullopt, 3);
       ASSERT_TRUE(chunk.is_ok()) << chunk.status().to_string();
       for (Row& row : chunk->rows) by_method[method == ReadMethod::kSelect].push_back(row);
       if (chunk->is_last) break;
@@ -357,9 +410,13 @@ TEST_F(PgSourceTest, ReaderReadsTheNextChunkAhead) {
   Relation table = source.describe_tables({"ahead"})->front();
   auto reader = std::move(source.open_table_reader()).value();
   std::vector<size_t> sizes;
+  // As the snapshotter asks: the first chunk without a bound, the rest up
+  // to the bound it brought.
+  std::optional<Row> until;
   for (std::optional<Row> after;;) {
-    Result<TableChunk> chunk = read_chunk(source, *reader, table, after, 10);
+    Result<TableChunk> chunk = read_chunk_until(source, *reader, table, after, until, 10);
     ASSERT_TRUE(chunk.is_ok()) << chunk.status().to_string();
+    if (!until) until = chunk->bound_key;
     sizes.push_back(chunk->rows.size());
     if (chunk->is_last) break;
     after = table.key_of(chunk->rows.back());

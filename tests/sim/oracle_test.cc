@@ -46,9 +46,9 @@ class OracleTest : public ::testing::Test {
   void copy_table() {
     auto reader = source_.open_table_reader();
     // The reader may answer "not ready" a few times, as a live one does.
-    auto chunk = (*reader)->read_chunk(relation(), std::nullopt, 100);
+    auto chunk = (*reader)->read_chunk(relation(), std::nullopt, std::nullopt, 100);
     for (int ask = 0; ask < 10 && chunk.is_ok() && !*chunk; ask++) {
-      chunk = (*reader)->read_chunk(relation(), std::nullopt, 100);
+      chunk = (*reader)->read_chunk(relation(), std::nullopt, std::nullopt, 100);
     }
     ASSERT_TRUE(chunk.is_ok() && chunk->has_value() && (*chunk)->is_last);
     auto batch = storage_->snapshot_batch("t0");

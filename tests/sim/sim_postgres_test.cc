@@ -20,7 +20,7 @@ Row row(const std::string& id, const std::string& owner, const std::string& titl
 Result<TableChunk> read_ready(TableReader& reader, const Relation& relation,
                               const std::optional<Row>& after, size_t limit) {
   for (int ask = 0; ask < 100; ask++) {
-    Result<std::optional<TableChunk>> chunk = reader.read_chunk(relation, after, limit);
+    Result<std::optional<TableChunk>> chunk = reader.read_chunk(relation, after, std::nullopt, limit);
     if (!chunk.is_ok()) return chunk.status();
     if (*chunk) return std::move(**chunk);
   }
@@ -267,7 +267,7 @@ TEST(SimPostgresReadDelay, AnswerIsReadAtTheFirstAskAndComesLater) {
     int not_ready = 0;
     std::optional<TableChunk> answer;
     for (int ask = 0; ask < 10 && !answer; ask++) {
-      auto chunk = (*reader)->read_chunk(relation, std::nullopt, 10);
+      auto chunk = (*reader)->read_chunk(relation, std::nullopt, std::nullopt, 10);
       ASSERT_TRUE(chunk.is_ok());
       if (*chunk) {
         answer = std::move(**chunk);
@@ -289,7 +289,7 @@ TEST(SimPostgresReadDelay, AnswerIsReadAtTheFirstAskAndComesLater) {
     // A delayed run: an ask for other arguments abandons the held read, and
     // the next ask reads again, seeing every row now.
     size_t rows_now = 1 + static_cast<size_t>(not_ready);
-    auto abandoned = (*reader)->read_chunk(relation, std::nullopt, 10);
+    auto abandoned = (*reader)->read_chunk(relation, std::nullopt, std::nullopt, 10);
     ASSERT_TRUE(abandoned.is_ok());
     if (!*abandoned) {
       auto txn = source.begin();
@@ -307,6 +307,35 @@ TEST(SimPostgresReadDelay, AnswerIsReadAtTheFirstAskAndComesLater) {
   }
   EXPECT_GT(delayed_runs, 0);
   EXPECT_GT(prompt_runs, 0);
+}
+
+// A chunk read without a bound brings the largest key at the head; a
+// chunk read with it stops there, so rows inserted past it later are left
+// to the stream.
+TEST_F(SimPostgresTest, ChunksStopAtTheCopyBound) {
+  size_t t0 = source_.create_table("t0", ReplicaIdentity::kDefault, false);
+  auto load = source_.begin();
+  for (int i = 1; i <= 4; i++) load.insert(t0, row("0000000" + std::to_string(i), "o", "x"));
+  source_.commit(std::move(load));
+  source_.create_slot();
+  auto reader = source_.open_table_reader();
+  ASSERT_TRUE(reader.is_ok());
+  const Relation& relation = source_.table(t0).relation();
+  auto first = read_ready(**reader, relation, std::nullopt, 2);
+  ASSERT_TRUE(first.is_ok());
+  ASSERT_EQ(first->bound_key, (Row{Value::of("00000004")}));
+  auto txn = source_.begin();
+  txn.insert(t0, row("00000005", "o", "x"));
+  source_.commit(std::move(txn));
+  Result<std::optional<TableChunk>> chunk = std::optional<TableChunk>();
+  for (int ask = 0; ask < 10 && chunk.is_ok() && !*chunk; ask++) {
+    chunk = (*reader)->read_chunk(relation, Row{Value::of("00000002")}, first->bound_key, 10);
+  }
+  ASSERT_TRUE(chunk.is_ok() && chunk->has_value());
+  ASSERT_EQ((*chunk)->rows.size(), 2u);
+  EXPECT_EQ((*chunk)->rows.back()[0].text, "00000004");
+  EXPECT_TRUE((*chunk)->is_last);
+  EXPECT_FALSE((*chunk)->bound_key.has_value());  // asked with a bound
 }
 
 TEST(SimTableKeys, FullIdentityResumesAfterTheWholeKey) {
