@@ -35,6 +35,8 @@ class ObservedSource : public SourceConnector {
   // Sends the stream's periodic status update if due (PgChangeStream::
   // keep_alive); a broken stream is left for the streamer to notice.
   void keep_stream_alive();
+  // What the table readers did (time reading, reads ahead, waits).
+  const ReaderStats& reader_stats() const { return source_.reader_stats(); }
   // Readable when a table reader has an answer.
   int reader_wakeup_fd() { return source_.wakeup().fd(); }
   void drain_reader_wakeup() { source_.wakeup().drain(); }
