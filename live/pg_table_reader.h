@@ -7,8 +7,9 @@
 // (key) <= (the copy bound)] ORDER BY key LIMIT n, so a copy can stop after
 // any chunk and resume from the last key it stored, and no chunk holds a
 // long-running snapshot. Each chunk is
-// one statement, through COPY (SELECT ...) TO STDOUT (the default: the
-// fastest consistent read measured, see docs/design.md) or a plain SELECT.
+// one statement, through COPY (SELECT ...) TO STDOUT (the default; as fast
+// as a SELECT, measured, and never holds a chunk twice: docs/design.md) or
+// a plain SELECT.
 // Every chunk's consistent_lsn is read after its rows: every commit the
 // rows show lies before it.
 //
