@@ -35,6 +35,7 @@ void print_error(const Status& status) {
 struct Flags {
   live::SessionConfig config;
   int progress_interval_s = 10;
+  int read_timeout_s = 30;
 };
 
 void add_flags(CLI::App& app, Flags& flags) {
@@ -58,6 +59,11 @@ void add_flags(CLI::App& app, Flags& flags) {
                  "rows per snapshot read (and per store transaction)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--read-timeout", flags.read_timeout_s,
+                 "seconds a table read may take (statement_timeout of the copy connections; "
+                 "a read stuck behind a lock fails and is retried); 0: the server's setting")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86'400));
   app.add_option("--progress-interval", flags.progress_interval_s,
                  "seconds between progress lines when stdout is not a terminal")
       ->capture_default_str()
@@ -77,6 +83,7 @@ int replicate_command(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return app.exit(error) == 0 ? kExitOk : kExitUsage;
   }
+  flags.config.reader.statement_timeout_ms = int64_t{flags.read_timeout_s} * 1000;
   live::install_stop_signal_handlers();
   live::ProgressPrinter printer(stdout, ::isatty(STDOUT_FILENO) == 1,
                                 int64_t{flags.progress_interval_s} * 1000);

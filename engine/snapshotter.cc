@@ -5,7 +5,8 @@
 namespace walsim {
 
 // One snapshot worker: copies one table at a time, one step per source call
-// or storage transaction.
+// or storage transaction. A read that is still in flight (the reader answers
+// nullopt) makes the step idle; the next step asks again.
 class Snapshotter::Worker : public Task {
  public:
   Worker(Snapshotter& owner, int index)
@@ -69,23 +70,34 @@ class Snapshotter::Worker : public Task {
     owner_.all_done_marked_ = false;
     auto batch = owner_.storage_.snapshot_batch(table);
     if (!batch.is_ok()) return retry_or_fail(batch.status());
-    copy_ = Copy{std::move(**state), std::move(*batch), {}, Lsn::zero()};
+    copy_ = Copy{std::move(**state), std::move(*batch), {}, {}, Lsn::zero()};
     next_ = Next::kReadChunk;
     return StepResult::kProgress;
   }
 
   StepResult read_chunk() {
     WALSIM_ASSERT(copy_.has_value(), "a chunk is read for a table being copied");
-    auto chunk = reader_->read_chunk(copy_->table.relation, copy_->table.resume_key,
-                                     owner_.options_.snapshot_chunk_rows);
-    if (!chunk.is_ok()) return retry_or_fail(chunk.status());
-    copy_->consistent_lsn = std::max(copy_->consistent_lsn, chunk->consistent_lsn);
-    if (!chunk->rows.empty()) {
-      copy_->last_chunk_key = copy_->table.relation.key_of(chunk->rows.back());
+    auto answer = reader_->read_chunk(copy_->table.relation, copy_->table.resume_key,
+                                      copy_->until_key, owner_.options_.snapshot_chunk_rows);
+    if (!answer.is_ok()) return retry_or_fail(answer.status());
+    // In flight: the same call next step collects it; others step meanwhile.
+    if (!*answer) return StepResult::kIdle;
+    TableChunk& chunk = **answer;
+    WALSIM_ASSERT(chunk.rows.size() <= owner_.options_.snapshot_chunk_rows,
+                  "a chunk holds at most the rows asked for");
+    // The copy's first chunk (also after a restart) brings the table's
+    // largest key: the copy reads up to it (see TableChunk::bound_key).
+    if (!copy_->until_key) copy_->until_key = std::move(chunk.bound_key);
+    WALSIM_ASSERT(!copy_->until_key ||
+                      copy_->until_key->size() == copy_->table.relation.key_indexes().size(),
+                  "a copy's bound is a key");
+    copy_->consistent_lsn = std::max(copy_->consistent_lsn, chunk.consistent_lsn);
+    if (!chunk.rows.empty()) {
+      copy_->last_chunk_key = copy_->table.relation.key_of(chunk.rows.back());
     }
-    for (Row& row : chunk->rows) copy_->batch->copy_row(copy_->table.relation, std::move(row));
-    copy_->chunk_rows = chunk->rows.size();
-    copy_->chunk_is_last = chunk->is_last;
+    for (Row& row : chunk.rows) copy_->batch->copy_row(copy_->table.relation, std::move(row));
+    copy_->chunk_rows = chunk.rows.size();
+    copy_->chunk_is_last = chunk.is_last;
     next_ = Next::kWriteChunk;
     return StepResult::kProgress;
   }
@@ -113,9 +125,11 @@ class Snapshotter::Worker : public Task {
   }
 
   StepResult read_lsn() {
+    WALSIM_ASSERT(copy_.has_value() && copy_->chunk_is_last, "the LSN is read after the last chunk");
     auto lsn = reader_->current_lsn();
     if (!lsn.is_ok()) return retry_or_fail(lsn.status());
-    copy_->consistent_lsn = std::max(copy_->consistent_lsn, *lsn);
+    if (!*lsn) return StepResult::kIdle;
+    copy_->consistent_lsn = std::max(copy_->consistent_lsn, **lsn);
     next_ = Next::kMarkDone;
     return StepResult::kProgress;
   }
@@ -141,7 +155,8 @@ class Snapshotter::Worker : public Task {
     if (!all_done_lsn_) {
       auto lsn = reader_->current_lsn();
       if (!lsn.is_ok()) return retry_or_fail(lsn.status());
-      all_done_lsn_ = *lsn;
+      if (!*lsn) return StepResult::kIdle;
+      all_done_lsn_ = **lsn;
       return StepResult::kProgress;
     }
     Status status = owner_.storage_.mark_all_snapshot_done(*all_done_lsn_);
@@ -182,7 +197,9 @@ class Snapshotter::Worker : public Task {
   StepResult repair_read() {
     auto rows = reader_->read_rows(repair_relation_, last_repair_.second);
     if (!rows.is_ok()) return retry_or_fail(rows.status());
-    repair_rows_ = std::move(*rows);
+    if (!*rows) return StepResult::kIdle;
+    WALSIM_ASSERT((*rows)->rows.size() <= last_repair_.second.size(), "at most one row per key");
+    repair_rows_ = std::move(**rows);
     next_ = Next::kRepairWrite;
     return StepResult::kProgress;
   }
@@ -218,6 +235,7 @@ class Snapshotter::Worker : public Task {
   struct Copy {
     TableState table;
     std::unique_ptr<WriteBatch> batch;
+    std::optional<Row> until_key;  // the copy bound; nullopt: to the end
     std::optional<Row> last_chunk_key;
     Lsn consistent_lsn;
     size_t chunk_rows = 0;

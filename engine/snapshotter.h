@@ -1,7 +1,9 @@
 // Snapshotter: a queue of tables to copy and the workers that copy them.
 //
 // Each worker is a Task. A copy reads a table in key-ordered chunks from
-// its stored resume key, writes each chunk through a snapshot batch (one
+// its stored resume key up to the table's largest key as its first chunk
+// found it (rows past it are written later, and the stream brings them),
+// writes each chunk through a snapshot batch (one
 // storage transaction that also records the new resume key), then reads the
 // source's current LSN and marks the table done at it: the stream must pass
 // that LSN before the copy is consistent. When the queue is empty and no
@@ -39,6 +41,10 @@ class Snapshotter {
   // Queues a table for a (new) copy unless it is queued already.
   void enqueue(const std::string& table);
   std::vector<Task*> tasks();
+  // Start-up is over: every rules table was described and registered, so
+  // the store knows which tables (re-created, changed while walsim was
+  // stopped) need a copy, and its snapshot_done says so.
+  bool started() const { return startup_ == Startup::kDone; }
 
  private:
   class Worker;
@@ -49,7 +55,6 @@ class Snapshotter {
   StepResult step_startup();
   StepResult startup_retry_or_fail(const Status& status);
   StepResult fail(const Status& status);
-  bool started() const { return startup_ == Startup::kDone; }
   bool copying() const;
   bool copying_other_than(const Worker* self) const;
 

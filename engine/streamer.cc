@@ -33,6 +33,10 @@ StepResult Streamer::step() {
 
 StepResult Streamer::open() {
   WALSIM_ASSERT(stream_ == nullptr && !in_transaction_, "a stream opens between sessions");
+  // Until start-up has registered the rules' tables, the store may still
+  // call a table re-created while walsim was stopped copied: a keepalive
+  // now would publish its old rows as a checkpoint.
+  if (!snapshotter_.started()) return StepResult::kIdle;
   auto state = storage_.replication_state();
   if (!state.is_ok()) return retry_or_fail(state.status());
   last_applied_lsn_ = state->last_applied_lsn;

@@ -3,6 +3,7 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 namespace walsim::live {
@@ -17,7 +18,11 @@ bool stop_requested(const RunControl& control) {
 
 LiveRuntime::LiveRuntime(std::vector<Task*> tasks, const ReplicatorProgress& progress,
                          const Status& fatal_error, RuntimeIo io, LiveRuntimeOptions options)
-    : progress_(progress), fatal_error_(fatal_error), io_(std::move(io)), options_(options) {
+    : policy_(tasks.size(), options.policy),
+      progress_(progress),
+      fatal_error_(fatal_error),
+      io_(std::move(io)),
+      options_(options) {
   // A zero backoff would retry a failing source in a tight loop, which is
   // what the backoff exists to prevent.
   WALSIM_ASSERT(options_.backoff_initial_ms > 0 &&
@@ -53,19 +58,34 @@ RunOutcome LiveRuntime::run(const RunControl& control) {
 
 bool LiveRuntime::step_round(const RunControl& control, bool& failed) {
   bool progressed = false;
-  int64_t now = clock_.now_ms();
-  for (TaskState& state : tasks_) {
-    if (state.done || state.resume_at > now) continue;
+  runnable_.resize(tasks_.size());
+  for (;;) {
+    int64_t now = clock_.now_ms();
+    for (size_t i = 0; i < tasks_.size(); i++) {
+      runnable_[i] = !tasks_[i].done && tasks_[i].resume_at <= now;
+    }
+    std::optional<size_t> next = policy_.next(runnable_);
+    if (!next) break;
+    TaskState& state = tasks_[*next];
+    WALSIM_ASSERT(runnable_[*next], "the policy steps only tasks that may step");
     int64_t retries_before = retry_count();
+    // The policy shares the thread's time by what steps cost: their
+    // duration, in nanoseconds.
+    auto started = std::chrono::steady_clock::now();
     StepResult result = state.task->step();
+    int64_t cost_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+    policy_.record(*next, result, std::max<int64_t>(cost_ns, 0));
     if (result == StepResult::kFailed || !fatal_error_.is_ok()) {
       failed = true;
       return progressed;
     }
     after_step(state, result, retries_before);
     progressed |= result == StepResult::kProgress && state.failures == 0;
-    if (stop_requested(control)) break;
+    if (stop_requested(control)) return progressed;
   }
+  policy_.start_round();
   return progressed;
 }
 
@@ -94,13 +114,20 @@ void LiveRuntime::wait(int64_t now) {
     if (!state.done && state.resume_at > now) timeout = std::min(timeout, state.resume_at - now);
   }
   WALSIM_ASSERT(timeout >= 0 && timeout <= options_.poll_timeout_ms);
-  int socket = io_.stream_socket ? io_.stream_socket() : -1;
-  if (socket < 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(timeout));
-    return;
+  pollfd fds[2];
+  nfds_t count = 0;
+  for (int socket : {io_.stream_socket ? io_.stream_socket() : -1,
+                     io_.wakeup_socket ? io_.wakeup_socket() : -1}) {
+    if (socket >= 0) fds[count++] = pollfd{socket, POLLIN, 0};
   }
-  pollfd fd{socket, POLLIN, 0};
-  ::poll(&fd, 1, static_cast<int>(timeout));
+  if (count == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeout));
+  } else {
+    ::poll(fds, count, static_cast<int>(timeout));
+  }
+  // Before the next round, so that an answer landing during it wakes the
+  // wait after it.
+  if (io_.drain_wakeup) io_.drain_wakeup();
 }
 
 // When the last copy finishes, the first checkpoint waits for the stream to
@@ -115,6 +142,7 @@ void LiveRuntime::after_round(int64_t now) {
     }
   }
   maybe_ping(now);
+  if (io_.keep_stream_alive) io_.keep_stream_alive();
 }
 
 // While transactions flow, their acknowledgements move the slot; when none

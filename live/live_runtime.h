@@ -1,10 +1,18 @@
 // LiveRuntime: runs the engine's tasks against a real source, in one thread.
 //
-// A round steps every task once, in order (the streamer first). When no
-// task made progress, the runtime waits on the replication socket (or until
-// a backoff ends) instead of spinning. Between steps it checks the stop
-// flag, so a stop always lands on a step boundary, where committed storage
-// is consistent by design.
+// Which task steps next is RunPolicy's choice (engine/run_policy.h): a
+// round is a streamer burst (while it has input, for up to `ratio` times
+// the time of the worker step before it) before each worker's one step, so
+// chunk writes cannot starve the stream nor a busy stream the copies. Every engine task runs on
+// this thread, so the store has one writer; source reads run on the
+// readers' own threads (live/threaded_table_reader.h) and never block it.
+// When a round made no progress, the runtime waits in poll() on the
+// replication socket and the readers' wakeup fd (or until a backoff ends)
+// instead of spinning. After every step it checks the stop flag, so a stop
+// always lands on a step boundary, where committed storage is consistent by
+// design. After every round (at most n*(K+1) steps, see RunPolicy) it
+// checks `until` and lets the stream send its periodic status update,
+// whatever the tasks are doing.
 //
 // Retries: the engine repeats a step that failed with a retryable error
 // (kIoError, kBusy) or reconnects a dropped stream, and counts it in
@@ -20,6 +28,7 @@
 #include <vector>
 
 #include "engine/replicator.h"
+#include "engine/run_policy.h"
 #include "engine/task.h"
 #include "live/wall_clock.h"
 
@@ -31,6 +40,7 @@ struct LiveRuntimeOptions {
   int64_t backoff_initial_ms = 50;
   int64_t backoff_max_ms = 5'000;
   int64_t tick_interval_ms = 1'000;   // how often RunControl::on_tick runs
+  RunPolicyOptions policy;            // the streamer's bursts: step cap, time ratio
 };
 
 // The runtime's view of the source, beyond the tasks themselves.
@@ -40,6 +50,12 @@ struct RuntimeIo {
   // Runs when the last table copy has finished (each time it happens),
   // before the streamer's next step: the moment checkpoints may resume.
   std::function<void()> snapshots_done;
+  // Readable when a table reader has an answer (-1 or unset: none), and
+  // how to make it unreadable again before the next round.
+  std::function<int()> wakeup_socket;
+  std::function<void()> drain_wakeup;
+  // After every round: the stream's periodic status update, if due.
+  std::function<void()> keep_stream_alive;
 };
 
 struct RunControl {
@@ -75,7 +91,9 @@ class LiveRuntime {
     bool done = false;
   };
 
-  // One step of each task that is not held back. True when any progressed.
+  // One round of the policy over the tasks not held back. True when any
+  // step progressed. Ends early, mid-round, on a stop or a failure; the
+  // next call goes on with the same round.
   bool step_round(const RunControl& control, bool& failed);
   void after_step(TaskState& state, StepResult result, int64_t retries_before);
   int64_t retry_count() const;
@@ -84,6 +102,8 @@ class LiveRuntime {
   void maybe_ping(int64_t now);
 
   std::vector<TaskState> tasks_;
+  RunPolicy policy_;
+  std::vector<bool> runnable_;  // scratch for the policy
   const ReplicatorProgress& progress_;
   const Status& fatal_error_;
   RuntimeIo io_;

@@ -62,6 +62,11 @@ Status PgChangeStream::acknowledge(Lsn flush_lsn) {
   return send_status(/*reply_now=*/false);
 }
 
+Status PgChangeStream::keep_alive() {
+  if (broken_) return *broken_;
+  return send_due_status();
+}
+
 Status PgChangeStream::send_status(bool reply_now) {
   int64_t now = clock_->now_ms();
   pgoutput::StandbyStatus status = protocol_.status_update(now, reply_now);

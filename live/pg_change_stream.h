@@ -38,6 +38,11 @@ class PgChangeStream : public ChangeStream {
   // Records `flush_lsn` (never moving backwards) and reports it at once.
   Status acknowledge(Lsn flush_lsn) override;
 
+  // Sends the periodic status update if one is due (and flushes what libpq
+  // holds), without reading: the runtime calls it every round, so the
+  // server hears from walsim in time even while the streamer is held back.
+  Status keep_alive();
+
   int socket() const;
   Lsn acknowledged() const { return protocol_.acknowledged(); }
 

@@ -189,13 +189,68 @@ Result<std::vector<Row>> PgConnection::query(const std::string& sql,
   ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_TUPLES_OK) return rows_of(result.get());
   if (status == PGRES_COMMAND_OK) return std::vector<Row>();
-  const char* message = result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_);
-  const char* sqlstate = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+  return failure(result.get());
+}
+
+Status PgConnection::failure(PGresult* result) {
+  const char* message = result ? PQresultErrorMessage(result) : PQerrorMessage(conn_);
+  if (message == nullptr || *message == '\0') message = PQerrorMessage(conn_);
+  const char* sqlstate = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   return Status(code_for_sqlstate(sqlstate, !is_connected()),
                 "query on " + target_ + " failed: " + one_line(message ? message : "no result"));
 }
 
 Status PgConnection::exec(const std::string& sql) { return query(sql).status(); }
+
+Status PgConnection::copy_out(const std::string& sql,
+                              const std::function<Status(std::string_view)>& on_line) {
+  WALSIM_ASSERT(conn_ != nullptr);
+  PgResult started(PQexec(conn_, sql.c_str()));
+  if (!started || PQresultStatus(started.get()) != PGRES_COPY_OUT) return failure(started.get());
+  Status first_error;
+  for (;;) {
+    char* buffer = nullptr;
+    int length = PQgetCopyData(conn_, &buffer, /*async=*/0);
+    if (length < 0) break;  // -1: done, -2: failed; the result below says which
+    PgMemory<char> line(buffer);
+    std::string_view text(buffer, static_cast<size_t>(length));
+    WALSIM_ASSERT(!text.empty() && text.back() == '\n', "COPY TO sends one line per row");
+    text.remove_suffix(1);
+    if (first_error.is_ok()) first_error = on_line(text);
+  }
+  // The COPY's own outcome (a statement timeout, a lost connection), then
+  // libpq's end-of-results.
+  Status outcome;
+  while (PgResult result{PQgetResult(conn_)}) {
+    if (outcome.is_ok() && PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+      outcome = failure(result.get());
+    }
+  }
+  if (outcome.is_ok() && !is_connected()) outcome = failure(nullptr);
+  return outcome.is_ok() ? first_error : outcome;
+}
+
+Result<std::string> PgConnection::quote_literal(const std::string& text) {
+  PgMemory<char> quoted(PQescapeLiteral(conn_, text.data(), text.size()));
+  if (!quoted) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "cannot quote a literal: " + one_line(PQerrorMessage(conn_)));
+  }
+  return std::string(quoted.get());
+}
+
+PgConnection::Canceller::~Canceller() { PQfreeCancel(cancel_); }
+
+bool PgConnection::Canceller::cancel() {
+  char error[256];
+  return PQcancel(cancel_, error, sizeof error) == 1;
+}
+
+std::unique_ptr<PgConnection::Canceller> PgConnection::canceller() {
+  PGcancel* cancel = PQgetCancel(conn_);
+  if (cancel == nullptr) return nullptr;
+  return std::unique_ptr<Canceller>(new Canceller(cancel));
+}
 
 Result<std::string> PgConnection::quote_identifier(const std::string& name) {
   PgMemory<char> quoted(PQescapeIdentifier(conn_, name.data(), name.size()));

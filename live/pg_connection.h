@@ -15,8 +15,10 @@
 // include path.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/relation.h"
@@ -25,6 +27,7 @@
 // libpq's PGconn and PGresult, declared rather than included (see above).
 struct pg_conn;
 struct pg_result;
+struct pg_cancel;
 
 namespace walsim::live {
 
@@ -50,6 +53,16 @@ class PgConnection {
                                  const std::vector<std::string>& params = {});
   Status exec(const std::string& sql);
 
+  // Runs `COPY ... TO STDOUT` (text format) and hands each data line,
+  // without its newline, to `on_line`. The first error `on_line` returns
+  // ends the run with it (the rest of the data is read and dropped, which
+  // is what keeps the connection usable).
+  Status copy_out(const std::string& sql, const std::function<Status(std::string_view)>& on_line);
+
+  // "'it''s'": a string literal quoted by PQescapeLiteral, for statements
+  // that take no parameters (COPY).
+  Result<std::string> quote_literal(const std::string& text);
+
   // "\"my table\"": an identifier quoted by PQescapeIdentifier.
   Result<std::string> quote_identifier(const std::string& name);
 
@@ -58,7 +71,28 @@ class PgConnection {
   bool is_connected() const;
   pg_conn* raw() { return conn_; }
 
+  // Cancels what this connection runs, from another thread (PQcancel).
+  class Canceller {
+   public:
+    ~Canceller();
+    Canceller(const Canceller&) = delete;
+    Canceller& operator=(const Canceller&) = delete;
+    // Asks the server to cancel the running statement; false if the request
+    // could not be sent. A statement that already ended is not affected.
+    bool cancel();
+
+   private:
+    friend class PgConnection;
+    explicit Canceller(pg_cancel* cancel) : cancel_(cancel) {}
+    pg_cancel* cancel_;
+  };
+  // nullptr when libpq cannot make one (no connection).
+  std::unique_ptr<Canceller> canceller();
+
  private:
+  // The error of a failed statement, with libpq's message.
+  Status failure(pg_result* result);
+
   PgConnection(pg_conn* conn, std::string target) : conn_(conn), target_(std::move(target)) {}
 
   pg_conn* conn_;

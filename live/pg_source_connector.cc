@@ -4,7 +4,6 @@
 
 #include "live/pg_catalog.h"
 #include "live/pg_slot_admin.h"
-#include "live/pg_table_reader.h"
 
 namespace walsim::live {
 
@@ -54,10 +53,11 @@ Status PgSourceConnector::drop_slot() {
   return live::drop_slot(*connection, slot_);
 }
 
+// Never blocks: the reader's thread connects on its first read.
 Result<std::unique_ptr<TableReader>> PgSourceConnector::open_table_reader() {
-  WALSIM_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> connection,
-                          connect(PgConnection::Mode::kNormal));
-  return std::unique_ptr<TableReader>(std::make_unique<PgTableReader>(std::move(connection)));
+  auto connect = [this] { return this->connect(PgConnection::Mode::kNormal); };
+  return std::unique_ptr<TableReader>(
+      std::make_unique<ThreadedTableReader>(connect, reader_options_, wakeup_, &reader_stats_));
 }
 
 Result<std::vector<Relation>> PgSourceConnector::describe_tables(

@@ -3,7 +3,8 @@
 // pieces, each in its own file:
 //   pg_connection.h    one libpq connection, queries, password-free errors
 //   pg_change_stream.h the CopyBoth stream (frames: stream_protocol.h)
-//   pg_table_reader.h  keyset chunked table reads
+//   pg_table_reader.h  keyset chunked table reads (threaded_table_reader.h
+//                      runs them on threads of their own)
 //   pg_slot_admin.h    create, drop and start from the replication slot
 //   pg_catalog.h       tables, publication and server checks
 //
@@ -13,7 +14,8 @@
 //   auto stream = source.open_stream();   // creates the slot when missing
 //
 // Every call opens its own connection: the stream and each reader keep
-// theirs, the checks close theirs when done.
+// theirs, the checks close theirs when done. Table readers read on threads
+// of their own and notify wakeup() when an answer is in.
 #pragma once
 
 #include <memory>
@@ -26,6 +28,9 @@
 #include "engine/task.h"
 #include "live/pg_change_stream.h"
 #include "live/pg_connection.h"
+#include "live/pg_table_reader.h"
+#include "live/threaded_table_reader.h"
+#include "live/wakeup.h"
 
 namespace walsim::live {
 
@@ -64,6 +69,13 @@ class PgSourceConnector : public SourceConnector {
   // kInvalidArgument unless the slot name is 1-63 of a-z, 0-9 and _.
   Status check_slot_name() const;
 
+  // For readers opened from now on.
+  void set_reader_options(const ReaderOptions& options) { reader_options_ = options; }
+  const ReaderOptions& reader_options() const { return reader_options_; }
+  // Readable when a reader thread has an answer: the runtime polls it.
+  Wakeup& wakeup() { return wakeup_; }
+  const ReaderStats& reader_stats() const { return reader_stats_; }
+
   const std::string& conninfo() const { return conninfo_; }
   const std::string& slot() const { return slot_; }
   const std::string& publication() const { return publication_; }
@@ -76,6 +88,9 @@ class PgSourceConnector : public SourceConnector {
   std::string publication_;
   Clock* clock_;
   SlotPolicy slot_policy_;
+  ReaderOptions reader_options_;
+  Wakeup wakeup_;
+  ReaderStats reader_stats_;
 };
 
 }  // namespace walsim::live

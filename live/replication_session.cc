@@ -33,7 +33,9 @@ ReplicationSession::ReplicationSession(SessionConfig config, Notify notify, Buck
       connector_(config_.conninfo, config_.slot, config_.publication, &wall_clock_,
                  SlotPolicy::kRequireExisting),
       monitor_(config_.conninfo),
-      source_(connector_) {}
+      source_(connector_) {
+  connector_.set_reader_options(config_.reader);
+}
 
 ReplicationSession::~ReplicationSession() {
   // The runtime and the replicator point into the storage: they go first.
@@ -125,7 +127,10 @@ void ReplicationSession::build_replicator() {
   replicator_ = std::make_unique<Replicator>(*storage_, source_, config_.replicator);
   RuntimeIo io{[this] { return source_.stream_socket(); },
                [this] { (void)monitor_.ping().is_ok(); },
-               nullptr};
+               nullptr,
+               [this] { return source_.reader_wakeup_fd(); },
+               [this] { source_.drain_reader_wakeup(); },
+               [this] { source_.keep_stream_alive(); }};
   runtime_ = std::make_unique<LiveRuntime>(*replicator_, std::move(io), config_.runtime);
 }
 

@@ -36,6 +36,7 @@ struct SessionConfig {
   std::string publication = "walsim";
   ReplicatorOptions replicator;
   LiveRuntimeOptions runtime;
+  ReaderOptions reader;  // table reads: method, statement timeout, read-ahead
   // How long start-up waits for another process to let go of the slot
   // before refusing to run.
   int64_t slot_release_wait_ms = 10'000;

@@ -162,13 +162,75 @@ class SimChangeStream : public ChangeStream {
 
 // ---------------------------------------------------------------------------
 // SimTableReader: one connection that copies tables in key-ordered chunks.
+//
+// A live reader runs its query on its own connection while the engine does
+// other work, and answers "not ready" until the result is in. This one reads
+// at the first ask (so the source may change before the engine gets the
+// rows, as live) and then answers "not ready" a seeded number of times
+// (SimPostgres::draw_read_delay) before it hands the answer over. A call
+// with other arguments drops the answer it was holding, as live.
 
 class SimTableReader : public TableReader {
  public:
   explicit SimTableReader(SimPostgres& source) : source_(source) {}
 
-  Result<TableChunk> read_chunk(const Relation& relation, const std::optional<Row>& after_key,
-                                size_t limit) override {
+  Result<std::optional<TableChunk>> read_chunk(const Relation& relation,
+                                               const std::optional<Row>& after_key,
+                                               const std::optional<Row>& until_key,
+                                               size_t limit) override {
+    return answer(Request{Request::kChunk, relation.relid, after_key, until_key, limit, {}},
+                  [&] { return read_chunk_now(relation, after_key, until_key, limit); });
+  }
+  Result<std::optional<TableChunk>> read_rows(const Relation& relation,
+                                              const std::vector<Row>& keys) override {
+    return answer(Request{Request::kRows, relation.relid, std::nullopt, std::nullopt, 0, keys},
+                  [&] { return read_rows_now(relation, keys); });
+  }
+  Result<std::optional<Lsn>> current_lsn() override {
+    Result<std::optional<TableChunk>> held = answer(
+        Request{Request::kLsn, 0, std::nullopt, std::nullopt, 0, {}}, [&]() -> Result<TableChunk> {
+          WALSIM_ASSIGN_OR_RETURN(Lsn lsn, current_lsn_now());
+          return TableChunk{{}, true, lsn};
+        });
+    if (!held.is_ok()) return held.status();
+    if (!*held) return std::optional<Lsn>();
+    return std::optional((*held)->consistent_lsn);
+  }
+
+ private:
+  // What a call asked for: an answer held back goes only to the same ask.
+  struct Request {
+    enum Kind { kChunk, kRows, kLsn } kind;
+    uint32_t relid;
+    std::optional<Row> after_key;
+    std::optional<Row> until_key;
+    size_t limit;
+    std::vector<Row> keys;
+    bool operator==(const Request&) const = default;
+  };
+
+  // Reads now (at the first ask) or hands over what was read, after the
+  // drawn number of "not ready" answers. Errors come at once.
+  template <typename Read>
+  Result<std::optional<TableChunk>> answer(const Request& request, Read read) {
+    if (!held_ || held_->request != request) {
+      held_.reset();
+      Result<TableChunk> result = read();
+      if (!result.is_ok()) return result.status();
+      held_ = Held{request, std::move(*result), source_.draw_read_delay()};
+    }
+    if (held_->asks_left > 0) {
+      held_->asks_left--;
+      return std::optional<TableChunk>();
+    }
+    WALSIM_ASSERT(held_->request == request, "an answer goes only to the ask it was read for");
+    std::optional<TableChunk> chunk = std::move(held_->chunk);
+    held_.reset();
+    return chunk;
+  }
+
+  Result<TableChunk> read_chunk_now(const Relation& relation, const std::optional<Row>& after_key,
+                                    const std::optional<Row>& until_key, size_t limit) {
     if (source_.buggify_.fire(FaultKind::kReadError)) {
       source_.event("fault:read_error " + relation.name);
       return io_error("canceling statement due to statement timeout");
@@ -188,16 +250,33 @@ class SimTableReader : public TableReader {
       as_of = found->second;
     }
     SimTable::Chunk read = source_.tables_[*index].read(after_key, limit, as_of);
+    if (until_key) {
+      // `... AND (key) <= (until)`: rows past the bound end the copy.
+      auto past = std::find_if(read.rows.begin(), read.rows.end(), [&](const Row& row) {
+        return compare_keys(relation.key_of(row), *until_key) > 0;
+      });
+      if (past != read.rows.end()) {
+        read.rows.erase(past, read.rows.end());
+        read.is_last = true;
+      }
+    }
     source_.note_chunk(*index, read, as_of);
     std::string what = "read " + relation.name + " rows=" + std::to_string(read.rows.size());
     if (!read.rows.empty()) what += " ids=" + read.rows.front()[0].text + ".." + read.rows.back()[0].text;
     source_.event(what + (read.is_last ? " last" : ""), as_of);
-    return TableChunk{std::move(read.rows), read.is_last, as_of};
+    TableChunk chunk{std::move(read.rows), read.is_last, as_of};
+    if (!until_key) {
+      // The largest key at the head, as `SELECT key ... ORDER BY key DESC
+      // LIMIT 1` after the chunk would give.
+      SimTable::Chunk all = source_.tables_[*index].read(std::nullopt, SIZE_MAX, source_.head_);
+      if (!all.rows.empty()) chunk.bound_key = relation.key_of(all.rows.back());
+    }
+    return chunk;
   }
 
   // Rows by key, read at the head (the engine fills unknown TOAST values
   // with them), as `SELECT ... WHERE key IN (...)` would.
-  Result<TableChunk> read_rows(const Relation& relation, const std::vector<Row>& keys) override {
+  Result<TableChunk> read_rows_now(const Relation& relation, const std::vector<Row>& keys) {
     if (source_.buggify_.fire(FaultKind::kReadError)) {
       source_.event("fault:read_error rows " + relation.name);
       return io_error("canceling statement due to statement timeout");
@@ -213,7 +292,7 @@ class SimTableReader : public TableReader {
     return TableChunk{std::move(rows), true, source_.head_};
   }
 
-  Result<Lsn> current_lsn() override {
+  Result<Lsn> current_lsn_now() {
     if (source_.buggify_.fire(FaultKind::kReadError)) {
       source_.event("fault:read_error current_lsn");
       return io_error("could not receive data from server: Connection reset by peer");
@@ -221,16 +300,36 @@ class SimTableReader : public TableReader {
     return source_.head_;
   }
 
- private:
+  struct Held {
+    Request request;
+    TableChunk chunk;  // for current_lsn: no rows, the LSN in consistent_lsn
+    uint64_t asks_left = 0;
+  };
+
   SimPostgres& source_;
   std::map<size_t, Lsn> snapshots_;  // table index -> snapshot LSN of its copy
+  std::optional<Held> held_;
 };
 
 // ---------------------------------------------------------------------------
 // SimPostgres
 
 SimPostgres::SimPostgres(SimPostgresOptions options, SimClock& clock, Buggify& buggify)
-    : options_(options), clock_(clock), buggify_(buggify), head_(options.start_lsn) {}
+    : options_(options),
+      clock_(clock),
+      buggify_(buggify),
+      head_(options.start_lsn),
+      // Its own stream, so that no other subsystem's draws move.
+      read_delay_prng_(derive(options.read_delay_seed.value_or(options.start_lsn.value()),
+                              "source.read_delay")),
+      read_delay_max_(read_delay_prng_.below(3)) {}
+
+uint64_t SimPostgres::draw_read_delay() {
+  if (read_delay_max_ == 0) return 0;
+  uint64_t asks = read_delay_prng_.below(read_delay_max_ + 1);
+  WALSIM_ASSERT(asks <= read_delay_max_);
+  return asks;
+}
 
 SimPostgres::~SimPostgres() {
   WALSIM_ASSERT(active_stream_ == nullptr, "streams must not outlive the source");

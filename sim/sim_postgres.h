@@ -13,7 +13,9 @@
 // whose end LSN is past confirmed_flush, with Relation messages before a
 // table's first change in the session, and keepalives at the WAL head when
 // idle. Table readers serve chunks either from one snapshot taken at a
-// known LSN or from the current head, chosen per seed. Faults (a broken
+// known LSN or from the current head, chosen per seed; like a live reader
+// on its own connection, a read may answer "not ready" a seeded number of
+// times before its answer (read at the first ask) comes. Faults (a broken
 // connection, a stall, a lost acknowledgement, a slot that rewinds as after
 // a source crash, failing reads) fire at the call sites the engine uses, so
 // the engine meets them exactly where a real Postgres would fail.
@@ -29,6 +31,7 @@
 #include "engine/change.h"
 #include "engine/source.h"
 #include "sim/buggify.h"
+#include "sim/prng.h"
 #include "sim/sim_clock.h"
 #include "sim/sim_table.h"
 
@@ -72,6 +75,9 @@ struct SimPostgresOptions {
   ReadMode read_mode = ReadMode::kSnapshot;
   Lsn start_lsn = Lsn(0x1000000);
   int64_t keepalive_interval_ms = 10000;
+  // Seeds how often table reads answer "not ready" before their answer
+  // (see SimTableReader). Unset: derived from start_lsn, which the seed draws.
+  std::optional<uint64_t> read_delay_seed;
 };
 
 class SimChangeStream;
@@ -152,6 +158,9 @@ class SimPostgres : public SourceConnector {
   size_t first_txn_after(Lsn lsn) const;
   void event(std::string action, std::optional<Lsn> lsn = std::nullopt);
   void note_chunk(size_t table, const SimTable::Chunk& chunk, Lsn consistent_lsn);
+  // How many times a table read answers "not ready" before its answer:
+  // 0 to read_delay_max_, which the run draws once (0, 1 or 2; 0 = never).
+  uint64_t draw_read_delay();
 
   SimPostgresOptions options_;
   SimClock& clock_;
@@ -170,6 +179,9 @@ class SimPostgres : public SourceConnector {
   Lsn sent_max_;  // see SourceHooks::on_acknowledge
   SimChangeStream* active_stream_ = nullptr;
   int64_t sessions_opened_ = 0;
+
+  Prng read_delay_prng_;
+  uint64_t read_delay_max_ = 0;
 
   std::vector<std::optional<Lsn>> copy_complete_;
   std::vector<std::vector<std::string>> recent_read_ids_;

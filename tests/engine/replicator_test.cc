@@ -75,20 +75,28 @@ class FakeSource : public SourceConnector {
 
   struct Reader : TableReader {
     explicit Reader(FakeSource& source) : source(source) {}
-    Result<TableChunk> read_chunk(const Relation&, const std::optional<Row>& after,
-                                  size_t limit) override {
+    Result<std::optional<TableChunk>> read_chunk(const Relation&, const std::optional<Row>& after,
+                                                 const std::optional<Row>& until,
+                                                 size_t limit) override {
       source.chunks_read++;
       TableChunk chunk;
       auto it = after ? source.rows_.upper_bound(std::stoi((*after)[0].text))
                       : source.rows_.begin();
-      for (; it != source.rows_.end() && chunk.rows.size() < limit; ++it) {
+      auto end = until ? source.rows_.upper_bound(std::stoi((*until)[0].text))
+                       : source.rows_.end();
+      if (after && until && std::stoi((*after)[0].text) >= std::stoi((*until)[0].text)) it = end;
+      for (; it != end && chunk.rows.size() < limit; ++it) {
         chunk.rows.push_back(it->second);
       }
-      chunk.is_last = it == source.rows_.end();
+      chunk.is_last = it == end;
+      if (!until && !source.rows_.empty()) {
+        chunk.bound_key = Row{Value::of(std::to_string(source.rows_.rbegin()->first))};
+      }
       chunk.consistent_lsn = source.head_;
-      return chunk;
+      return std::optional(std::move(chunk));
     }
-    Result<TableChunk> read_rows(const Relation&, const std::vector<Row>& keys) override {
+    Result<std::optional<TableChunk>> read_rows(const Relation&,
+                                                const std::vector<Row>& keys) override {
       TableChunk chunk;
       for (const Row& key : keys) {
         auto found = source.rows_.find(std::stoi(key[0].text));
@@ -96,9 +104,9 @@ class FakeSource : public SourceConnector {
       }
       chunk.is_last = true;
       chunk.consistent_lsn = source.head_;
-      return chunk;
+      return std::optional(std::move(chunk));
     }
-    Result<Lsn> current_lsn() override { return source.head_; }
+    Result<std::optional<Lsn>> current_lsn() override { return std::optional(source.head_); }
     FakeSource& source;
   };
 

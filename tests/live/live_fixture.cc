@@ -90,7 +90,8 @@ void LiveFixture::run_until(ReplicationSession& session, const std::function<boo
   Result<RunOutcome> outcome = session.run(control);
   ASSERT_TRUE(outcome.is_ok()) << "replication failed: " << outcome.status().to_string();
   ASSERT_EQ(*outcome, RunOutcome::kReached)
-      << "timed out after " << timeout_ms << " ms waiting for " << what;
+      << "timed out after " << timeout_ms << " ms waiting for " << what << "\n"
+      << describe_state(session);
 }
 
 void LiveFixture::converge(ReplicationSession& session, int64_t timeout_ms) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <thread>
 
 namespace walsim::live {
 namespace {
@@ -37,13 +38,85 @@ class LiveRuntimeTest : public ::testing::Test {
   LiveRuntimeOptions options_;
 };
 
+// With bursts of one step the policy's rounds are plain round robin.
 TEST_F(LiveRuntimeTest, StepsTasksRoundRobinUntilReached) {
+  options_.policy.streamer_burst_steps = 1;
   FakeTask first([] { return StepResult::kProgress; });
   FakeTask second([] { return StepResult::kProgress; });
   RunControl control;
   control.until = [&] { return first.steps == 10; };
   EXPECT_EQ(runtime({&first, &second}).run(control), RunOutcome::kReached);
   EXPECT_EQ(second.steps, 10);
+}
+
+// The first task is the streamer: while it has input it takes a burst of
+// steps before each worker's one (engine/run_policy.h).
+TEST_F(LiveRuntimeTest, StreamerWithInputStepsInBurstsBetweenWorkerSteps) {
+  options_.policy.streamer_burst_steps = 8;
+  FakeTask streamer([] { return StepResult::kProgress; });
+  // Worker steps that take a while, like chunk writes: the bursts' time
+  // budget (4x a worker step) is then far above 8 quick streamer steps.
+  auto chunk_write = [] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return StepResult::kProgress;
+  };
+  FakeTask worker_a(chunk_write);
+  FakeTask worker_b(chunk_write);
+  RunControl control;
+  control.until = [&] { return worker_b.steps == 3; };
+  EXPECT_EQ(runtime({&streamer, &worker_a, &worker_b}).run(control), RunOutcome::kReached);
+  EXPECT_EQ(worker_a.steps, 3);
+  EXPECT_EQ(streamer.steps, 3 * 2 * 8);
+}
+
+// A reader thread's answer wakes the idle runtime at once, through the
+// wakeup fd, and the runtime drains it before stepping again.
+TEST_F(LiveRuntimeTest, WakeupFdEndsTheWait) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  options_.poll_timeout_ms = 5'000;
+  int drains = 0;
+  RuntimeIo io;
+  io.wakeup_socket = [&] { return pipe_fds[0]; };
+  io.drain_wakeup = [&] {
+    char byte;
+    if (drains++ == 0) EXPECT_EQ(::read(pipe_fds[0], &byte, 1), 1);
+  };
+  FakeTask waiting(idle);
+  std::thread answer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(::write(pipe_fds[1], "x", 1), 1);
+  });
+  RunControl control;
+  control.until = [&] { return waiting.steps == 2; };
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(runtime({&waiting}, io).run(control), RunOutcome::kReached);
+  answer.join();
+  // Woken after about 50 ms, not after the 5 s poll timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2'000));
+  EXPECT_EQ(drains, 1);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+}
+
+// The stream's status updates do not depend on the streamer stepping: the
+// runtime offers one after every round, also while the streamer is held
+// back in a retry pause and a worker keeps the rounds busy.
+TEST_F(LiveRuntimeTest, KeepsTheStreamAliveWhileTheStreamerIsHeldBack) {
+  options_.backoff_initial_ms = 1'000;
+  int keep_alives = 0;
+  RuntimeIo io;
+  io.keep_stream_alive = [&] { keep_alives++; };
+  FakeTask retrying([&] {
+    progress_.retries++;
+    return StepResult::kProgress;
+  });
+  FakeTask copying([] { return StepResult::kProgress; });
+  RunControl control;
+  control.until = [&] { return copying.steps == 100; };
+  EXPECT_EQ(runtime({&retrying, &copying}, io).run(control), RunOutcome::kReached);
+  EXPECT_EQ(retrying.steps, 1);
+  EXPECT_GE(keep_alives, 98);
 }
 
 TEST_F(LiveRuntimeTest, StopLandsOnAStepBoundary) {

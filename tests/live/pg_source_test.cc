@@ -4,9 +4,11 @@
 #include <poll.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "live/pg_slot_admin.h"
+#include "live/pg_table_reader.h"
 #include "live/pg_test_server.h"
 #include "live/wall_clock.h"
 
@@ -91,6 +93,41 @@ class PgSourceTest : public ::testing::Test {
 
   PgSourceConnector connector(const std::string& slot, const std::string& publication) {
     return PgSourceConnector(server_->conninfo(), slot, publication, &clock_);
+  }
+
+  // Asks until the reader answers: it reads on a thread of its own and
+  // answers "not ready" meanwhile; the connector's wakeup fd says when an
+  // answer is in.
+  template <typename T>
+  static Result<T> answer_of(PgSourceConnector& source,
+                             const std::function<Result<std::optional<T>>()>& ask) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    for (;;) {
+      Result<std::optional<T>> answer = ask();
+      if (!answer.is_ok()) return answer.status();
+      if (*answer) return std::move(**answer);
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Status(ErrorCode::kIoError, "no answer from the reader in 20 s");
+      }
+      wait_readable(source.wakeup().fd(), 100);
+      source.wakeup().drain();
+    }
+  }
+  static Result<TableChunk> read_chunk(PgSourceConnector& source, TableReader& reader,
+                                       const Relation& table, const std::optional<Row>& after,
+                                       size_t limit) {
+    return answer_of<TableChunk>(
+        source, [&] { return reader.read_chunk(table, after, std::nullopt, limit); });
+  }
+  static Result<TableChunk> read_chunk_until(PgSourceConnector& source, TableReader& reader,
+                                             const Relation& table,
+                                             const std::optional<Row>& after,
+                                             const std::optional<Row>& until, size_t limit) {
+    return answer_of<TableChunk>(source,
+                                 [&] { return reader.read_chunk(table, after, until, limit); });
+  }
+  static Result<Lsn> current_lsn(PgSourceConnector& source, TableReader& reader) {
+    return answer_of<Lsn>(source, [&] { return reader.current_lsn(); });
   }
 
   std::string value(const std::string& sql) {
@@ -208,7 +245,7 @@ TEST_F(PgSourceTest, ReadsChunksInKeyOrder) {
   std::vector<bool> last;
   std::optional<Row> after;
   for (int i = 0; i < 3; i++) {
-    Result<TableChunk> chunk = (*reader)->read_chunk(table, after, 10);
+    Result<TableChunk> chunk = read_chunk(source, **reader, table, after, 10);
     ASSERT_TRUE(chunk.is_ok()) << chunk.status().to_string();
     EXPECT_GE(chunk->consistent_lsn, before);
     sizes.push_back(chunk->rows.size());
@@ -232,11 +269,11 @@ TEST_F(PgSourceTest, FullLastChunkIsFollowedByAnEmptyLastChunk) {
   PgSourceConnector source = connector("unused", "unused");
   Relation table = source.describe_tables({"twenty"})->front();
   auto reader = std::move(source.open_table_reader()).value();
-  Result<TableChunk> first = reader->read_chunk(table, std::nullopt, 10);
+  Result<TableChunk> first = read_chunk(source, *reader, table, std::nullopt, 10);
   ASSERT_TRUE(first.is_ok()) << first.status().to_string();
-  Result<TableChunk> second = reader->read_chunk(table, Row{Value::of("10")}, 10);
+  Result<TableChunk> second = read_chunk(source, *reader, table, Row{Value::of("10")}, 10);
   ASSERT_TRUE(second.is_ok()) << second.status().to_string();
-  Result<TableChunk> third = reader->read_chunk(table, Row{Value::of("20")}, 10);
+  Result<TableChunk> third = read_chunk(source, *reader, table, Row{Value::of("20")}, 10);
   ASSERT_TRUE(third.is_ok()) << third.status().to_string();
   EXPECT_EQ(first->rows.size(), 10u);
   EXPECT_FALSE(first->is_last);
@@ -254,7 +291,8 @@ TEST_F(PgSourceTest, QuotesIdentifiersAndKeepsOutputText) {
   Result<std::vector<Relation>> relations = source.describe_tables({"Mixed Case"});
   ASSERT_TRUE(relations.is_ok() && relations->size() == 1) << relations.status().to_string();
   auto reader = std::move(source.open_table_reader()).value();
-  Result<TableChunk> chunk = reader->read_chunk(relations->front(), Row{Value::of("a")}, 10);
+  Result<TableChunk> chunk =
+      read_chunk(source, *reader, relations->front(), Row{Value::of("a")}, 10);
   ASSERT_TRUE(chunk.is_ok()) << chunk.status().to_string();
   // char(4) keeps its padding, as pgoutput sends it.
   EXPECT_EQ(chunk->rows, (std::vector<Row>{{Value::of("a's"), Value::null()},
@@ -266,16 +304,180 @@ TEST_F(PgSourceTest, RejectsBadChunkRequests) {
   PgSourceConnector source = connector("unused", "unused");
   Relation table = source.describe_tables({"keyless"})->front();
   auto reader = std::move(source.open_table_reader()).value();
-  EXPECT_EQ(reader->read_chunk(table, std::nullopt, 10).status().code(), ErrorCode::kUnsupported);
+  EXPECT_EQ(read_chunk(source, *reader, table, std::nullopt, 10).status().code(),
+            ErrorCode::kUnsupported);
   table.columns[0].is_key = true;
-  EXPECT_EQ(reader->read_chunk(table, std::nullopt, 0).status().code(),
+  EXPECT_EQ(read_chunk(source, *reader, table, std::nullopt, 0).status().code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(reader->read_chunk(table, Row{}, 10).status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(reader->read_chunk(table, Row{Value::of("x")}, 10).status().code(),
+  EXPECT_EQ(read_chunk(source, *reader, table, Row{}, 10).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(read_chunk(source, *reader, table, Row{Value::of("x")}, 10).status().code(),
             ErrorCode::kInvalidArgument);  // not an integer
-  Result<Lsn> lsn = reader->current_lsn();
+  Result<Lsn> lsn = current_lsn(source, *reader);
   ASSERT_TRUE(lsn.is_ok()) << lsn.status().to_string();
   EXPECT_GT(*lsn, Lsn::zero());
+}
+
+// A chunk read without a bound brings the table's largest key; the rest of
+// the copy reads up to it, so rows inserted past it later are left to the
+// stream. Composite keys compare as Postgres orders them; an empty table,
+// or a largest key with a NULL, has no bound.
+TEST_F(PgSourceTest, FirstChunkBringsTheBoundAndLaterChunksStopThere) {
+  ASSERT_OK(server_->exec(
+      "CREATE TABLE bounded (a int, b text, v text, PRIMARY KEY (a, b));"
+      "INSERT INTO bounded SELECT i / 3, 'k' || (i % 3), 'v' FROM generate_series(0, 29) i;"
+      "CREATE TABLE bounded_empty (id int PRIMARY KEY);"
+      "CREATE TABLE bounded_full (a int, b text);"
+      "ALTER TABLE bounded_full REPLICA IDENTITY FULL;"
+      "INSERT INTO bounded_full VALUES (1, 'x'), (2, NULL)"));
+  PgSourceConnector source = connector("unused", "unused");
+  auto relations = source.describe_tables({"bounded", "bounded_empty", "bounded_full"});
+  ASSERT_TRUE(relations.is_ok() && relations->size() == 3) << relations.status().to_string();
+  const Relation& table = (*relations)[0];
+  auto reader = std::move(source.open_table_reader()).value();
+  Result<TableChunk> first = read_chunk(source, *reader, table, std::nullopt, 7);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  ASSERT_EQ(first->bound_key, (Row{Value::of("9"), Value::of("k2")}));
+  const Row bound = *first->bound_key;
+  // Written after the bound was read: the chunks stop at it.
+  ASSERT_OK(server_->exec("INSERT INTO bounded VALUES (9, 'k3', 'late'), (10, 'k0', 'late')"));
+  std::vector<Row> rows = first->rows;
+  for (std::optional<Row> after = table.key_of(rows.back());;) {
+    Result<TableChunk> chunk = read_chunk_until(source, *reader, table, after, bound, 7);
+    ASSERT_TRUE(chunk.is_ok()) << chunk.status().to_string();
+    EXPECT_FALSE(chunk->bound_key.has_value());  // asked with a bound
+    rows.insert(rows.end(), chunk->rows.begin(), chunk->rows.end());
+    if (chunk->is_last) break;
+    after = table.key_of(chunk->rows.back());
+  }
+  ASSERT_EQ(rows.size(), 30u);
+  EXPECT_EQ(table.key_of(rows.back()), bound);
+  // The first chunks were read ahead with the bound the copy asks with.
+  EXPECT_GE(source.reader_stats().read_ahead_hits, 4);
+
+  Result<TableChunk> empty = read_chunk(source, *reader, (*relations)[1], std::nullopt, 7);
+  ASSERT_TRUE(empty.is_ok()) << empty.status().to_string();
+  EXPECT_FALSE(empty->bound_key.has_value());
+  Result<TableChunk> with_null = read_chunk(source, *reader, (*relations)[2], std::nullopt, 7);
+  ASSERT_TRUE(with_null.is_ok()) << with_null.status().to_string();
+  EXPECT_FALSE(with_null->bound_key.has_value());
+}
+
+// COPY's text format and a SELECT's text results are the same text, for
+// values that need escaping in COPY and for types with their own output.
+TEST_F(PgSourceTest, CopyAndSelectReadTheSameText) {
+  ASSERT_OK(server_->exec(
+      "CREATE TABLE texts (id int PRIMARY KEY, t text, c char(3), b bytea, j jsonb,"
+      " a text[], ts timestamptz, n numeric);"
+      "INSERT INTO texts VALUES"
+      " (1, E'tab\\there\\nnew\\\\slash\\rret', 'x', '\\x00ff', '{\"k\": \"v\\\\n\"}',"
+      "  '{a,\"b c\",NULL}', '2024-02-29 12:34:56.789+00', 1.50),"
+      " (2, '\\N', NULL, NULL, NULL, NULL, NULL, NULL),"
+      " (3, '', '', '', 'null', '{}', 'infinity', 'NaN'),"
+      " (4, 'grüße ☃', 'ab', E'\\\\x5c', '[1, 2.5]', '{\"\\\\\\\\\"}', NULL, -0.0)"));
+  PgSourceConnector source = connector("unused", "unused");
+  Relation table = source.describe_tables({"texts"})->front();
+  std::vector<Row> by_method[2];
+  for (ReadMethod method : {ReadMethod::kCopy, ReadMethod::kSelect}) {
+    auto connection = PgConnection::open(server_->conninfo(), PgConnection::Mode::kNormal);
+    ASSERT_TRUE(connection.is_ok()) << connection.status().to_string();
+    ReaderOptions options;
+    options.method = method;
+    auto reader = PgTableReader::start(std::move(*connection), options);
+    ASSERT_TRUE(reader.is_ok()) << reader.status().to_string();
+    for (std::optional<Row> after;;) {
+      Result<TableChunk> chunk = (*reader)->read_chunk(table, after, std::nullopt, 3);
+      ASSERT_TRUE(chunk.is_ok()) << chunk.status().to_string();
+      for (Row& row : chunk->rows) by_method[method == ReadMethod::kSelect].push_back(row);
+      if (chunk->is_last) break;
+      after = table.key_of(chunk->rows.back());
+    }
+  }
+  ASSERT_EQ(by_method[0].size(), 4u);
+  EXPECT_EQ(by_method[0], by_method[1]);
+  EXPECT_EQ(by_method[0][0][1], Value::of("tab\there\nnew\\slash\rret"));
+  EXPECT_EQ(by_method[0][1][1], Value::of("\\N"));  // the text, not NULL
+  EXPECT_EQ(by_method[0][1][2], Value::null());
+  EXPECT_EQ(by_method[0][2][1], Value::of(""));
+}
+
+// The reader reads the next chunk while the engine works on this one: the
+// ask for it is answered from the read ahead.
+TEST_F(PgSourceTest, ReaderReadsTheNextChunkAhead) {
+  ASSERT_OK(server_->exec("CREATE TABLE ahead (id int PRIMARY KEY);"
+                          "INSERT INTO ahead SELECT generate_series(1, 35)"));
+  PgSourceConnector source = connector("unused", "unused");
+  Relation table = source.describe_tables({"ahead"})->front();
+  auto reader = std::move(source.open_table_reader()).value();
+  std::vector<size_t> sizes;
+  // As the snapshotter asks: the first chunk without a bound, the rest up
+  // to the bound it brought.
+  std::optional<Row> until;
+  for (std::optional<Row> after;;) {
+    Result<TableChunk> chunk = read_chunk_until(source, *reader, table, after, until, 10);
+    ASSERT_TRUE(chunk.is_ok()) << chunk.status().to_string();
+    if (!until) until = chunk->bound_key;
+    sizes.push_back(chunk->rows.size());
+    if (chunk->is_last) break;
+    after = table.key_of(chunk->rows.back());
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{10, 10, 10, 5}));
+  // Every chunk after the first was read ahead.
+  EXPECT_EQ(source.reader_stats().read_ahead_hits, 3);
+  // An ask for something else drops the read ahead and reads that.
+  Result<TableChunk> again = read_chunk(source, *reader, table, Row{Value::of("30")}, 10);
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_EQ(again->rows.size(), 5u);
+  Result<TableChunk> start = read_chunk(source, *reader, table, std::nullopt, 2);
+  ASSERT_TRUE(start.is_ok()) << start.status().to_string();
+  EXPECT_EQ(start->rows, (std::vector<Row>{{Value::of("1")}, {Value::of("2")}}));
+}
+
+// A read stuck behind a lock fails with the statement timeout (retryable),
+// and the same reader reads once the lock is gone.
+TEST_F(PgSourceTest, ReadBlockedByALockFailsWithTheStatementTimeout) {
+  ASSERT_OK(server_->exec("CREATE TABLE locked (id int PRIMARY KEY);"
+                          "INSERT INTO locked SELECT generate_series(1, 5)"));
+  PgSourceConnector source = connector("unused", "unused");
+  ReaderOptions options;
+  options.statement_timeout_ms = 200;
+  source.set_reader_options(options);
+  Relation table = source.describe_tables({"locked"})->front();
+  auto reader = std::move(source.open_table_reader()).value();
+  auto holder = PgConnection::open(server_->conninfo(), PgConnection::Mode::kNormal);
+  ASSERT_TRUE(holder.is_ok()) << holder.status().to_string();
+  ASSERT_OK((*holder)->exec("BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE"));
+  Result<TableChunk> blocked = read_chunk(source, *reader, table, std::nullopt, 10);
+  ASSERT_FALSE(blocked.is_ok());
+  EXPECT_EQ(blocked.status().code(), ErrorCode::kIoError);
+  EXPECT_TRUE(contains(blocked.status().message(), "statement timeout"))
+      << blocked.status().message();
+  ASSERT_OK((*holder)->exec("COMMIT"));
+  Result<TableChunk> read = read_chunk(source, *reader, table, std::nullopt, 10);
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(read->rows.size(), 5u);
+}
+
+// A reader whose backend is terminated answers kDisconnected (the engine
+// then opens a new reader), and a new reader connects afresh.
+TEST_F(PgSourceTest, TerminatedReaderIsDisconnected) {
+  ASSERT_OK(server_->exec("CREATE TABLE killed (id int PRIMARY KEY);"
+                          "INSERT INTO killed SELECT generate_series(1, 5)"));
+  PgSourceConnector source = connector("unused", "unused");
+  Relation table = source.describe_tables({"killed"})->front();
+  auto reader = std::move(source.open_table_reader()).value();
+  ASSERT_TRUE(current_lsn(source, *reader).is_ok());  // connected now
+  ASSERT_EQ(value(std::string("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                              " WHERE application_name = '") +
+                  kReaderApplicationName + "'"),
+            "1");
+  Result<TableChunk> lost = read_chunk(source, *reader, table, std::nullopt, 10);
+  ASSERT_FALSE(lost.is_ok());
+  EXPECT_EQ(lost.status().code(), ErrorCode::kDisconnected) << lost.status().to_string();
+  reader = std::move(source.open_table_reader()).value();
+  Result<TableChunk> read = read_chunk(source, *reader, table, std::nullopt, 10);
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  EXPECT_EQ(read->rows.size(), 5u);
 }
 
 // ---- the change stream -----------------------------------------------------

@@ -5,8 +5,10 @@
 // compared against the rules applied to the source by SQL.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
+#include "live/pg_table_reader.h"
 #include "tests/live/items_table.h"
 #include "tests/live/live_fixture.h"
 #include "tests/live/random_writer.h"
@@ -237,6 +239,164 @@ TEST_F(ReplicateTest, ConcurrentWritesDuringMultiTableSnapshot) {
   ASSERT_TRUE(outcome.is_ok()) << outcome.status().to_string();
   EXPECT_GT(writer.transactions(), 20);
   EXPECT_GE(session->progress().tables_snapshotted, 3);
+  ASSERT_NO_FATAL_FAILURE(converge(*session));
+  expect_buckets_match(session->storage(), items_queries(tables));
+}
+
+// A reader's backend killed during the copy (pg_terminate_backend): the
+// reader says kDisconnected, the worker opens a new one, which reconnects,
+// and the copy goes on from its stored key with every row right.
+TEST_F(ReplicateTest, KilledReaderReconnectsAndTheCopyCompletes) {
+  SessionConfig config = items_config("rkill", {"rkill_items"}, 20'000);
+  config.replicator.snapshot_chunk_rows = 200;
+  config.replicator.snapshot_workers = 1;
+  auto session = open(config);
+  ASSERT_NE(session, nullptr);
+  int chunks = 0;
+  int kills = 0;
+  session->source().set_chunk_hook([&](const Relation&, const TableChunk&) {
+    if (++chunks % 20 != 0 || kills == 3) return;
+    std::string killed = value(std::string("SELECT count(pg_terminate_backend(pid)) FROM "
+                                           "pg_stat_activity WHERE application_name = '") +
+                               kReaderApplicationName + "'");
+    if (killed == "1") kills++;
+  });
+  ASSERT_NO_FATAL_FAILURE(converge(*session));
+  session->source().set_chunk_hook(nullptr);
+  EXPECT_EQ(kills, 3);
+  // Each kill is a failed read the worker retried on a new reader.
+  EXPECT_GE(session->progress().retries, 3);
+  // From its stored key: no chunk was copied twice, none was skipped.
+  EXPECT_EQ(session->progress().snapshot_rows_copied, 20'000);
+  EXPECT_EQ(*session->storage().live_row_count("rkill_items"), 20'000);
+  expect_buckets_match(session->storage(), items_queries({"rkill_items"}));
+}
+
+// Another session holds ACCESS EXCLUSIVE on a table being copied: the
+// reader's statement times out (and is retried) instead of hanging, and
+// meanwhile the stream keeps applying and acknowledging changes to the
+// other table. Once the lock goes, the copy completes.
+TEST_F(ReplicateTest, ReaderBlockedByALockTimesOutWhileTheStreamGoesOn) {
+  SessionConfig config = items_config("rlock", {"rlock_items", "rlock_other"}, 300);
+  config.replicator.snapshot_workers = 2;
+  config.reader.statement_timeout_ms = 300;
+  auto session = open(config);
+  ASSERT_NE(session, nullptr);
+  auto holder = PgConnection::open(server_->conninfo(), PgConnection::Mode::kNormal);
+  ASSERT_TRUE(holder.is_ok()) << holder.status().to_string();
+  ASSERT_OK((*holder)->exec("BEGIN; LOCK TABLE rlock_items IN ACCESS EXCLUSIVE MODE"));
+
+  bool timed_out = false;
+  auto note_timeout = [&] {
+    std::optional<Status> error = session->source().last_error();
+    if (error && contains(error->message(), "statement timeout")) timed_out = true;
+  };
+  ASSERT_NO_FATAL_FAILURE(run_until(
+      *session, [&] { note_timeout(); return timed_out; }, "a read to time out"));
+  // While the lock is held: changes to the other table are applied and
+  // acknowledged (the slot's confirmed position passes them).
+  int64_t applied_before = session->progress().changes_applied;
+  sql("INSERT INTO rlock_other SELECT g, 'o1', 'during the lock', g "
+      "FROM generate_series(1001, 1050) g");
+  std::optional<Lsn> written = Lsn::parse(value("SELECT pg_current_wal_lsn()"));
+  ASSERT_TRUE(written.has_value());
+  auto confirmed = [&] {
+    return Lsn::parse(value("SELECT confirmed_flush_lsn FROM pg_replication_slots "
+                            "WHERE slot_name = 'rlock'")).value_or(Lsn());
+  };
+  ASSERT_NO_FATAL_FAILURE(run_until(
+      *session, [&] { return confirmed() >= *written; }, "the stream to acknowledge"));
+  EXPECT_GE(session->progress().changes_applied - applied_before, 50);
+  EXPECT_GE(session->progress().retries, 1);
+  EXPECT_FALSE(session->progress().all_snapshots_done);  // still locked out
+
+  ASSERT_OK((*holder)->exec("COMMIT"));
+  ASSERT_NO_FATAL_FAILURE(converge(*session));
+  expect_buckets_match(session->storage(), items_queries({"rlock_items", "rlock_other"}));
+}
+
+// Updates rows of one items table, one per transaction, about every
+// millisecond until stopped: a steady writer that does not grow the table
+// (a copy of a table that grows at its end chases it; see docs/live.md).
+class SteadyUpdater {
+ public:
+  SteadyUpdater(std::string conninfo, std::string table, int rows)
+      : conninfo_(std::move(conninfo)), table_(std::move(table)), rows_(rows) {}
+  ~SteadyUpdater() { stop(); }
+
+  void start() {
+    thread_ = std::thread([this] {
+      auto connection = PgConnection::open(conninfo_, PgConnection::Mode::kNormal);
+      if (!connection.is_ok()) {
+        error_ = connection.status().to_string();
+        return;
+      }
+      for (int64_t i = 0; !stop_; i++) {
+        Status status = (*connection)->exec("UPDATE " + table_ + " SET n = n + 1 WHERE id = " +
+                                            std::to_string(1 + i % rows_));
+        if (!status.is_ok()) {
+          error_ = status.to_string();
+          return;
+        }
+        updates_++;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+  }
+  // Returns the first error, if any.
+  std::string stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return error_;
+  }
+  int64_t updates() const { return updates_; }
+
+ private:
+  std::string conninfo_;
+  std::string table_;
+  int rows_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> updates_{0};
+  std::string error_;
+  std::thread thread_;
+};
+
+// A writer keeps changing a streamed table while four others are copied:
+// the stream applies changes during the copy, not only after it, and once
+// the copies are done checkpoints keep coming while the writer runs.
+TEST_F(ReplicateTest, StreamKeepsApplyingDuringAMultiTableCopy) {
+  std::vector<std::string> tables = {"during_a", "during_b", "during_c", "during_d",
+                                     "during_log"};
+  SessionConfig config = items_config("during", tables, 4'000);
+  config.replicator.snapshot_chunk_rows = 100;
+  config.replicator.snapshot_workers = 2;
+  auto session = open(config);
+  ASSERT_NE(session, nullptr);
+
+  SteadyUpdater writer(server_->conninfo(), "during_log", 4'000);
+  writer.start();
+  std::optional<int64_t> applied_at_copy_start;
+  int64_t applied_during_copy = 0;
+  ASSERT_NO_FATAL_FAILURE(run_until(
+      *session,
+      [&] {
+        const ReplicatorProgress& progress = session->progress();
+        if (!applied_at_copy_start && progress.snapshot_rows_copied > 0) {
+          applied_at_copy_start = progress.changes_applied;
+        }
+        if (!progress.all_snapshots_done) return false;
+        applied_during_copy = progress.changes_applied - applied_at_copy_start.value_or(0);
+        return true;
+      },
+      "the copies to finish", 60'000));
+  int64_t checkpoints_after_copy = session->progress().checkpoints_created;
+  ASSERT_NO_FATAL_FAILURE(run_until(
+      *session,
+      [&] { return session->progress().checkpoints_created >= checkpoints_after_copy + 5; },
+      "checkpoints after the copy"));
+  ASSERT_EQ(writer.stop(), "");
+  EXPECT_GT(applied_during_copy, 0);
+  EXPECT_GE(session->progress().tables_snapshotted, 5);
   ASSERT_NO_FATAL_FAILURE(converge(*session));
   expect_buckets_match(session->storage(), items_queries(tables));
 }

@@ -15,6 +15,18 @@ Row row(const std::string& id, const std::string& owner, const std::string& titl
   return r;
 }
 
+// Asks for a chunk until the reader answers (it may answer "not ready"
+// a few times first, as a live reader with its query in flight).
+Result<TableChunk> read_ready(TableReader& reader, const Relation& relation,
+                              const std::optional<Row>& after, size_t limit) {
+  for (int ask = 0; ask < 100; ask++) {
+    Result<std::optional<TableChunk>> chunk = reader.read_chunk(relation, after, std::nullopt, limit);
+    if (!chunk.is_ok()) return chunk.status();
+    if (*chunk) return std::move(**chunk);
+  }
+  return Status(ErrorCode::kIoError, "no answer after 100 asks");
+}
+
 class SimPostgresTest : public ::testing::Test {
  protected:
   SimPostgresTest() : buggify_(1, FaultPlan{}), source_(options(), clock_, buggify_) {}
@@ -184,7 +196,7 @@ TEST_F(SimPostgresTest, SnapshotModeReadsEveryChunkAtOneLsn) {
   const Lsn snapshot = source_.head();
   auto reader = source_.open_table_reader();
   const Relation& relation = source_.table(t0).relation();
-  auto first = (*reader)->read_chunk(relation, std::nullopt, 2);
+  auto first = read_ready(**reader, relation, std::nullopt, 2);
   ASSERT_TRUE(first.is_ok());
   EXPECT_EQ(first->rows.size(), 2u);
   EXPECT_FALSE(first->is_last);
@@ -194,7 +206,7 @@ TEST_F(SimPostgresTest, SnapshotModeReadsEveryChunkAtOneLsn) {
   txn.remove(t0, "00000003");
   txn.insert(t0, row("00000005", "o", "x"));
   source_.commit(std::move(txn));
-  auto second = (*reader)->read_chunk(relation, relation.key_of(first->rows.back()), 10);
+  auto second = read_ready(**reader, relation, relation.key_of(first->rows.back()), 10);
   ASSERT_TRUE(second.is_ok());
   ASSERT_EQ(second->rows.size(), 2u);
   EXPECT_EQ(second->rows[0][0].text, "00000003");
@@ -217,14 +229,113 @@ TEST(SimPostgresReadCommitted, EachChunkReadsTheHead) {
   source.create_slot();
   auto reader = source.open_table_reader();
   const Relation& relation = source.table(t0).relation();
-  auto first = (*reader)->read_chunk(relation, std::nullopt, 1);
+  auto first = read_ready(**reader, relation, std::nullopt, 1);
+  ASSERT_TRUE(first.is_ok());
   auto txn = source.begin();
   txn.insert(t0, row("00000003", "o", "x"));
   source.commit(std::move(txn));
-  auto second = (*reader)->read_chunk(relation, relation.key_of(first->rows.back()), 10);
+  auto second =
+      read_ready(**reader, relation, relation.key_of(first->rows.back()), 10);
+  ASSERT_TRUE(second.is_ok());
   ASSERT_EQ(second->rows.size(), 2u);  // sees the new row
   EXPECT_EQ(second->consistent_lsn, source.head());
   EXPECT_GT(second->consistent_lsn, first->consistent_lsn);
+}
+
+// A read happens at its first ask; the answer may come some asks later (a
+// seeded number of "not ready" first) and shows the source as of that first
+// ask. Asking for something else drops it.
+TEST(SimPostgresReadDelay, AnswerIsReadAtTheFirstAskAndComesLater) {
+  int delayed_runs = 0;
+  int prompt_runs = 0;
+  for (uint64_t seed = 0; seed < 40; seed++) {
+    SimClock clock;
+    Buggify buggify(1, FaultPlan{});
+    SimPostgresOptions o;
+    o.read_mode = ReadMode::kReadCommitted;
+    o.read_delay_seed = seed;
+    SimPostgres source(o, clock, buggify);
+    size_t t0 = source.create_table("t0", ReplicaIdentity::kDefault, false);
+    auto load = source.begin();
+    load.insert(t0, row("00000001", "o", "x"));
+    source.commit(std::move(load));
+    source.create_slot();
+    auto reader = source.open_table_reader();
+    ASSERT_TRUE(reader.is_ok());
+    const Relation& relation = source.table(t0).relation();
+    const Lsn asked_at = source.head();
+    int not_ready = 0;
+    std::optional<TableChunk> answer;
+    for (int ask = 0; ask < 10 && !answer; ask++) {
+      auto chunk = (*reader)->read_chunk(relation, std::nullopt, std::nullopt, 10);
+      ASSERT_TRUE(chunk.is_ok());
+      if (*chunk) {
+        answer = std::move(**chunk);
+      } else {
+        not_ready++;
+        // Written while the read is in flight: not in its answer.
+        auto txn = source.begin();
+        txn.insert(t0, row("0000001" + std::to_string(not_ready), "o", "x"));
+        source.commit(std::move(txn));
+      }
+    }
+    ASSERT_TRUE(answer.has_value()) << "seed " << seed;
+    EXPECT_LE(not_ready, 2) << "seed " << seed;
+    EXPECT_EQ(answer->rows.size(), 1u) << "seed " << seed;
+    EXPECT_EQ(answer->consistent_lsn, asked_at) << "seed " << seed;
+    (not_ready > 0 ? delayed_runs : prompt_runs)++;
+
+    if (not_ready == 0) continue;
+    // A delayed run: an ask for other arguments abandons the held read, and
+    // the next ask reads again, seeing every row now.
+    size_t rows_now = 1 + static_cast<size_t>(not_ready);
+    auto abandoned = (*reader)->read_chunk(relation, std::nullopt, std::nullopt, 10);
+    ASSERT_TRUE(abandoned.is_ok());
+    if (!*abandoned) {
+      auto txn = source.begin();
+      txn.insert(t0, row("00000099", "o", "x"));
+      source.commit(std::move(txn));
+      rows_now++;
+    }
+    auto lsn = (*reader)->current_lsn();
+    ASSERT_TRUE(lsn.is_ok());
+    for (int ask = 0; ask < 10 && !*lsn; ask++) lsn = (*reader)->current_lsn();
+    ASSERT_TRUE(lsn->has_value());
+    auto again = read_ready(**reader, relation, std::nullopt, 10);
+    ASSERT_TRUE(again.is_ok());
+    EXPECT_EQ(again->rows.size(), rows_now) << "seed " << seed;
+  }
+  EXPECT_GT(delayed_runs, 0);
+  EXPECT_GT(prompt_runs, 0);
+}
+
+// A chunk read without a bound brings the largest key at the head; a
+// chunk read with it stops there, so rows inserted past it later are left
+// to the stream.
+TEST_F(SimPostgresTest, ChunksStopAtTheCopyBound) {
+  size_t t0 = source_.create_table("t0", ReplicaIdentity::kDefault, false);
+  auto load = source_.begin();
+  for (int i = 1; i <= 4; i++) load.insert(t0, row("0000000" + std::to_string(i), "o", "x"));
+  source_.commit(std::move(load));
+  source_.create_slot();
+  auto reader = source_.open_table_reader();
+  ASSERT_TRUE(reader.is_ok());
+  const Relation& relation = source_.table(t0).relation();
+  auto first = read_ready(**reader, relation, std::nullopt, 2);
+  ASSERT_TRUE(first.is_ok());
+  ASSERT_EQ(first->bound_key, (Row{Value::of("00000004")}));
+  auto txn = source_.begin();
+  txn.insert(t0, row("00000005", "o", "x"));
+  source_.commit(std::move(txn));
+  Result<std::optional<TableChunk>> chunk = std::optional<TableChunk>();
+  for (int ask = 0; ask < 10 && chunk.is_ok() && !*chunk; ask++) {
+    chunk = (*reader)->read_chunk(relation, Row{Value::of("00000002")}, first->bound_key, 10);
+  }
+  ASSERT_TRUE(chunk.is_ok() && chunk->has_value());
+  ASSERT_EQ((*chunk)->rows.size(), 2u);
+  EXPECT_EQ((*chunk)->rows.back()[0].text, "00000004");
+  EXPECT_TRUE((*chunk)->is_last);
+  EXPECT_FALSE((*chunk)->bound_key.has_value());  // asked with a bound
 }
 
 TEST(SimTableKeys, FullIdentityResumesAfterTheWholeKey) {
