@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/parse_flags.h"
 #include "engine/bucket_rules.h"
 
 namespace walsim {
@@ -12,11 +13,7 @@ int check_rules_command(int argc, char** argv) {
   CLI::App app("Check a bucket rules file (YAML sync rules).", "walsim check-rules");
   std::string path;
   app.add_option("--rules", path, "the rules file")->required();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? kExitOk : kExitUsage;
-  }
+  if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
   auto rules = BucketRules::load_file(path);
   if (!rules.is_ok()) {
     std::fprintf(stderr, "walsim check-rules: %s\n", rules.status().message().c_str());

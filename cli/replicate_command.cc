@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/parse_flags.h"
 #include "live/replication_session.h"
 #include "live/stop_signal.h"
 
@@ -78,11 +79,7 @@ int replicate_command(int argc, char** argv) {
                kName);
   Flags flags;
   add_flags(app, flags);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? kExitOk : kExitUsage;
-  }
+  if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
   flags.config.reader.statement_timeout_ms = int64_t{flags.read_timeout_s} * 1000;
   live::install_stop_signal_handlers();
   live::ProgressPrinter printer(stdout, ::isatty(STDOUT_FILENO) == 1,
