@@ -9,6 +9,7 @@
 #include "cli/parse_flags.h"
 #include "engine/bucket_storage.h"
 #include "engine/storage_schema.h"
+#include "live/store_slot.h"
 
 namespace walsim {
 
@@ -118,8 +119,10 @@ int inspect_command(int argc, char** argv) {
   app.add_option("--store", path, "the walsim store (SQLite file)")->required();
   app.add_flag("--json", as_json, "print JSON instead of text");
   if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
-  auto db = SqliteDb::open(path, /*create=*/false);
-  Status status = db.is_ok() ? check_store_schema(**db) : db.status();
+  Status status = check_not_directory(path);
+  auto db = status.is_ok() ? SqliteDb::open(path, /*create=*/false)
+                           : Result<std::unique_ptr<SqliteDb>>(status);
+  status = db.is_ok() ? check_store_schema(**db) : db.status();
   if (!status.is_ok()) {
     std::fprintf(stderr, "walsim inspect: %s\n", status.message().c_str());
     return kExitUsage;

@@ -159,6 +159,24 @@ TEST_F(ReplicateCliTest, RefusesAFileThatIsNotAStore) {
   EXPECT_EQ(value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'notstore'"), "0");
 }
 
+// SQLite reports a directory as a file it cannot open, which walsim used to
+// pass on as "does not exist".
+TEST_F(ReplicateCliTest, RefusesADirectoryAsTheStore) {
+  sql(create_items_sql("dirstore_items", 5) +
+      "CREATE PUBLICATION dirstore_pub FOR TABLE dirstore_items");
+  std::vector<std::string> arguments = args("dirstore", "dirstore_items");
+  const std::string directory = temp_path("a-directory");
+  std::filesystem::create_directories(directory);
+  arguments[4] = directory;
+  WalsimRun run = run_walsim(arguments, temp_dir_);
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_EQ(run.err, "walsim replicate: '" + directory +
+                         "' is a directory; the store is a file in one: name the file, e.g. '" +
+                         directory + "/walsim.db'\n");
+  EXPECT_TRUE(std::filesystem::is_empty(directory));
+  EXPECT_EQ(value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dirstore'"), "0");
+}
+
 TEST_F(ReplicateCliTest, RefusesSourceProblems) {
   sql(create_items_sql("src_items", 5) +
       "CREATE TABLE src_noid (id int, owner text, title text, n int);"
