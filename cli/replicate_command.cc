@@ -33,6 +33,10 @@ void print_error(const Status& status) {
   std::fprintf(stderr, "%s: %s\n", kName, message.c_str());
 }
 
+const char* stop_signal_name() {
+  return live::stop_signal_number() == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
 struct Flags {
   live::SessionConfig config;
   int progress_interval_s = 10;
@@ -87,11 +91,17 @@ int replicate_command(int argc, char** argv) {
   auto notify = [&printer](const std::string& text) {
     printer.message(stderr, std::string(kName) + ": " + text);
   };
+  flags.config.stop = &live::stop_signal_flag();
   Result<std::unique_ptr<live::ReplicationSession>> session =
       live::ReplicationSession::open(flags.config, notify);
   if (!session.is_ok()) {
     print_error(session.status());
     return exit_code_for(session.status());
+  }
+  if (*session == nullptr) {  // stopped while waiting for the slot
+    notify(std::string("stopped on ") + stop_signal_name() +
+           " while waiting for the replication slot; nothing was written");
+    return kExitOk;
   }
   live::ReplicationSession& running = **session;
   notify("replicating into " + flags.config.store_path + "; Ctrl-C stops");
@@ -104,8 +114,7 @@ int replicate_command(int argc, char** argv) {
     print_error(outcome.status());
     return kExitFailed;
   }
-  const char* signal_name = live::stop_signal_number() == SIGTERM ? "SIGTERM" : "SIGINT";
-  notify(std::string("stopped on ") + signal_name +
+  notify(std::string("stopped on ") + stop_signal_name() +
          "; committed state is safe, run the same command to resume");
   return kExitOk;
 }

@@ -238,6 +238,32 @@ TEST_F(ReplicateCliTest, RunsWithAPasswordItNeverPrintsAndStopsOnSigterm) {
   expect_store_matches("run", items_queries({"run_items"}));
 }
 
+// A second walsim whose slot is busy waits up to 10 s for it; Ctrl-C during
+// that wait ends it cleanly at once, without writing anything (it used to
+// be ignored until the wait ran out and walsim refused with exit code 1).
+TEST_F(ReplicateCliTest, StopSignalEndsTheWaitForABusySlot) {
+  sql(create_items_sql("busy_items", 20) + "CREATE PUBLICATION busy_pub FOR TABLE busy_items");
+  auto holder = start(args("busy", "busy_items"), "holder");
+  ASSERT_TRUE(wait_for([&] { return StoreReader(store("busy")).checkpoint().has_value(); },
+                       "the holder's first checkpoint", *holder));
+  std::vector<std::string> second = args("busy", "busy_items");
+  second[4] = store("busy_second");  // another store on the same slot
+  auto waiter = start(second, "waiter");
+  ASSERT_TRUE(wait_for([&] { return contains(waiter->err(), "waiting up to 10 s"); },
+                       "the second walsim to wait for the slot", *waiter));
+  waiter->signal(SIGINT);
+  EXPECT_EQ(waiter->wait(30'000), std::optional<int>(0)) << waiter->err();
+  EXPECT_TRUE(contains(waiter->err(),
+                       "stopped on SIGINT while waiting for the replication slot; nothing was "
+                       "written"))
+      << waiter->err();
+  EXPECT_FALSE(contains(waiter->err(), "another walsim replicating")) << waiter->err();
+  EXPECT_FALSE(std::filesystem::exists(store("busy_second")));
+  EXPECT_TRUE(holder->running()) << holder->err();
+  holder->signal(SIGTERM);
+  EXPECT_EQ(holder->wait(10'000), std::optional<int>(0)) << holder->err();
+}
+
 // kill -9 mid-copy, restart, kill -9 mid-stream, restart: with a writer
 // changing both tables all along, the final checkpoint equals the source.
 TEST_F(ReplicateCliTest, SurvivesKillNineDuringSnapshotAndStreaming) {
