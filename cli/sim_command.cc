@@ -68,7 +68,9 @@ std::string result_line(uint64_t seed, const RunResult& result) {
           " restarts=" + std::to_string(s.engine_restarts) +
           " sessions=" + std::to_string(s.stream_sessions) +
           " client_syncs=" + std::to_string(s.client_syncs) +
-          " sim_time_ms=" + std::to_string(s.sim_time_ms) + " faults: " + result.faults_summary;
+          " sim_time_ms=" + std::to_string(s.sim_time_ms) +
+          " wal_kib_max=" + std::to_string(s.wal_bytes_max / 1024) +
+          " faults: " + result.faults_summary;
   char hash[32];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(s.trace_hash));
   line += " trace_hash=" + std::string(hash);

@@ -51,11 +51,11 @@ Statement& Statement::bind_null(int index) {
 }
 
 Result<bool> Statement::step() {
+  WALSIM_RETURN_IF_ERROR(db_.injected_fault(sqlite3_sql(stmt_)));
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  sqlite3* db = sqlite3_db_handle(stmt_);
-  return status_from(rc, db, std::string("sqlite step '") + sqlite3_sql(stmt_) + "'");
+  return db_.status_of(rc, std::string("sqlite step '") + sqlite3_sql(stmt_) + "'");
 }
 
 Result<int64_t> Statement::run() {
@@ -95,14 +95,14 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
-                                                bool create) {
+Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, Options options) {
   sqlite3* db = nullptr;
   // NOMUTEX: a connection is used by one thread only (see the header),
   // so SQLite's own per-call locking is pure cost.
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
-  if (rc == SQLITE_CANTOPEN && !create) {
+  int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (options.create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, options.vfs);
+  if (rc == SQLITE_CANTOPEN && !options.create) {
     sqlite3_close(db);
     return Status(ErrorCode::kNotFound, "store '" + path + "' does not exist");
   }
@@ -111,7 +111,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
     sqlite3_close(db);
     return status;
   }
-  std::unique_ptr<SqliteDb> result(new SqliteDb(db, path));
+  std::unique_ptr<SqliteDb> result(new SqliteDb(db, path, options));
   sqlite3_busy_timeout(db, 5000);
   // The first read of the file: one that is not SQLite fails here, before
   // anything is written to it.
@@ -121,17 +121,33 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
                   "'" + path + "' is not a walsim store: not a SQLite database");
   }
   WALSIM_RETURN_IF_ERROR(readable);
-  // Journal settings are for writers; a reader (create=false) leaves the
-  // file as it is (a walsim store is in WAL mode already).
-  if (create && path != ":memory:") {
-    WALSIM_RETURN_IF_ERROR(result->exec("PRAGMA journal_mode=WAL"));
-    WALSIM_RETURN_IF_ERROR(result->exec("PRAGMA synchronous=NORMAL"));
-    // 64 MiB of page cache per connection: the bucket index and current
-    // data are written at scattered keys, and re-reading their pages from
-    // the OS on every insert costs more than the memory.
-    WALSIM_RETURN_IF_ERROR(result->exec("PRAGMA cache_size=-65536"));
-  }
+  // Settings are for writers; a reader (create=false) leaves the file as it
+  // is (a walsim store is in WAL mode already).
+  if (options.create && path != ":memory:") WALSIM_RETURN_IF_ERROR(result->apply_settings());
   return result;
+}
+
+Status SqliteDb::apply_settings() {
+  const std::string settings = std::string("PRAGMA journal_mode=") + StoreSettings::kJournalMode +
+                               "; PRAGMA synchronous=" + StoreSettings::kSynchronous +
+                               "; PRAGMA cache_size=-" +
+                               std::to_string(StoreSettings::kCacheKib) +
+                               "; PRAGMA wal_autocheckpoint=" +
+                               std::to_string(StoreSettings::kWalAutocheckpointPages);
+  WALSIM_RETURN_IF_ERROR(exec(settings.c_str()));
+  // journal_mode answers with the mode it is in: a file it cannot put in
+  // WAL mode (say, on a file system without shared memory) would silently
+  // keep a rollback journal and other durability.
+  WALSIM_ASSIGN_OR_RETURN(Statement * mode, prepare("PRAGMA journal_mode"));
+  WALSIM_ASSIGN_OR_RETURN(bool row, mode->step());
+  WALSIM_ASSERT(row, "PRAGMA journal_mode answers one row");
+  const std::string journal_mode = mode->text(0);
+  mode->reset();
+  if (journal_mode != "wal") {
+    return Status(ErrorCode::kIoError, "store '" + path_ + "' cannot use WAL journaling (mode " +
+                                           journal_mode + ")");
+  }
+  return Status::ok();
 }
 
 SqliteDb::~SqliteDb() {
@@ -140,11 +156,12 @@ SqliteDb::~SqliteDb() {
 }
 
 Status SqliteDb::exec(const char* sql) {
+  WALSIM_RETURN_IF_ERROR(injected_fault(sql));
   char* message = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
   if (rc == SQLITE_OK) return Status::ok();
   sqlite3_free(message);
-  return status_from(rc, db_, std::string("sqlite '") + sql + "'");
+  return status_of(rc, std::string("sqlite '") + sql + "'");
 }
 
 Result<Statement*> SqliteDb::prepare(const char* sql) {
@@ -156,19 +173,41 @@ Result<Statement*> SqliteDb::prepare(const char* sql) {
   }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) return status_from(rc, db_, std::string("prepare '") + sql + "'");
-  auto owned = std::make_unique<Statement>(stmt);
+  if (rc != SQLITE_OK) return status_of(rc, std::string("prepare '") + sql + "'");
+  auto owned = std::make_unique<Statement>(stmt, *this);
   Statement* raw = owned.get();
   statements_.emplace(sql, std::move(owned));
   return raw;
 }
 
-Status SqliteDb::begin_immediate() { return exec("BEGIN IMMEDIATE"); }
+Status SqliteDb::begin_immediate() {
+  WALSIM_ASSERT(!in_write_transaction_, "write transactions do not nest");
+  WALSIM_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  in_write_transaction_ = true;
+  return Status::ok();
+}
 
-Status SqliteDb::commit() { return exec("COMMIT"); }
+Status SqliteDb::commit() {
+  WALSIM_ASSERT(in_write_transaction_, "COMMIT ends a write transaction begun here");
+  WALSIM_RETURN_IF_ERROR(exec("COMMIT"));
+  in_write_transaction_ = false;
+  return Status::ok();
+}
 
 void SqliteDb::rollback() {
+  in_write_transaction_ = false;
   if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Status SqliteDb::injected_fault(const char* sql) const {
+  if (faults_ == nullptr || !in_write_transaction_) return Status::ok();
+  const int rc = faults_->before_statement(sql);
+  if (rc == SQLITE_OK) return Status::ok();
+  return status_from(rc, nullptr, std::string("sqlite '") + sql + "'");
+}
+
+Status SqliteDb::status_of(int rc, const std::string& what) const {
+  return status_from(rc, db_, what);
 }
 
 Status SqliteDb::error(const std::string& what) const {

@@ -3,10 +3,10 @@
 // The storage seam, with its fault hook (engine/storage_faults.h): the
 // engine's only path to SQLite, and the only engine file that calls
 // sqlite3_* directly. The other two seams are the source (engine/source.h)
-// and the runtime and clock (engine/task.h). The simulator keeps a SqliteDb
-// alive across a simulated engine crash (it is the "disk"); the engine
-// objects built on it are thrown away and rebuilt, so only what was
-// committed survives, as after a real crash.
+// and the runtime and clock (engine/task.h). Live mode opens the store on
+// the file system; the simulator opens it on its simulated disk (a VFS
+// named in Options), with the same settings (StoreSettings below), and
+// crashes the process or cuts the power under it.
 //
 // Which SQL runs against the store, and who owns each table, is in
 // engine/storage_schema.h.
@@ -26,13 +26,33 @@
 #include <string_view>
 
 #include "engine/status.h"
+#include "engine/storage_faults.h"
 
 namespace walsim {
+
+// The store's connection settings: the one place they are chosen. Live mode
+// and the simulator both open the store through SqliteDb::open, which
+// applies them. A commit under kSynchronous (WAL, synchronous=NORMAL)
+// survives a process crash, which is what the engine's acknowledgements
+// promise.
+struct StoreSettings {
+  static constexpr const char* kJournalMode = "WAL";
+  static constexpr const char* kSynchronous = "NORMAL";
+  // 64 MiB of page cache: the bucket index and current data are written at
+  // scattered keys, and re-reading their pages from the OS on every insert
+  // costs more than the memory.
+  static constexpr int kCacheKib = 65536;
+  // SQLite's default: fold the -wal back into the database once it holds
+  // this many pages.
+  static constexpr int kWalAutocheckpointPages = 1000;
+};
+
+class SqliteDb;
 
 // A prepared statement, reset and unbound each time it is handed out.
 class Statement {
  public:
-  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  Statement(sqlite3_stmt* stmt, SqliteDb& db) : stmt_(stmt), db_(db) {}
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -64,24 +84,33 @@ class Statement {
   std::string text(int column) const;
   std::optional<std::string> optional_text(int column) const;
 
+  // Ends the statement's read (if it is mid-read) and unbinds it.
   void reset();
 
  private:
   sqlite3_stmt* stmt_;
+  SqliteDb& db_;
 };
 
 class SqliteDb {
  public:
+  struct Options {
+    // false: a missing file is kNotFound, nothing is created and the
+    // settings are left alone (for readers such as `walsim inspect`).
+    bool create = true;
+    // The sqlite3_vfs to open the file on; nullptr: the default (the real
+    // file system). The simulator names its simulated disk here.
+    const char* vfs = nullptr;
+  };
+
   // Opens (creating if needed) a database file, or ":memory:". File
-  // databases use WAL journaling and synchronous=NORMAL: a commit is durable
-  // against process crashes, which is what the engine's acknowledgements
-  // promise. A busy timeout makes a second process on the same file (say
-  // `walsim inspect` while `walsim replicate` writes) wait for the lock
-  // rather than fail at once.
-  // With create=false a missing file is kNotFound, nothing is created and
-  // the journal mode is left alone (for readers such as `walsim inspect`).
-  static Result<std::unique_ptr<SqliteDb>> open(const std::string& path,
-                                                bool create = true);
+  // databases get StoreSettings. A busy timeout makes a second process on
+  // the same file (say `walsim inspect` while `walsim replicate` writes)
+  // wait for the lock rather than fail at once.
+  static Result<std::unique_ptr<SqliteDb>> open(const std::string& path, Options options);
+  static Result<std::unique_ptr<SqliteDb>> open(const std::string& path, bool create = true) {
+    return open(path, Options{create});
+  }
   ~SqliteDb();
 
   SqliteDb(const SqliteDb&) = delete;
@@ -95,22 +124,38 @@ class SqliteDb {
   // BEGIN IMMEDIATE takes the write lock at once, so two writers never
   // deadlock upgrading read locks; a held lock shows up as kBusy here.
   Status begin_immediate();
+  // COMMIT: durable against a process crash (StoreSettings).
   Status commit();
   void rollback();  // safe to call when no transaction is open
+  bool in_write_transaction() const { return in_write_transaction_; }
+
+  // The hook consulted before every statement inside a write transaction
+  // and before COMMIT (storage_faults.h); nullptr for none. Not owned.
+  void set_faults(StorageFaults* faults) { faults_ = faults; }
 
   const std::string& path() const { return path_; }
-  // The raw connection, for the simulator's disk image (sqlite3_backup of
-  // the "disk" at a crash). Engine code never uses it.
+  // The raw connection, for the simulator's invariants (open transactions
+  // and reads between steps). Engine code never uses it.
   sqlite3* handle() { return db_; }
 
   // A Status for the connection's last error, with `what` in front.
   Status error(const std::string& what) const;
 
  private:
-  SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  friend class Statement;
+  SqliteDb(sqlite3* db, std::string path, Options options)
+      : db_(db), path_(std::move(path)), options_(options) {}
+
+  Status apply_settings();
+  // The fault hook's verdict for `sql` inside a write transaction.
+  Status injected_fault(const char* sql) const;
+  Status status_of(int rc, const std::string& what) const;
 
   sqlite3* db_;
   std::string path_;
+  Options options_;
+  StorageFaults* faults_ = nullptr;
+  bool in_write_transaction_ = false;
   // Keyed by the SQL text's address: callers pass string literals.
   std::map<const char*, std::unique_ptr<Statement>> statements_;
 };

@@ -2,6 +2,12 @@
 
 namespace walsim {
 
+StoreWriter::StoreWriter(SqliteDb& db, StoreOptions options) : db_(db), options_(options) {
+  db_.set_faults(options_.faults);
+}
+
+StoreWriter::~StoreWriter() { db_.set_faults(nullptr); }
+
 Status StoreWriter::write(const char* operation,
                           const std::function<Status(StoreTransaction&)>& body) {
   WALSIM_ASSERT(!in_transaction_, "store write transactions do not nest");

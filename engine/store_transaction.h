@@ -58,7 +58,10 @@ class StoreTransaction {
 // of that storage writes through it.
 class StoreWriter {
  public:
-  StoreWriter(SqliteDb& db, StoreOptions options) : db_(db), options_(options) {}
+  // Installs options.faults on `db` for its statements (storage_faults.h),
+  // and removes it when the writer goes.
+  StoreWriter(SqliteDb& db, StoreOptions options);
+  ~StoreWriter();
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
 
