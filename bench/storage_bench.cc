@@ -102,7 +102,7 @@ double raw_sqlite_rows_per_s(SqliteDb& db) {
   auto start = std::chrono::steady_clock::now();
   for (int64_t first = 0; first < kRows; first += kSnapshotBatchRows) {
     check(in_transaction(db, [&]() -> Status {
-            WALSIM_ASSIGN_OR_RETURN(Statement * insert,
+            WALSIM_ASSIGN_OR_RETURN(ScopedStatement insert,
                                     db.prepare("INSERT INTO raw (id, data) VALUES (?1, ?2)"));
             for (int64_t id = first; id < first + kSnapshotBatchRows; id++) {
               insert->reset();

@@ -79,7 +79,7 @@ std::map<std::pair<std::string, std::string>, StoredOp> reduce_ops(
 Result<int64_t> OpLogWriter::latest_op() {
   if (last_written_op_) return *last_written_op_;
   if (stored_op_) return *stored_op_;
-  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                           db_.prepare("SELECT last_op_id FROM replication_state WHERE id = 1"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
   if (!row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
@@ -96,7 +96,7 @@ Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
   WALSIM_ASSIGN_OR_RETURN(int64_t latest, latest_op());
   const int64_t op_id = latest + 1;
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * insert,
+      ScopedStatement insert,
       db_.prepare("INSERT INTO bucket_data (bucket, op_id, op, source_table, row_id, checksum,"
                   " data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   const uint32_t checksum = op_checksum(kind, bucket, table, row_id, data);
@@ -117,7 +117,7 @@ Status OpLogWriter::finish() {
   // the write lock and wrote past it.
   WALSIM_ASSERT(stored_op_ && *last_written_op_ > *stored_op_, "persisted op ids only grow");
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       db_.prepare("UPDATE replication_state SET last_op_id = ?1 WHERE id = 1"));
   WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, *last_written_op_).run());
   WALSIM_ASSERT(updated == 1, "the replication state row exists");
@@ -129,7 +129,7 @@ Status OpLogWriter::finish() {
 Result<std::vector<StoredOp>> read_bucket_ops(SqliteDb& db, const std::string& bucket,
                                               int64_t after_op, int64_t up_to_op) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT op_id, bucket, op, source_table, row_id, checksum, data FROM bucket_data"
                  " WHERE bucket = ?1 AND op_id > ?2 AND op_id <= ?3 ORDER BY op_id"));
   stmt->bind(1, bucket).bind(2, after_op).bind(3, up_to_op);
@@ -138,7 +138,7 @@ Result<std::vector<StoredOp>> read_bucket_ops(SqliteDb& db, const std::string& b
 
 Result<std::vector<StoredOp>> read_ops(SqliteDb& db, int64_t after_op, int64_t up_to_op) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT op_id, bucket, op, source_table, row_id, checksum, data FROM bucket_data"
                  " WHERE op_id > ?1 AND op_id <= ?2 ORDER BY op_id"));
   stmt->bind(1, after_op).bind(2, up_to_op);
@@ -147,7 +147,7 @@ Result<std::vector<StoredOp>> read_ops(SqliteDb& db, int64_t after_op, int64_t u
 
 Result<std::vector<std::string>> read_buckets(SqliteDb& db, int64_t up_to_op) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT DISTINCT bucket FROM bucket_data WHERE op_id <= ?1 ORDER BY bucket"));
   stmt->bind(1, up_to_op);
   return read_bucket_names(*stmt);
@@ -156,7 +156,7 @@ Result<std::vector<std::string>> read_buckets(SqliteDb& db, int64_t up_to_op) {
 Result<std::vector<std::string>> read_changed_buckets(SqliteDb& db, int64_t after_op,
                                                       int64_t up_to_op) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT DISTINCT bucket FROM bucket_data WHERE op_id > ?1 AND op_id <= ?2"
                  " ORDER BY bucket"));
   stmt->bind(1, after_op).bind(2, up_to_op);
@@ -167,7 +167,7 @@ Result<uint32_t> read_bucket_checksum(SqliteDb& db, const std::string& bucket,
                                       int64_t up_to_op) {
   // Summed in C++ so the wrap-around is exactly 32-bit.
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT checksum FROM bucket_data WHERE bucket = ?1 AND op_id <= ?2"));
   stmt->bind(1, bucket).bind(2, up_to_op);
   uint32_t sum = 0;

@@ -95,6 +95,17 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
+ScopedStatement::ScopedStatement(Statement& statement) : statement_(&statement) {
+  WALSIM_ASSERT(!statement.borrowed_, "a statement is borrowed once at a time");
+  statement.borrowed_ = true;
+}
+
+ScopedStatement::~ScopedStatement() {
+  if (statement_ == nullptr) return;  // moved from
+  statement_->reset();
+  statement_->borrowed_ = false;
+}
+
 Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, Options options) {
   sqlite3* db = nullptr;
   // NOMUTEX: a connection is used by one thread only (see the header),
@@ -138,11 +149,13 @@ Status SqliteDb::apply_settings() {
   // journal_mode answers with the mode it is in: a file it cannot put in
   // WAL mode (say, on a file system without shared memory) would silently
   // keep a rollback journal and other durability.
-  WALSIM_ASSIGN_OR_RETURN(Statement * mode, prepare("PRAGMA journal_mode"));
-  WALSIM_ASSIGN_OR_RETURN(bool row, mode->step());
-  WALSIM_ASSERT(row, "PRAGMA journal_mode answers one row");
-  const std::string journal_mode = mode->text(0);
-  mode->reset();
+  std::string journal_mode;
+  {
+    WALSIM_ASSIGN_OR_RETURN(ScopedStatement mode, prepare("PRAGMA journal_mode"));
+    WALSIM_ASSIGN_OR_RETURN(bool row, mode->step());
+    WALSIM_ASSERT(row, "PRAGMA journal_mode answers one row");
+    journal_mode = mode->text(0);
+  }
   if (journal_mode != "wal") {
     return Status(ErrorCode::kIoError, "store '" + path_ + "' cannot use WAL journaling (mode " +
                                            journal_mode + ")");
@@ -164,20 +177,21 @@ Status SqliteDb::exec(const char* sql) {
   return status_of(rc, std::string("sqlite '") + sql + "'");
 }
 
-Result<Statement*> SqliteDb::prepare(const char* sql) {
+Result<ScopedStatement> SqliteDb::prepare(const char* sql) {
   WALSIM_ASSERT(sql != nullptr);
   auto found = statements_.find(sql);
   if (found != statements_.end()) {
-    found->second->reset();
-    return found->second.get();
+    // Reset when its last borrow ended.
+    WALSIM_ASSERT(!found->second->mid_read(), "a statement rests reset");
+    return ScopedStatement(*found->second);
   }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return status_of(rc, std::string("prepare '") + sql + "'");
   auto owned = std::make_unique<Statement>(stmt, *this);
-  Statement* raw = owned.get();
+  Statement& cached = *owned;
   statements_.emplace(sql, std::move(owned));
-  return raw;
+  return ScopedStatement(cached);
 }
 
 Status SqliteDb::begin_immediate() {

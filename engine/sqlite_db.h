@@ -43,13 +43,15 @@ struct StoreSettings {
   // costs more than the memory.
   static constexpr int kCacheKib = 65536;
   // SQLite's default: fold the -wal back into the database once it holds
-  // this many pages.
+  // this many pages. A checkpoint cannot pass an open read, so no
+  // statement may stay mid-read (ScopedStatement).
   static constexpr int kWalAutocheckpointPages = 1000;
 };
 
 class SqliteDb;
 
-// A prepared statement, reset and unbound each time it is handed out.
+// A prepared statement, kept in its connection's cache. Borrowed through a
+// ScopedStatement, which resets it when the borrow ends.
 class Statement {
  public:
   Statement(sqlite3_stmt* stmt, SqliteDb& db) : stmt_(stmt), db_(db) {}
@@ -86,10 +88,36 @@ class Statement {
 
   // Ends the statement's read (if it is mid-read) and unbinds it.
   void reset();
+  // Stepped to a row and not yet done or reset: a read is open.
+  bool mid_read() const { return sqlite3_stmt_busy(stmt_) != 0; }
 
  private:
+  friend class ScopedStatement;
   sqlite3_stmt* stmt_;
   SqliteDb& db_;
+  bool borrowed_ = false;
+};
+
+// One use of a cached statement. A statement stepped to a row and left
+// there keeps a read transaction open, and an open read stops every SQLite
+// checkpoint from passing it: the -wal file then grows without bound. So the
+// borrow resets the statement when it ends, whatever the caller read.
+class ScopedStatement {
+ public:
+  explicit ScopedStatement(Statement& statement);
+  ~ScopedStatement();
+  ScopedStatement(ScopedStatement&& other) noexcept : statement_(other.statement_) {
+    other.statement_ = nullptr;
+  }
+  ScopedStatement& operator=(ScopedStatement&&) = delete;
+  ScopedStatement(const ScopedStatement&) = delete;
+  ScopedStatement& operator=(const ScopedStatement&) = delete;
+
+  Statement* operator->() const { return statement_; }
+  Statement& operator*() const { return *statement_; }
+
+ private:
+  Statement* statement_;
 };
 
 class SqliteDb {
@@ -118,8 +146,9 @@ class SqliteDb {
 
   // Runs one or more statements that return no rows.
   Status exec(const char* sql);
-  // A cached prepared statement for `sql`, reset and unbound.
-  Result<Statement*> prepare(const char* sql);
+  // A cached prepared statement for `sql`, unbound, borrowed until the
+  // ScopedStatement goes. A statement is borrowed once at a time.
+  Result<ScopedStatement> prepare(const char* sql);
 
   // BEGIN IMMEDIATE takes the write lock at once, so two writers never
   // deadlock upgrading read locks; a held lock shows up as kBusy here.
@@ -143,6 +172,7 @@ class SqliteDb {
 
  private:
   friend class Statement;
+  friend class ScopedStatement;
   SqliteDb(sqlite3* db, std::string path, Options options)
       : db_(db), path_(std::move(path)), options_(options) {}
 

@@ -72,7 +72,7 @@ INSERT INTO replication_state (id, snapshot_done) VALUES (1, 0);
 
 Result<int64_t> count_user_tables(SqliteDb& db) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
   WALSIM_ASSERT(row, "count(*) returns one row");
@@ -127,7 +127,7 @@ Status prepare_store_schema(SqliteDb& db) {
   if (*tables > 0) return check_format(db);
   return in_transaction(db, [&]() -> Status {
     WALSIM_RETURN_IF_ERROR(db.exec(kSchema));
-    WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+    WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                             db.prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"));
     WALSIM_RETURN_IF_ERROR(stmt->bind(1, "format").bind(2, kFormatName).run());
     stmt->reset();
@@ -136,7 +136,7 @@ Status prepare_store_schema(SqliteDb& db) {
 }
 
 Result<std::optional<std::string>> read_slot_name(SqliteDb& db) {
-  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                           db.prepare("SELECT value FROM walsim_meta WHERE key = ?1"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->bind(1, kSlotKey).step());
   if (!row) return std::optional<std::string>();
@@ -145,7 +145,7 @@ Result<std::optional<std::string>> read_slot_name(SqliteDb& db) {
 
 Status write_slot_name(StoreTransaction& txn, const std::string& slot) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       txn.db().prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"
                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
   WALSIM_ASSIGN_OR_RETURN(int64_t stored, stmt->bind(1, kSlotKey).bind(2, slot).run());
