@@ -9,6 +9,7 @@
 
 #include "engine/checkpoint_rules.h"
 #include "engine/lsn.h"
+#include "engine/status.h"
 
 namespace walsim {
 
@@ -33,6 +34,7 @@ struct ReplicatorProgress {
   int64_t snapshot_chunks = 0;
   int64_t tables_snapshotted = 0;
   int64_t retries = 0;  // retryable errors seen and retried
+  Status last_retried;  // the latest of them
   Lsn last_acknowledged_lsn;
   Lsn last_received_lsn;
   bool all_snapshots_done = false;

@@ -239,6 +239,7 @@ StepResult Streamer::retry_or_fail(const Status& status) {
   }
   if (status.is_retryable()) {
     progress_.retries++;
+    progress_.last_retried = status;
     return StepResult::kProgress;  // the same step runs again
   }
   return fail(status);

@@ -47,6 +47,9 @@ std::optional<Violation> BucketView::apply(const StoredOp& op, const std::string
                          (op.data ? " with data" : " without data") + " after op " +
                          std::to_string(last)};
   }
+  if (observer_) {
+    if (auto violation = observer_(op)) return violation;
+  }
   last = op.op_id;
   checksums_[bucket] += op.checksum;
   const RowRef row{op.table, op.row_id};

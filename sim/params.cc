@@ -65,6 +65,21 @@ FaultPlan draw_faults(Prng& prng) {
   set(FaultKind::kTaskStall, rate({1000, 10000}));               // per scheduled step
   set(FaultKind::kStorageBusy, rate({5000, 30000, 100000}));     // per write transaction
   set(FaultKind::kStorageIoError, rate({5000, 30000}));          // per write transaction
+  // The disk and the statement hook (a default run does some 30 000 disk
+  // writes, a few hundred syncs and reads, 100 000 statements).
+  set(FaultKind::kPowerLoss, rate({100, 500, 2000}));            // per step
+  set(FaultKind::kPowerLossAtAck, rate({5000, 20000, 60000}));   // per acknowledge
+  set(FaultKind::kCrashAtIo, rate({20, 100, 500}));              // per disk I/O
+  set(FaultKind::kPowerLossAtIo, rate({20, 100, 300}));          // per disk I/O
+  set(FaultKind::kSyncError, rate({5000, 20000, 100000}));       // per sync
+  set(FaultKind::kWriteError, rate({20, 100, 500}));             // per write
+  set(FaultKind::kDiskFull, rate({10, 50, 200}));                // per write
+  set(FaultKind::kShortWrite, rate({20, 100, 500}));             // per write
+  set(FaultKind::kDiskReadError, rate({1000, 10000, 50000}));    // per read
+  set(FaultKind::kAmbiguousCommit, rate({1000, 10000, 50000}));  // per WAL commit frame
+  set(FaultKind::kStatementError, rate({10, 50, 200}));          // per statement
+  set(FaultKind::kCommitError, rate({5000, 20000, 50000}));      // per COMMIT
+  set(FaultKind::kStorageRefused, rate({2, 10, 50}));            // per statement
   return plan;
 }
 

@@ -11,11 +11,14 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-// The format names every fault kind and workload op, and reading requires
-// each: a file written before a new one existed would no longer load. A new
-// kind means reading its missing field as 0 (off) here, or a new format.
-static_assert(kFaultKinds == 11 && kWorkloadOps == 6,
-              "walsim-replay-1 lists 11 fault kinds and 6 workload ops; see above");
+// The format names every fault kind and workload op. Reading requires the
+// ones the first files had (11 fault kinds, 6 ops); kinds added since (the
+// disk's, from power_loss on) read as 0 (off) when missing, so older files
+// replay as they were written. A new kind joins that optional group, or
+// needs a new format.
+constexpr size_t kFaultKindsInFirstFiles = static_cast<size_t>(FaultKind::kPowerLoss);
+static_assert(kFaultKindsInFirstFiles == 11 && kFaultKinds == 24 && kWorkloadOps == 6,
+              "walsim-replay-1: 11 required fault kinds, 13 optional, 6 workload ops; see above");
 
 json workload_json(const WorkloadParams& w) {
   json ops = json::object();
@@ -105,8 +108,14 @@ void read_params(const json& j, SimParams& p) {
   if (!parsed) throw std::runtime_error("field params.start_lsn is not an LSN: '" + lsn + "'");
   p.start_lsn = *parsed;
   if (!j.contains("faults")) throw std::runtime_error("missing field params.faults");
+  const json& faults = j.at("faults");
   for (size_t i = 0; i < kFaultKinds; i++) {
-    read(j.at("faults"), fault_name(static_cast<FaultKind>(i)), p.faults[i], "faults");
+    const char* name = fault_name(static_cast<FaultKind>(i));
+    if (i >= kFaultKindsInFirstFiles && !faults.contains(name)) {
+      p.faults[i] = 0;
+      continue;
+    }
+    read(faults, name, p.faults[i], "faults");
   }
   read(j, "safety_steps_max", p.safety_steps_max, "params");
   read(j, "heal_steps_max", p.heal_steps_max, "params");

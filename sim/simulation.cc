@@ -1,5 +1,7 @@
 #include "sim/simulation.h"
 
+#include <deque>
+#include <map>
 #include <memory>
 
 #include "engine/assert.h"
@@ -13,6 +15,7 @@
 #include "sim/sim_client.h"
 #include "sim/sim_clock.h"
 #include "sim/sim_disk.h"
+#include "sim/sim_disk_faults.h"
 #include "sim/sim_postgres.h"
 #include "sim/sim_storage_faults.h"
 #include "sim/sim_vfs.h"
@@ -83,9 +86,12 @@ class Simulation : public SourceHooks {
         source_(SimPostgresOptions{params.read_mode, params.start_lsn, kKeepaliveIntervalMs},
                 clock_, buggify_),
         workload_(params, source_),
+        disk_faults_(buggify_, trace_),
+        power_prng_(derive(params.seed, "power")),
         storage_faults_(buggify_, trace_),
         scheduler_(derive(params.seed, "scheduler")) {
     source_.set_hooks(this);
+    disk_.set_faults(&disk_faults_);
   }
 
   ~Simulation() override {
@@ -94,6 +100,7 @@ class Simulation : public SourceHooks {
     stop_engine();
     db_.reset();
     source_.set_hooks(nullptr);
+    disk_.set_faults(nullptr);
     if (g_running == this) {
       set_assertion_context(nullptr);
       g_running = nullptr;
@@ -124,8 +131,12 @@ class Simulation : public SourceHooks {
   bool open_store();
   void start_engine();
   void stop_engine();
-  void crash(const std::string& why);
+  // The process dies (and with `power_loss` the power goes too); the engine
+  // restarts on what the disk kept.
+  void crash(const std::string& why, bool power_loss = false);
+  void restart_after_failure(const Status& error);
   void check_connection(const char* after);
+  void count_retries(Scheduler::TaskId id, int64_t retries_before);
 
   void begin_healing();
   bool converged() const;
@@ -147,6 +158,8 @@ class Simulation : public SourceHooks {
   Trace trace_;
   SimPostgres source_;
   Workload workload_;
+  SimDiskFaults disk_faults_;
+  Prng power_prng_;  // which sectors of a torn write keep their new bytes
   std::unique_ptr<RulesModel> rules_model_;
   std::optional<BucketRules> rules_;
   std::unique_ptr<SqliteDb> db_;
@@ -154,7 +167,7 @@ class Simulation : public SourceHooks {
   std::unique_ptr<BucketStorage> storage_;
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<Oracle> oracle_;
-  std::vector<SimClient> clients_;
+  std::deque<SimClient> clients_;  // deque: a client's view points back at it
   Scheduler scheduler_;
 
   std::optional<Scheduler::TaskId> writer_;
@@ -168,8 +181,12 @@ class Simulation : public SourceHooks {
   int64_t heal_start_ = 0;
   std::optional<Violation> violation_;
   // Set when the process died in the middle of a step (at an
-  // acknowledgement): the engine restarts after the step.
-  std::optional<std::string> died_;
+  // acknowledgement, at a disk I/O): the engine restarts after the step.
+  std::optional<SimDiskFaults::Death> died_;
+  // The furthest the slot was ever confirmed to (a rewound slot forgets).
+  Lsn confirmed_max_;
+  // Engine steps in a row that only retried, per task.
+  std::map<Scheduler::TaskId, int64_t> retries_in_a_row_;
   int64_t wal_bytes_max_ = 0;
   int64_t restarts_ = 0;
   int64_t transactions_at_slot_ = 0;
@@ -288,6 +305,7 @@ void Simulation::step() {
     }
   }
   if (buggify_.fire(FaultKind::kEngineCrash)) return crash("fault:crash");
+  if (buggify_.fire(FaultKind::kPowerLoss)) return crash("fault:power_loss", true);
   std::optional<Scheduler::TaskId> id = scheduler_.pick(clock_.now());
   if (!id) return advance_clock();
   if (buggify_.fire(FaultKind::kTaskStall)) {
@@ -331,7 +349,11 @@ void Simulation::run_client(size_t index, Scheduler::TaskId id) {
 }
 
 void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
+  const int64_t retries_before = replicator_->progress().retries;
+  disk_faults_.arm(true);
   const StepResult result = task->step();
+  disk_faults_.arm(false);
+  if (auto death = disk_faults_.take_death()) died_ = std::move(death);
   trace_.record(step_result_name(result), replicator_->progress().last_received_lsn,
                 oracle_->checkpoint() ? std::optional<int64_t>(oracle_->checkpoint()->op_id)
                                       : std::nullopt);
@@ -349,8 +371,28 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
       if (!died_) return handle_failure();
       break;  // the process died in the step; its failure is the crash's
   }
-  if (died_) return crash(*std::exchange(died_, std::nullopt));
+  if (died_) {
+    const SimDiskFaults::Death death = *std::exchange(died_, std::nullopt);
+    return crash(death.why, death.power_loss);
+  }
+  count_retries(id, retries_before);
   after_engine_change(false);
+}
+
+// A transient error is retried; one that no retry mends must end the run.
+// A task that does nothing but retry, step after step, is retrying a
+// deterministic error (or waiting on a fault that never heals).
+void Simulation::count_retries(Scheduler::TaskId id, int64_t retries_before) {
+  constexpr int64_t kRetriesInARowMax = 500;
+  const ReplicatorProgress& progress = replicator_->progress();
+  int64_t& in_a_row = retries_in_a_row_[id];
+  in_a_row = progress.retries > retries_before ? in_a_row + 1 : 0;
+  if (in_a_row <= kRetriesInARowMax) return;
+  fail(Violation{"retry_unbounded",
+                 scheduler_.name(id) + " retried " + std::to_string(in_a_row) +
+                     " steps in a row and did nothing else; last error: " +
+                     progress.last_retried.to_string() +
+                     "; an error no retry mends must end the run with its message"});
 }
 
 // A task gave up. Transient causes (the faults this world injects) are
@@ -359,8 +401,26 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
 void Simulation::handle_failure() {
   const Status error = replicator_->fatal_error();
   if (error.is_transient() && !healing_) return crash("restart after failure: " + error.to_string());
+  if (storage_faults_.refusal() && !error.is_transient()) return restart_after_failure(error);
   fail(Violation{"engine_failed", error.is_ok() ? "a task failed without an error"
                                                 : error.to_string()});
+}
+
+// The storage refused a statement (storage_refused) and the engine stopped,
+// as it must: the message must say which store and which statement, so an
+// operator can act. Then the operator mends it and starts the engine again.
+void Simulation::restart_after_failure(const Status& error) {
+  const std::string& sql = storage_faults_.refusal()->sql;
+  const std::string& message = error.message();
+  const bool names_store = message.find(std::string("'") + kStorePath + "'") != std::string::npos;
+  const bool names_statement = message.find(sql) != std::string::npos;
+  if (!names_store || !names_statement) {
+    return fail(Violation{"storage_error_unclear",
+                          "the engine stopped on '" + error.to_string() + "', which does not name " +
+                              (names_store ? "the statement '" + sql + "'"
+                                           : std::string("the store ") + kStorePath)});
+  }
+  crash("stopped on a refused statement, restarted by the operator: " + error.to_string());
 }
 
 // After anything that may have changed the store: it must hold no open
@@ -376,9 +436,11 @@ void Simulation::after_engine_change(bool force_poll) {
   }
   check_connection("an engine step");
   if (violation_) return;
+  confirmed_max_ = std::max(confirmed_max_, source_.confirmed_flush());
   const int64_t changes = sqlite3_total_changes64(db_->handle());
   if (!force_poll && changes == polled_at_changes_) return;
   polled_at_changes_ = changes;
+  if (auto violation = oracle_->watch_ops(*storage_)) return fail(std::move(*violation));
   const std::optional<Checkpoint> before = oracle_->checkpoint();
   if (auto violation = oracle_->poll(*storage_)) return fail(std::move(*violation));
   const std::optional<Checkpoint>& now = oracle_->checkpoint();
@@ -421,12 +483,20 @@ void Simulation::check_connection(const char* after) {
 }
 
 void Simulation::on_acknowledge(Lsn lsn, Lsn sent) {
+  // A step makes one source call or one storage transaction: a process that
+  // died at a disk I/O in this step sends nothing after it.
+  WALSIM_ASSERT(!died_, "a dead process does not acknowledge");
   if (auto violation = oracle_->on_acknowledge(lsn, sent)) fail(std::move(*violation));
-  if (died_ || !buggify_.fire(FaultKind::kCrashAtAck)) return;
-  // The process dies the instant the acknowledgement is sent: whatever it
-  // would write afterwards never reaches the disk.
+  // The process dies (or the power goes) the instant the acknowledgement is
+  // sent: whatever it would write afterwards never reaches the disk.
+  if (buggify_.fire(FaultKind::kCrashAtAck)) {
+    died_ = SimDiskFaults::Death{"fault:crash_at_ack", false};
+  } else if (buggify_.fire(FaultKind::kPowerLossAtAck)) {
+    died_ = SimDiskFaults::Death{"fault:power_loss_at_ack", true};
+  } else {
+    return;
+  }
   disk_.crash_process();
-  died_ = "fault:crash_at_ack";
 }
 
 // --- engine lifetime ------------------------------------------------------------
@@ -484,16 +554,32 @@ void Simulation::stop_engine() {
 // a dead connection writes nothing); the disk keeps every write the OS
 // accepted, synced or not. A new process opens the store and starts the
 // engine on it.
-void Simulation::crash(const std::string& why) {
+void Simulation::crash(const std::string& why, bool power_loss) {
   trace_.record(why);
+  confirmed_max_ = std::max(confirmed_max_, source_.confirmed_flush());
   disk_.crash_process();
   stop_engine();
   db_.reset();
+  if (power_loss) {
+    const bool tear = buggify_.range(0, 1) == 1;
+    const PowerLossReport lost = disk_.power_loss(power_prng_, tear);
+    trace_.record("power lost: tear=" + std::to_string(tear) +
+                  " files_reverted=" + std::to_string(lost.files_reverted) +
+                  " files_vanished=" + std::to_string(lost.files_vanished) +
+                  " bytes_lost=" + std::to_string(lost.bytes_lost) +
+                  " torn_writes=" + std::to_string(lost.torn_writes));
+  }
+  storage_faults_.clear_refusal();
+  retries_in_a_row_.clear();
   restarts_++;
   if (!open_store()) return;
   start_engine();
+  if (violation_) return;
+  if (auto violation = oracle_->after_restart(*storage_, confirmed_max_)) {
+    return fail(std::move(*violation));
+  }
   scheduler_.wake(Scheduler::kAll, /*new_input=*/true);
-  if (!violation_) after_engine_change(true);  // a new connection counts changes from 0
+  after_engine_change(true);  // a new connection counts changes from 0
 }
 
 // --- healing and liveness ------------------------------------------------------
