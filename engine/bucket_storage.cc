@@ -158,6 +158,14 @@ Result<std::pair<std::string, std::vector<Row>>> BucketStorage::incomplete_rows(
   return read_incomplete_rows(db(), limit);
 }
 
+// --- durability ---------------------------------------------------------------
+
+Status BucketStorage::make_durable(Lsn lsn) {
+  return writer_.write(
+      "make_durable", [&](StoreTransaction& txn) { return record_durable(txn, lsn); },
+      Durability::kSurvivesPowerLoss);
+}
+
 // --- writing ------------------------------------------------------------------
 
 std::unique_ptr<WriteBatch> BucketStorage::stream_batch() {

@@ -119,6 +119,15 @@ class BucketStorage {
   // name order that has any), for a worker to read from the source.
   Result<std::pair<std::string, std::vector<Row>>> incomplete_rows(size_t limit);
 
+  // --- durability --------------------------------------------------------
+
+  // One write transaction committed durably (synchronous=FULL, sqlite_db.h):
+  // once it returns ok, every commit before it, of every batch, survives a
+  // power loss, and so does `lsn` as the store's durable_lsn (how far the
+  // source may be acknowledged). Group commit: the streamer calls it when
+  // the stream idles or enough transactions wait, not at every commit.
+  Status make_durable(Lsn lsn);
+
   // --- writing -----------------------------------------------------------
 
   std::unique_ptr<WriteBatch> stream_batch();

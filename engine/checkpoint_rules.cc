@@ -95,7 +95,8 @@ Result<ReplicationState> read_replication_state(SqliteDb& db) {
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement stmt,
       db.prepare("SELECT snapshot_done, last_checkpoint, last_checkpoint_lsn,"
-                 " no_checkpoint_before, keepalive_op, last_applied_lsn FROM replication_state"
+                 " no_checkpoint_before, keepalive_op, last_applied_lsn, durable_lsn"
+                 " FROM replication_state"
                  " WHERE id = 1"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
   if (!row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
@@ -106,6 +107,7 @@ Result<ReplicationState> read_replication_state(SqliteDb& db) {
   state.no_checkpoint_before = optional_lsn(stmt->optional_int64(3));
   state.keepalive_op = stmt->optional_int64(4);
   state.last_applied_lsn = optional_lsn(stmt->optional_int64(5));
+  state.durable_lsn = optional_lsn(stmt->optional_int64(6));
   return state;
 }
 
@@ -140,6 +142,16 @@ Status raise_keepalive_op(StoreTransaction& txn, int64_t op) {
       txn.db().prepare("UPDATE replication_state SET keepalive_op ="
                        " max(coalesce(keepalive_op, 0), ?1) WHERE id = 1"));
   return update_state(update->bind(1, op));
+}
+
+Status record_durable(StoreTransaction& txn, Lsn lsn) {
+  // An UPDATE that changes no value still writes the row's page, so the
+  // durable COMMIT always has a frame to sync.
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement update,
+      txn.db().prepare("UPDATE replication_state SET durable_lsn ="
+                       " max(coalesce(durable_lsn, 0), ?1) WHERE id = 1"));
+  return update_state(update->bind(1, stored(lsn)));
 }
 
 Status set_snapshot_not_done(StoreTransaction& txn) {

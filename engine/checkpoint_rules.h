@@ -9,6 +9,9 @@
 //   no_checkpoint_before  the stream must reach this LSN before a checkpoint
 //   keepalive_op          ops persisted by blocked commits, for the next one
 //   last_applied_lsn      commit LSN of the last source transaction applied
+//   durable_lsn           end LSN that a durable commit covers: how far the
+//                         store holds the source through a power loss, and
+//                         so how far the source may be acknowledged
 //
 // commit(lsn) and keepalive(lsn) are one operation, run in the committing
 // batch's storage transaction after its changes are written. persisted_op
@@ -81,6 +84,7 @@ struct ReplicationState {
   std::optional<int64_t> keepalive_op;
   // The streamer skips a transaction delivered again at or below it.
   std::optional<Lsn> last_applied_lsn;
+  std::optional<Lsn> durable_lsn;
   bool operator==(const ReplicationState&) const = default;
 };
 
@@ -123,6 +127,9 @@ Status raise_no_checkpoint_before(StoreTransaction& txn, Lsn lsn);
 // `op` must be in the op log already.
 Status raise_keepalive_op(StoreTransaction& txn, int64_t op);
 Status set_snapshot_not_done(StoreTransaction& txn);
+// durable_lsn = max(durable_lsn, lsn), in the transaction that makes the
+// store durable up to `lsn` (a Durability::kSurvivesPowerLoss one).
+Status record_durable(StoreTransaction& txn, Lsn lsn);
 // kFailedPrecondition, naming them, when `tables_not_done` is not empty.
 Status set_all_snapshots_done(StoreTransaction& txn, Lsn lsn,
                               const std::vector<std::string>& tables_not_done);

@@ -19,6 +19,13 @@ struct ReplicatorOptions {
   // A source transaction with more changes than this is persisted in pieces
   // (without a commit) so memory stays bounded.
   size_t stream_flush_changes = 1000;
+  // Group commit. Stream commits survive a process crash only; the streamer
+  // makes them survive a power loss (BucketStorage::make_durable, one sync)
+  // and only then acknowledges them, when the stream has nothing to read or
+  // when this many transactions, or changes, wait for it. 1 syncs at every
+  // commit.
+  int64_t durable_every_transactions = 256;
+  int64_t durable_every_changes = 10000;
   CommitOptions commit_options;
 };
 
@@ -33,6 +40,7 @@ struct ReplicatorProgress {
   int64_t snapshot_rows_copied = 0;
   int64_t snapshot_chunks = 0;
   int64_t tables_snapshotted = 0;
+  int64_t durable_commits = 0;  // make_durable() calls that succeeded
   int64_t retries = 0;  // retryable errors seen and retried
   Status last_retried;  // the latest of them
   Lsn last_acknowledged_lsn;

@@ -194,9 +194,19 @@ Result<ScopedStatement> SqliteDb::prepare(const char* sql) {
   return ScopedStatement(cached);
 }
 
-Status SqliteDb::begin_immediate() {
+Status SqliteDb::begin_immediate(Durability durability) {
   WALSIM_ASSERT(!in_write_transaction_, "write transactions do not nest");
-  WALSIM_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+  // ":memory:" has no disk to sync, and SQLite ignores the level there.
+  if (durability == Durability::kSurvivesPowerLoss) {
+    WALSIM_RETURN_IF_ERROR(
+        exec((std::string("PRAGMA synchronous=") + StoreSettings::kSynchronousDurable).c_str()));
+    durable_transaction_ = true;
+  }
+  Status begun = exec("BEGIN IMMEDIATE");
+  if (!begun.is_ok()) {
+    end_write_transaction();
+    return begun;
+  }
   in_write_transaction_ = true;
   return Status::ok();
 }
@@ -205,12 +215,24 @@ Status SqliteDb::commit() {
   WALSIM_ASSERT(in_write_transaction_, "COMMIT ends a write transaction begun here");
   WALSIM_RETURN_IF_ERROR(exec("COMMIT"));
   in_write_transaction_ = false;
+  end_write_transaction();
   return Status::ok();
 }
 
 void SqliteDb::rollback() {
   in_write_transaction_ = false;
   if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  end_write_transaction();
+}
+
+void SqliteDb::end_write_transaction() {
+  if (!durable_transaction_) return;
+  durable_transaction_ = false;
+  // Cannot fail outside a transaction: the level is a field of the
+  // connection, and setting it does no I/O.
+  const std::string normal = std::string("PRAGMA synchronous=") + StoreSettings::kSynchronous;
+  const int rc = sqlite3_exec(db_, normal.c_str(), nullptr, nullptr, nullptr);
+  WALSIM_ASSERT(rc == SQLITE_OK, "the sync level is set outside a transaction");
 }
 
 Status SqliteDb::injected_fault(const char* sql) const {

@@ -32,12 +32,19 @@ namespace walsim {
 
 // The store's connection settings: the one place they are chosen. Live mode
 // and the simulator both open the store through SqliteDb::open, which
-// applies them. A commit under kSynchronous (WAL, synchronous=NORMAL)
-// survives a process crash, which is what the engine's acknowledgements
-// promise.
+// applies them. The durability they give (docs/design.md, "Durability"):
+//   a commit under kSynchronous (WAL, synchronous=NORMAL) survives a process
+//   crash, but may roll back after a power loss or OS crash, until a later
+//   sync of the -wal file covers it;
+//   a durable write transaction (Durability::kSurvivesPowerLoss) commits
+//   under kSynchronousDurable (synchronous=FULL): the -wal file is synced
+//   before COMMIT returns, which makes that commit and every commit before
+//   it survive a power loss. The engine acknowledges to the source only up
+//   to such a commit.
 struct StoreSettings {
   static constexpr const char* kJournalMode = "WAL";
   static constexpr const char* kSynchronous = "NORMAL";
+  static constexpr const char* kSynchronousDurable = "FULL";
   // 64 MiB of page cache: the bucket index and current data are written at
   // scattered keys, and re-reading their pages from the OS on every insert
   // costs more than the memory.
@@ -49,6 +56,12 @@ struct StoreSettings {
 };
 
 class SqliteDb;
+
+// What a write transaction's COMMIT must survive before it returns.
+enum class Durability {
+  kSurvivesCrash,      // a process crash (synchronous=NORMAL): no sync
+  kSurvivesPowerLoss,  // a power loss too (synchronous=FULL): the -wal is synced
+};
 
 // A prepared statement, kept in its connection's cache. Borrowed through a
 // ScopedStatement, which resets it when the borrow ends.
@@ -152,8 +165,13 @@ class SqliteDb {
 
   // BEGIN IMMEDIATE takes the write lock at once, so two writers never
   // deadlock upgrading read locks; a held lock shows up as kBusy here.
-  Status begin_immediate();
-  // COMMIT: durable against a process crash (StoreSettings).
+  // `durability` is what the transaction's COMMIT will survive (SQLite
+  // fixes the sync level outside a transaction, so it is chosen here).
+  Status begin_immediate(Durability durability = Durability::kSurvivesCrash);
+  // COMMIT. After kSurvivesPowerLoss returns ok, that commit and every one
+  // before it survive a power loss. On an error the commit may still have
+  // reached the disk (an ambiguous commit): it is not visible to this
+  // connection, but the next process to open the store may recover it.
   Status commit();
   void rollback();  // safe to call when no transaction is open
   bool in_write_transaction() const { return in_write_transaction_; }
@@ -180,20 +198,24 @@ class SqliteDb {
   // The fault hook's verdict for `sql` inside a write transaction.
   Status injected_fault(const char* sql) const;
   Status status_of(int rc, const std::string& what) const;
+  // Back to kSynchronous after a durable transaction ends.
+  void end_write_transaction();
 
   sqlite3* db_;
   std::string path_;
   Options options_;
   StorageFaults* faults_ = nullptr;
   bool in_write_transaction_ = false;
+  bool durable_transaction_ = false;
   // Keyed by the SQL text's address: callers pass string literals.
   std::map<const char*, std::unique_ptr<Statement>> statements_;
 };
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it fails.
 template <typename Body>
-Status in_transaction(SqliteDb& db, Body&& body) {
-  WALSIM_RETURN_IF_ERROR(db.begin_immediate());
+Status in_transaction(SqliteDb& db, Body&& body,
+                      Durability durability = Durability::kSurvivesCrash) {
+  WALSIM_RETURN_IF_ERROR(db.begin_immediate(durability));
   Status status = body();
   if (status.is_ok()) status = db.commit();
   if (!status.is_ok()) db.rollback();

@@ -7,7 +7,13 @@ namespace walsim {
 namespace {
 
 constexpr const char* kFormatName = "walsim-bucket-store";
-constexpr const char* kFormatVersion = "1";
+// 2: replication_state gained the durability columns (durable_lsn).
+// A writer upgrades a version 1 store in place (kUpgradeFrom1).
+constexpr const char* kFormatVersion = "2";
+constexpr const char* kUpgradeFrom1 = R"sql(
+ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
+UPDATE walsim_meta SET value = '2' WHERE key = 'version';
+)sql";
 
 constexpr const char* kSlotKey = "slot_name";
 
@@ -65,7 +71,8 @@ CREATE TABLE replication_state (
   no_checkpoint_before INTEGER,    -- LSN the stream must reach first
   keepalive_op INTEGER,            -- ops of blocked commits, for the next checkpoint
   last_op_id INTEGER NOT NULL DEFAULT 0,  -- the op id sequence
-  last_applied_lsn INTEGER         -- commit LSN of the last source transaction applied
+  last_applied_lsn INTEGER,        -- commit LSN of the last source transaction applied
+  durable_lsn INTEGER              -- end LSN a durable commit covers: what the source may be told
 );
 INSERT INTO replication_state (id, snapshot_done) VALUES (1, 0);
 )sql";
@@ -84,7 +91,8 @@ Status not_a_store(SqliteDb& db, const std::string& why) {
                 "'" + db.path() + "' is not a walsim store: " + why);
 }
 
-Status check_format(SqliteDb& db) {
+// The store's format version, once its format marker is checked.
+Result<std::string> read_format_version(SqliteDb& db) {
   auto stmt = db.prepare(
       "SELECT value FROM walsim_meta WHERE key = 'format' UNION ALL "
       "SELECT value FROM walsim_meta WHERE key = 'version'");
@@ -96,10 +104,22 @@ Status check_format(SqliteDb& db) {
     value = (*stmt)->text(0);
   }
   if (values[0] != kFormatName) return not_a_store(db, "unknown format '" + values[0] + "'");
-  if (values[1] != kFormatVersion) {
-    return not_a_store(db, "format version " + values[1] + ", this build reads " + kFormatVersion);
+  return values[1];
+}
+
+// `upgrade`: a writer brings a version 1 store up to this build's format.
+Status check_format(SqliteDb& db, bool upgrade) {
+  WALSIM_ASSIGN_OR_RETURN(std::string version, read_format_version(db));
+  if (version == kFormatVersion) return Status::ok();
+  if (version == "1" && upgrade) {
+    return in_transaction(db, [&] { return db.exec(kUpgradeFrom1); },
+                          Durability::kSurvivesPowerLoss);
   }
-  return Status::ok();
+  if (version == "1") {
+    return not_a_store(db, "format version 1, this build reads " + std::string(kFormatVersion) +
+                               " (`walsim replicate` upgrades it)");
+  }
+  return not_a_store(db, "format version " + version + ", this build reads " + kFormatVersion);
 }
 
 }  // namespace
@@ -113,7 +133,7 @@ Status check_store_schema(SqliteDb& db) {
     return tables.status();
   }
   if (*tables == 0) return not_a_store(db, "it is empty");
-  return check_format(db);
+  return check_format(db, /*upgrade=*/false);
 }
 
 Status prepare_store_schema(SqliteDb& db) {
@@ -124,7 +144,7 @@ Status prepare_store_schema(SqliteDb& db) {
     }
     return tables.status();
   }
-  if (*tables > 0) return check_format(db);
+  if (*tables > 0) return check_format(db, /*upgrade=*/true);
   return in_transaction(db, [&]() -> Status {
     WALSIM_RETURN_IF_ERROR(db.exec(kSchema));
     WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,

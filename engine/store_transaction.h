@@ -67,9 +67,12 @@ class StoreWriter {
 
   // Consults the fault hook with `operation`, then runs `body` in one write
   // transaction and stores the op id sequence before COMMIT. On any failure
-  // the transaction rolls back and nothing is written. Transactions do not
-  // nest: a body never calls write() again.
-  Status write(const char* operation, const std::function<Status(StoreTransaction&)>& body);
+  // the transaction rolls back and nothing is written (unless COMMIT itself
+  // failed: see SqliteDb::commit). `durability`: what the COMMIT survives
+  // once it returns ok (sqlite_db.h). Transactions do not nest: a body
+  // never calls write() again.
+  Status write(const char* operation, const std::function<Status(StoreTransaction&)>& body,
+               Durability durability = Durability::kSurvivesCrash);
 
   // For reads outside a transaction.
   SqliteDb& db() { return db_; }

@@ -111,6 +111,8 @@ EngineParams draw_engine(Prng& prng) {
   e.chunk_rows = prng.pick(kChunkRows);
   e.flush_changes = prng.pick(kFlushChanges);
   e.empty_checkpoints = prng.coin();
+  static const std::vector<int64_t> kDurableEvery = {1, 2, 8, 64, 256};
+  e.durable_every_transactions = prng.pick(kDurableEvery);
   return e;
 }
 
@@ -228,6 +230,7 @@ std::vector<std::string> describe_params(const SimParams& p) {
                   " chunk_rows=" + std::to_string(e.chunk_rows) +
                   " flush_changes=" + std::to_string(e.flush_changes) +
                   " empty_checkpoints=" + (e.empty_checkpoints ? "on" : "off") +
+                  " durable_every=" + std::to_string(e.durable_every_transactions) +
                   " unsafe_hard_deletes=" + (e.unsafe_hard_deletes ? "on" : "off"));
   const SchedulerParams& s = p.scheduler;
   lines.push_back("scheduler: writer=" + std::to_string(s.writer_weight) +

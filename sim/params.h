@@ -57,6 +57,9 @@ struct EngineParams {
   size_t chunk_rows = 16;
   size_t flush_changes = 1000;
   bool empty_checkpoints = true;
+  // Group commit: stream commits wait for a durable one (and their
+  // acknowledgement) at most this many transactions; 1 syncs every commit.
+  int64_t durable_every_transactions = 256;
   bool unsafe_hard_deletes = false;
 };
 

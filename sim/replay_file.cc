@@ -91,6 +91,10 @@ void read_params(const json& j, SimParams& p) {
   read(engine, "flush_changes", p.engine.flush_changes, "engine");
   read(engine, "empty_checkpoints", p.engine.empty_checkpoints, "engine");
   read(engine, "unsafe_hard_deletes", p.engine.unsafe_hard_deletes, "engine");
+  // Added with group commit; older files run with the engine's default.
+  if (engine.contains("durable_every_transactions")) {
+    read(engine, "durable_every_transactions", p.engine.durable_every_transactions, "engine");
+  }
   const json& scheduler = j.at("scheduler");
   read(scheduler, "writer_weight", p.scheduler.writer_weight, "scheduler");
   read(scheduler, "streamer_weight", p.scheduler.streamer_weight, "scheduler");
@@ -133,7 +137,8 @@ std::string to_json(const ReplayFile& file) {
         {"chunk_rows", p.engine.chunk_rows},
         {"flush_changes", p.engine.flush_changes},
         {"empty_checkpoints", p.engine.empty_checkpoints},
-        {"unsafe_hard_deletes", p.engine.unsafe_hard_deletes}}},
+        {"unsafe_hard_deletes", p.engine.unsafe_hard_deletes},
+        {"durable_every_transactions", p.engine.durable_every_transactions}}},
       {"scheduler",
        {{"writer_weight", p.scheduler.writer_weight},
         {"streamer_weight", p.scheduler.streamer_weight},

@@ -532,6 +532,7 @@ void Simulation::start_engine() {
   replicator_options.snapshot_workers = params_.engine.workers;
   replicator_options.snapshot_chunk_rows = params_.engine.chunk_rows;
   replicator_options.stream_flush_changes = params_.engine.flush_changes;
+  replicator_options.durable_every_transactions = params_.engine.durable_every_transactions;
   replicator_options.commit_options.create_empty_checkpoints = params_.engine.empty_checkpoints;
   replicator_ = std::make_unique<Replicator>(*storage_, source_, replicator_options);
   std::vector<Task*> tasks = replicator_->tasks();
