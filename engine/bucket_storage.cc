@@ -120,6 +120,10 @@ Result<ReplicationState> BucketStorage::replication_state() {
 }
 
 Result<std::optional<Checkpoint>> BucketStorage::checkpoint() {
+  return read_published_checkpoint(db());
+}
+
+Result<std::optional<Checkpoint>> BucketStorage::created_checkpoint() {
   WALSIM_ASSIGN_OR_RETURN(ReplicationState state, replication_state());
   if (!state.last_checkpoint_lsn) return std::optional<Checkpoint>();
   return std::optional<Checkpoint>(
@@ -162,7 +166,11 @@ Result<std::pair<std::string, std::vector<Row>>> BucketStorage::incomplete_rows(
 
 Status BucketStorage::make_durable(Lsn lsn) {
   return writer_.write(
-      "make_durable", [&](StoreTransaction& txn) { return record_durable(txn, lsn); },
+      "make_durable",
+      [&](StoreTransaction& txn) -> Status {
+        WALSIM_RETURN_IF_ERROR(record_durable(txn, lsn));
+        return publish_checkpoint(txn);
+      },
       Durability::kSurvivesPowerLoss);
 }
 

@@ -96,8 +96,12 @@ class BucketStorage {
   // --- read side -------------------------------------------------------------
 
   Result<ReplicationState> replication_state();
-  // The published checkpoint; nullopt before the first one.
+  // The published checkpoint, what clients may read up to; nullopt before
+  // the first one. It survives a power loss: make_durable() publishes.
   Result<std::optional<Checkpoint>> checkpoint();
+  // The newest checkpoint the rules created (last_checkpoint), published by
+  // the next make_durable(); nullopt before the first one.
+  Result<std::optional<Checkpoint>> created_checkpoint();
   // Ops of `bucket` with after_op < op_id <= up_to_op, in op id order.
   Result<std::vector<StoredOp>> bucket_ops(const std::string& bucket,
                                            int64_t after_op, int64_t up_to_op);
@@ -124,8 +128,10 @@ class BucketStorage {
   // One write transaction committed durably (synchronous=FULL, sqlite_db.h):
   // once it returns ok, every commit before it, of every batch, survives a
   // power loss, and so does `lsn` as the store's durable_lsn (how far the
-  // source may be acknowledged). Group commit: the streamer calls it when
-  // the stream idles or enough transactions wait, not at every commit.
+  // source may be acknowledged). It also publishes the checkpoint the rules
+  // last created, which from then on survives a power loss too. Group
+  // commit: the streamer calls it when the stream idles or enough
+  // transactions wait, not at every commit.
   Status make_durable(Lsn lsn);
 
   // --- writing -----------------------------------------------------------

@@ -154,6 +154,26 @@ Status record_durable(StoreTransaction& txn, Lsn lsn) {
   return update_state(update->bind(1, stored(lsn)));
 }
 
+Status publish_checkpoint(StoreTransaction& txn) {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement update,
+      txn.db().prepare("UPDATE replication_state SET published_checkpoint = last_checkpoint,"
+                       " published_checkpoint_lsn = last_checkpoint_lsn WHERE id = 1"));
+  return update_state(*update);
+}
+
+Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db) {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      db.prepare("SELECT published_checkpoint, published_checkpoint_lsn FROM replication_state"
+                 " WHERE id = 1"));
+  WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
+  if (!row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
+  const std::optional<Lsn> lsn = optional_lsn(stmt->optional_int64(1));
+  if (!lsn) return std::optional<Checkpoint>();
+  return std::optional<Checkpoint>(Checkpoint{stmt->optional_int64(0).value_or(0), *lsn});
+}
+
 Status set_snapshot_not_done(StoreTransaction& txn) {
   return txn.db().exec("UPDATE replication_state SET snapshot_done = 0 WHERE id = 1");
 }

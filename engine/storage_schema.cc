@@ -7,11 +7,17 @@ namespace walsim {
 namespace {
 
 constexpr const char* kFormatName = "walsim-bucket-store";
-// 2: replication_state gained the durability columns (durable_lsn).
-// A writer upgrades a version 1 store in place (kUpgradeFrom1).
+// 2: replication_state gained the durability columns (durable_lsn, the
+// published checkpoint). A writer upgrades a version 1 store in place
+// (kUpgradeFrom1), in a durable transaction: the checkpoint it publishes
+// survives a power loss from then on.
 constexpr const char* kFormatVersion = "2";
 constexpr const char* kUpgradeFrom1 = R"sql(
 ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
+ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
+ALTER TABLE replication_state ADD COLUMN published_checkpoint_lsn INTEGER;
+UPDATE replication_state SET published_checkpoint = last_checkpoint,
+  published_checkpoint_lsn = last_checkpoint_lsn;
 UPDATE walsim_meta SET value = '2' WHERE key = 'version';
 )sql";
 
@@ -66,13 +72,15 @@ CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
 CREATE TABLE replication_state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   snapshot_done INTEGER NOT NULL,  -- 1: every table copy is done
-  last_checkpoint INTEGER,         -- published op id
+  last_checkpoint INTEGER,         -- op id of the newest checkpoint the rules created
   last_checkpoint_lsn INTEGER,     -- the LSN it is consistent with
   no_checkpoint_before INTEGER,    -- LSN the stream must reach first
   keepalive_op INTEGER,            -- ops of blocked commits, for the next checkpoint
   last_op_id INTEGER NOT NULL DEFAULT 0,  -- the op id sequence
   last_applied_lsn INTEGER,        -- commit LSN of the last source transaction applied
-  durable_lsn INTEGER              -- end LSN a durable commit covers: what the source may be told
+  durable_lsn INTEGER,             -- end LSN a durable commit covers: what the source may be told
+  published_checkpoint INTEGER,    -- what clients read: last_checkpoint as of the last
+  published_checkpoint_lsn INTEGER --   durable commit, so it survives a power loss
 );
 INSERT INTO replication_state (id, snapshot_done) VALUES (1, 0);
 )sql";
