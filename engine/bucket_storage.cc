@@ -169,6 +169,7 @@ Status BucketStorage::make_durable(Lsn lsn) {
       "make_durable",
       [&](StoreTransaction& txn) -> Status {
         WALSIM_RETURN_IF_ERROR(record_durable(txn, lsn));
+        WALSIM_RETURN_IF_ERROR(txn.op_log().reserve_ahead());
         return publish_checkpoint(txn);
       },
       Durability::kSurvivesPowerLoss);

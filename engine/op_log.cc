@@ -76,16 +76,44 @@ std::map<std::pair<std::string, std::string>, StoredOp> reduce_ops(
 
 // --- OpLogWriter -------------------------------------------------------------
 
-Result<int64_t> OpLogWriter::latest_op() {
-  if (last_written_op_) return *last_written_op_;
-  if (stored_op_) return *stored_op_;
-  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
-                          db_.prepare("SELECT last_op_id FROM replication_state WHERE id = 1"));
+Status OpLogWriter::load() {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      db_.prepare("SELECT last_op_id, op_id_reserved FROM replication_state WHERE id = 1"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
   if (!row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
   stored_op_ = stmt->int64(0);
+  stored_reserved_ = reserved_ = stmt->int64(1);
   WALSIM_ASSERT(*stored_op_ >= 0, "op ids start at 1");
-  return *stored_op_;
+  WALSIM_ASSERT(*stored_op_ <= stored_reserved_, "every op id handed out was reserved first");
+  // A process that lost power may have handed out ids up to the
+  // reservation in commits the disk did not keep: skip them all.
+  base_op_ = sequence_.resume_past_reservation ? stored_reserved_ : *stored_op_;
+  return Status::ok();
+}
+
+Result<int64_t> OpLogWriter::latest_op() {
+  if (last_written_op_) return *last_written_op_;
+  if (!stored_op_) WALSIM_RETURN_IF_ERROR(load());
+  return base_op_;
+}
+
+Status OpLogWriter::reserve_past(int64_t op_id) {
+  if (op_id <= reserved_) return Status::ok();
+  if (!sequence_.durable) {
+    needs_durable_ = true;
+    return Status(ErrorCode::kBusy, "op id " + std::to_string(op_id) +
+                                        " is past the durable reservation: run durably");
+  }
+  reserved_ = op_id - 1 + sequence_.reserve_ahead;
+  return Status::ok();
+}
+
+Status OpLogWriter::reserve_ahead() {
+  WALSIM_ASSERT(sequence_.durable, "only a durable transaction reserves op ids");
+  WALSIM_ASSIGN_OR_RETURN(int64_t latest, latest_op());
+  if (reserved_ - latest < sequence_.reserve_ahead / 2) reserved_ = latest + sequence_.reserve_ahead;
+  return Status::ok();
 }
 
 Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
@@ -95,6 +123,7 @@ Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
   WALSIM_ASSERT((kind == OpKind::kPut) == data.has_value(), "a PUT has data, a REMOVE none");
   WALSIM_ASSIGN_OR_RETURN(int64_t latest, latest_op());
   const int64_t op_id = latest + 1;
+  WALSIM_RETURN_IF_ERROR(reserve_past(op_id));
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement insert,
       db_.prepare("INSERT INTO bucket_data (bucket, op_id, op, source_table, row_id, checksum,"
@@ -112,14 +141,19 @@ Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
 Status OpLogWriter::finish() {
   WALSIM_ASSERT(!finished_, "the sequence is stored once per transaction");
   finished_ = true;
-  if (!last_written_op_) return Status::ok();
+  if (!stored_op_) return Status::ok();  // never read, so never moved
+  const int64_t last_op = last_written_op_.value_or(base_op_);
   // Persisted op ids only grow: this transaction read the sequence under
   // the write lock and wrote past it.
-  WALSIM_ASSERT(stored_op_ && *last_written_op_ > *stored_op_, "persisted op ids only grow");
+  WALSIM_ASSERT(last_op >= *stored_op_, "persisted op ids only grow");
+  WALSIM_ASSERT(last_op <= reserved_ && reserved_ >= stored_reserved_,
+                "ids stay within a reservation that only grows");
+  if (last_op == *stored_op_ && reserved_ == stored_reserved_) return Status::ok();
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement update,
-      db_.prepare("UPDATE replication_state SET last_op_id = ?1 WHERE id = 1"));
-  WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, *last_written_op_).run());
+      db_.prepare("UPDATE replication_state SET last_op_id = ?1, op_id_reserved = ?2"
+                  " WHERE id = 1"));
+  WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, last_op).bind(2, reserved_).run());
   WALSIM_ASSERT(updated == 1, "the replication state row exists");
   return Status::ok();
 }

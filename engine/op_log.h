@@ -56,10 +56,25 @@ std::map<std::pair<std::string, std::string>, StoredOp> reduce_ops(
 // replication_state.last_op_id once, on first use, and written back by
 // finish() before COMMIT; the write lock the transaction holds makes it safe
 // between writers. A rolled-back transaction leaves the stored sequence as
-// it was, so its op ids are handed out again.
+// it was, so its op ids are handed out again: no one has seen them.
+//
+// A power loss may also roll back committed transactions, whose op ids
+// readers may have seen. So op ids are handed out only from a reserved
+// range, replication_state.op_id_reserved, which only durable transactions
+// (Durability::kSurvivesPowerLoss) raise; and a process starts its sequence
+// past the reservation (Sequence::resume_past_reservation), skipping every
+// id a process that lost power may have handed out. An id past the
+// reservation in a transaction that is not durable fails the transaction
+// with needs_durable() set: the writer runs it again, durably, and the
+// reservation then grows by Sequence::reserve_ahead.
 class OpLogWriter {
  public:
-  explicit OpLogWriter(SqliteDb& db) : db_(db) {}
+  struct Sequence {
+    bool resume_past_reservation = false;  // the first transaction of a process
+    bool durable = false;                  // this transaction survives a power loss
+    int64_t reserve_ahead = 100000;        // ids reserved per durable extension
+  };
+  OpLogWriter(SqliteDb& db, Sequence sequence) : db_(db), sequence_(sequence) {}
 
   // Writes one op with the next op id; returns that id.
   Result<int64_t> append(OpKind kind, const std::string& bucket, const std::string& table,
@@ -69,13 +84,31 @@ class OpLogWriter {
   Result<int64_t> latest_op();
   // The last op id this transaction wrote; nullopt when it wrote none.
   std::optional<int64_t> last_written_op() const { return last_written_op_; }
-  // Stores the sequence if this transaction wrote ops. Call once, last.
+  // In a durable transaction: reserves ids ahead now, so the transactions
+  // after it need not be durable to write ops.
+  Status reserve_ahead();
+  // An append needed an id past the reservation outside a durable
+  // transaction: run the transaction again, durably.
+  bool needs_durable() const { return needs_durable_; }
+  // Whether this transaction read the sequence (and, once committed, stored
+  // where it resumed).
+  bool loaded() const { return stored_op_.has_value(); }
+  // Stores the sequence and the reservation if this transaction moved
+  // either. Call once, last.
   Status finish();
 
  private:
+  Status load();
+  Status reserve_past(int64_t op_id);
+
   SqliteDb& db_;
+  Sequence sequence_;
   std::optional<int64_t> stored_op_;  // last_op_id as read, once read
+  int64_t stored_reserved_ = 0;       // op_id_reserved as read
+  int64_t base_op_ = 0;               // where this transaction's ids continue from
+  int64_t reserved_ = 0;              // op_id_reserved as this transaction leaves it
   std::optional<int64_t> last_written_op_;
+  bool needs_durable_ = false;
   bool finished_ = false;
 };
 

@@ -8,7 +8,7 @@ namespace {
 
 constexpr const char* kFormatName = "walsim-bucket-store";
 // 2: replication_state gained the durability columns (durable_lsn, the
-// published checkpoint). A writer upgrades a version 1 store in place
+// published checkpoint, the op id reservation). A writer upgrades a version 1 store in place
 // (kUpgradeFrom1), in a durable transaction: the checkpoint it publishes
 // survives a power loss from then on.
 constexpr const char* kFormatVersion = "2";
@@ -16,8 +16,9 @@ constexpr const char* kUpgradeFrom1 = R"sql(
 ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
 ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
 ALTER TABLE replication_state ADD COLUMN published_checkpoint_lsn INTEGER;
+ALTER TABLE replication_state ADD COLUMN op_id_reserved INTEGER NOT NULL DEFAULT 0;
 UPDATE replication_state SET published_checkpoint = last_checkpoint,
-  published_checkpoint_lsn = last_checkpoint_lsn;
+  published_checkpoint_lsn = last_checkpoint_lsn, op_id_reserved = last_op_id;
 UPDATE walsim_meta SET value = '2' WHERE key = 'version';
 )sql";
 
@@ -77,6 +78,8 @@ CREATE TABLE replication_state (
   no_checkpoint_before INTEGER,    -- LSN the stream must reach first
   keepalive_op INTEGER,            -- ops of blocked commits, for the next checkpoint
   last_op_id INTEGER NOT NULL DEFAULT 0,  -- the op id sequence
+  op_id_reserved INTEGER NOT NULL DEFAULT 0,  -- ids up to here may have been handed out:
+                                   -- raised only durably, skipped by a new process
   last_applied_lsn INTEGER,        -- commit LSN of the last source transaction applied
   durable_lsn INTEGER,             -- end LSN a durable commit covers: what the source may be told
   published_checkpoint INTEGER,    -- what clients read: last_checkpoint as of the last

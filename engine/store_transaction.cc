@@ -14,12 +14,36 @@ Status StoreWriter::write(const char* operation,
   WALSIM_ASSERT(!in_transaction_, "store write transactions do not nest");
   if (options_.faults) WALSIM_RETURN_IF_ERROR(options_.faults->before_write(operation));
   in_transaction_ = true;
-  Status status = in_transaction(db_, [&]() -> Status {
-    StoreTransaction transaction(db_, options_);
-    WALSIM_RETURN_IF_ERROR(body(transaction));
-    return transaction.op_log().finish();
-  }, durability);
+  bool needs_durable = false;
+  Status status = run(body, durability, &needs_durable);
+  if (needs_durable) {
+    WALSIM_ASSERT(durability == Durability::kSurvivesCrash, "a durable transaction reserves");
+    status = run(body, Durability::kSurvivesPowerLoss, &needs_durable);
+    WALSIM_ASSERT(!needs_durable, "a durable transaction reserves what it needs");
+  }
   in_transaction_ = false;
+  return status;
+}
+
+Status StoreWriter::run(const std::function<Status(StoreTransaction&)>& body,
+                        Durability durability, bool* needs_durable) {
+  bool loaded = false;
+  const OpLogWriter::Sequence sequence{!sequence_resumed_,
+                                       durability == Durability::kSurvivesPowerLoss,
+                                       options_.op_ids_reserved_ahead};
+  Status status = in_transaction(
+      db_,
+      [&]() -> Status {
+        StoreTransaction transaction(db_, options_, sequence);
+        Status written = body(transaction);
+        *needs_durable = transaction.op_log().needs_durable();
+        WALSIM_RETURN_IF_ERROR(written);
+        loaded = transaction.op_log().loaded();
+        return transaction.op_log().finish();
+      },
+      durability);
+  // Committed: the sequence's resume point is stored.
+  if (status.is_ok() && loaded) sequence_resumed_ = true;
   return status;
 }
 

@@ -29,6 +29,9 @@ struct StoreOptions {
   // remove the row at once instead of leaving a tombstone, so a snapshot
   // row read before a delete but written after it comes back.
   bool unsafe_hard_deletes = false;
+  // Op ids reserved at a time (op_log.h): how many a process may hand out
+  // before a durable commit reserves more. A process starts past them.
+  int64_t op_ids_reserved_ahead = 100000;
   StorageFaults* faults = nullptr;  // not owned; may be null
 };
 
@@ -46,8 +49,8 @@ class StoreTransaction {
 
  private:
   friend class StoreWriter;  // one way: only the writer opens transactions
-  StoreTransaction(SqliteDb& db, const StoreOptions& options)
-      : db_(db), options_(options), op_log_(db) {}
+  StoreTransaction(SqliteDb& db, const StoreOptions& options, OpLogWriter::Sequence sequence)
+      : db_(db), options_(options), op_log_(db, sequence) {}
 
   SqliteDb& db_;
   const StoreOptions& options_;
@@ -69,8 +72,10 @@ class StoreWriter {
   // transaction and stores the op id sequence before COMMIT. On any failure
   // the transaction rolls back and nothing is written (unless COMMIT itself
   // failed: see SqliteDb::commit). `durability`: what the COMMIT survives
-  // once it returns ok (sqlite_db.h). Transactions do not nest: a body
-  // never calls write() again.
+  // once it returns ok (sqlite_db.h); a body that needs op ids past the
+  // durable reservation (op_log.h) runs again as a durable transaction, so
+  // a body must be one that can simply run again. Transactions do not
+  // nest: a body never calls write() again.
   Status write(const char* operation, const std::function<Status(StoreTransaction&)>& body,
                Durability durability = Durability::kSurvivesCrash);
 
@@ -79,9 +84,15 @@ class StoreWriter {
   const StoreOptions& options() const { return options_; }
 
  private:
+  Status run(const std::function<Status(StoreTransaction&)>& body, Durability durability,
+             bool* needs_durable);
+
   SqliteDb& db_;
   StoreOptions options_;
   bool in_transaction_ = false;
+  // This process stored where its op id sequence resumes (past the
+  // reservation); until then every transaction resumes it.
+  bool sequence_resumed_ = false;
 };
 
 }  // namespace walsim

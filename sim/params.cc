@@ -113,6 +113,8 @@ EngineParams draw_engine(Prng& prng) {
   e.empty_checkpoints = prng.coin();
   static const std::vector<int64_t> kDurableEvery = {1, 2, 8, 64, 256};
   e.durable_every_transactions = prng.pick(kDurableEvery);
+  static const std::vector<int64_t> kReservedAhead = {4, 64, 1000, 100000};
+  e.op_ids_reserved_ahead = prng.pick(kReservedAhead);
   return e;
 }
 
@@ -231,6 +233,7 @@ std::vector<std::string> describe_params(const SimParams& p) {
                   " flush_changes=" + std::to_string(e.flush_changes) +
                   " empty_checkpoints=" + (e.empty_checkpoints ? "on" : "off") +
                   " durable_every=" + std::to_string(e.durable_every_transactions) +
+                  " op_ids_reserved=" + std::to_string(e.op_ids_reserved_ahead) +
                   " unsafe_hard_deletes=" + (e.unsafe_hard_deletes ? "on" : "off"));
   const SchedulerParams& s = p.scheduler;
   lines.push_back("scheduler: writer=" + std::to_string(s.writer_weight) +

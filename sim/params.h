@@ -60,6 +60,8 @@ struct EngineParams {
   // Group commit: stream commits wait for a durable one (and their
   // acknowledgement) at most this many transactions; 1 syncs every commit.
   int64_t durable_every_transactions = 256;
+  // Op ids a process may hand out before a durable commit reserves more.
+  int64_t op_ids_reserved_ahead = 100000;
   bool unsafe_hard_deletes = false;
 };
 

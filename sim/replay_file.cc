@@ -91,9 +91,13 @@ void read_params(const json& j, SimParams& p) {
   read(engine, "flush_changes", p.engine.flush_changes, "engine");
   read(engine, "empty_checkpoints", p.engine.empty_checkpoints, "engine");
   read(engine, "unsafe_hard_deletes", p.engine.unsafe_hard_deletes, "engine");
-  // Added with group commit; older files run with the engine's default.
+  // Added with group commit and the op id reservation; older files run
+  // with the engine's defaults.
   if (engine.contains("durable_every_transactions")) {
     read(engine, "durable_every_transactions", p.engine.durable_every_transactions, "engine");
+  }
+  if (engine.contains("op_ids_reserved_ahead")) {
+    read(engine, "op_ids_reserved_ahead", p.engine.op_ids_reserved_ahead, "engine");
   }
   const json& scheduler = j.at("scheduler");
   read(scheduler, "writer_weight", p.scheduler.writer_weight, "scheduler");
@@ -138,7 +142,8 @@ std::string to_json(const ReplayFile& file) {
         {"flush_changes", p.engine.flush_changes},
         {"empty_checkpoints", p.engine.empty_checkpoints},
         {"unsafe_hard_deletes", p.engine.unsafe_hard_deletes},
-        {"durable_every_transactions", p.engine.durable_every_transactions}}},
+        {"durable_every_transactions", p.engine.durable_every_transactions},
+        {"op_ids_reserved_ahead", p.engine.op_ids_reserved_ahead}}},
       {"scheduler",
        {{"writer_weight", p.scheduler.writer_weight},
         {"streamer_weight", p.scheduler.streamer_weight},

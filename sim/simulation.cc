@@ -521,6 +521,7 @@ void Simulation::start_engine() {
   WALSIM_ASSERT(!storage_ && !replicator_);
   BucketStorage::Options options;
   options.unsafe_hard_deletes = params_.engine.unsafe_hard_deletes;
+  options.op_ids_reserved_ahead = params_.engine.op_ids_reserved_ahead;
   options.faults = &storage_faults_;
   auto storage = BucketStorage::open(*db_, *rules_, options);
   if (!storage.is_ok()) {
