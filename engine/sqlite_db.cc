@@ -4,17 +4,28 @@ namespace walsim {
 
 namespace {
 
-Status status_from(int rc, sqlite3* db, const std::string& what) {
+// The classification in sqlite_db.h. An error no retry mends must end the
+// run (a retry loop would hide it for ever), so only the codes that a
+// moment, a lock holder or freed space can clear are transient.
+ErrorCode code_of(int rc) {
+  switch (rc & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return ErrorCode::kBusy;
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL: return ErrorCode::kIoError;
+    case SQLITE_FULL: return ErrorCode::kStorageFull;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return ErrorCode::kCorrupt;
+    default: return ErrorCode::kStorageFailed;  // CONSTRAINT, ERROR, MISMATCH, TOOBIG, ...
+  }
+}
+
+// `db` null: the code did not come from the connection (an injected fault,
+// a failed open), so its generic text is the detail.
+Status status_from(int rc, sqlite3* db, const std::string& path, const std::string& what) {
   const char* detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  std::string message = what + ": " + detail;
-  int primary = rc & 0xFF;
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    return Status(ErrorCode::kBusy, message);
-  }
-  if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
-    return Status(ErrorCode::kCorrupt, message);
-  }
-  return Status(ErrorCode::kIoError, message);
+  return Status(code_of(rc), "store '" + path + "': " + what + ": " + detail);
 }
 
 // A bind fails only on a programming error: an index the statement lacks
@@ -118,7 +129,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, Option
     return Status(ErrorCode::kNotFound, "store '" + path + "' does not exist");
   }
   if (rc != SQLITE_OK) {
-    Status status = status_from(rc, db, "cannot open store '" + path + "'");
+    Status status = status_from(rc, db, path, "cannot open it");
     sqlite3_close(db);
     return status;
   }
@@ -239,15 +250,15 @@ Status SqliteDb::injected_fault(const char* sql) const {
   if (faults_ == nullptr || !in_write_transaction_) return Status::ok();
   const int rc = faults_->before_statement(sql);
   if (rc == SQLITE_OK) return Status::ok();
-  return status_from(rc, nullptr, std::string("sqlite '") + sql + "'");
+  return status_from(rc, nullptr, path_, std::string("sqlite '") + sql + "'");
 }
 
 Status SqliteDb::status_of(int rc, const std::string& what) const {
-  return status_from(rc, db_, what);
+  return status_from(rc, db_, path_, what);
 }
 
 Status SqliteDb::error(const std::string& what) const {
-  return status_from(sqlite3_errcode(db_), db_, what);
+  return status_from(sqlite3_errcode(db_), db_, path_, what);
 }
 
 }  // namespace walsim

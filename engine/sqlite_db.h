@@ -87,7 +87,8 @@ class Statement {
   Statement& bind(int index, const std::optional<std::string>& value);
   Statement& bind_null(int index);
 
-  // true: a row is available; false: done. Errors map SQLITE_BUSY to kBusy.
+  // true: a row is available; false: done. Errors are classified as
+  // SqliteDb's header says (transient or not).
   Result<bool> step();
   // Runs a statement that returns no rows (an INSERT, UPDATE or DELETE):
   // the number of rows it changed.
@@ -133,6 +134,17 @@ class ScopedStatement {
   Statement* statement_;
 };
 
+// How an SQLite error is reported (status_from in sqlite_db.cc):
+//   BUSY, LOCKED                      kBusy          transient: retried
+//   IOERR (any), NOMEM, PROTOCOL      kIoError       transient: retried
+//   FULL                              kStorageFull   transient: retried until
+//                                                    space returns
+//   CORRUPT, NOTADB                   kCorrupt       not retried
+//   CONSTRAINT, ERROR, MISMATCH, TOOBIG, READONLY and every other code
+//                                     kStorageFailed not retried
+// Every message names the store (its path) and the statement, so the one
+// that ends a run says where to look: "store '/data/s.db': sqlite step
+// 'INSERT INTO bucket_data ...': UNIQUE constraint failed: ...".
 class SqliteDb {
  public:
   struct Options {
