@@ -155,7 +155,9 @@ Status SqliteDb::apply_settings() {
                                "; PRAGMA cache_size=-" +
                                std::to_string(StoreSettings::kCacheKib) +
                                "; PRAGMA wal_autocheckpoint=" +
-                               std::to_string(StoreSettings::kWalAutocheckpointPages);
+                               std::to_string(StoreSettings::kWalAutocheckpointPages) +
+                               "; PRAGMA journal_size_limit=" +
+                               std::to_string(StoreSettings::kJournalSizeLimitBytes);
   WALSIM_RETURN_IF_ERROR(exec(settings.c_str()));
   // journal_mode answers with the mode it is in: a file it cannot put in
   // WAL mode (say, on a file system without shared memory) would silently

@@ -53,6 +53,10 @@ struct StoreSettings {
   // this many pages. A checkpoint cannot pass an open read, so no
   // statement may stay mid-read (ScopedStatement).
   static constexpr int kWalAutocheckpointPages = 1000;
+  // A -wal file that grew past this (a long transaction, checkpoints that
+  // kept failing) is cut back to it when SQLite next starts it over, so its
+  // size, and the replay after a crash, stay bounded.
+  static constexpr int64_t kJournalSizeLimitBytes = 64 << 20;
 };
 
 class SqliteDb;

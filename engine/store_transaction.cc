@@ -27,6 +27,7 @@ Status StoreWriter::write(const char* operation,
 
 Status StoreWriter::run(const std::function<Status(StoreTransaction&)>& body,
                         Durability durability, bool* needs_durable) {
+  *needs_durable = false;  // the body may not run at all (BEGIN may fail)
   bool loaded = false;
   const OpLogWriter::Sequence sequence{!sequence_resumed_,
                                        durability == Durability::kSurvivesPowerLoss,
