@@ -169,7 +169,9 @@ Status BucketStorage::make_durable(Lsn lsn) {
       "make_durable",
       [&](StoreTransaction& txn) -> Status {
         WALSIM_RETURN_IF_ERROR(record_durable(txn, lsn));
-        WALSIM_RETURN_IF_ERROR(txn.op_log().reserve_ahead());
+        // Ids for the commits until the next durable one, so they need no
+        // reservation of their own.
+        WALSIM_RETURN_IF_ERROR(txn.op_log().reserve_ahead(txn.options().op_ids_reserved_ahead));
         return publish_checkpoint(txn);
       },
       Durability::kSurvivesPowerLoss);

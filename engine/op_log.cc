@@ -1,5 +1,7 @@
 #include "engine/op_log.h"
 
+#include <algorithm>
+
 #include "engine/row_codec.h"
 
 namespace walsim {
@@ -85,10 +87,12 @@ Status OpLogWriter::load() {
   stored_op_ = stmt->int64(0);
   stored_reserved_ = reserved_ = stmt->int64(1);
   WALSIM_ASSERT(*stored_op_ >= 0, "op ids start at 1");
-  WALSIM_ASSERT(*stored_op_ <= stored_reserved_, "every op id handed out was reserved first");
+  WALSIM_ASSERT(!sequence_.reserving || *stored_op_ <= stored_reserved_,
+                "every op id handed out was reserved first");
   // A process that lost power may have handed out ids up to the
   // reservation in commits the disk did not keep: skip them all.
-  base_op_ = sequence_.resume_past_reservation ? stored_reserved_ : *stored_op_;
+  base_op_ = sequence_.reserving && sequence_.resume_past_reservation ? stored_reserved_
+                                                                       : *stored_op_;
   return Status::ok();
 }
 
@@ -98,21 +102,12 @@ Result<int64_t> OpLogWriter::latest_op() {
   return base_op_;
 }
 
-Status OpLogWriter::reserve_past(int64_t op_id) {
-  if (op_id <= reserved_) return Status::ok();
-  if (!sequence_.durable) {
-    needs_durable_ = true;
-    return Status(ErrorCode::kBusy, "op id " + std::to_string(op_id) +
-                                        " is past the durable reservation: run durably");
-  }
-  reserved_ = op_id - 1 + sequence_.reserve_ahead;
-  return Status::ok();
-}
-
-Status OpLogWriter::reserve_ahead() {
+Status OpLogWriter::reserve_ahead(int64_t ahead) {
   WALSIM_ASSERT(sequence_.durable, "only a durable transaction reserves op ids");
+  if (!sequence_.reserving) return Status::ok();
+  WALSIM_ASSERT(ahead > 0);
   WALSIM_ASSIGN_OR_RETURN(int64_t latest, latest_op());
-  if (reserved_ - latest < sequence_.reserve_ahead / 2) reserved_ = latest + sequence_.reserve_ahead;
+  reserved_ = std::max(reserved_, latest + ahead);
   return Status::ok();
 }
 
@@ -123,7 +118,11 @@ Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
   WALSIM_ASSERT((kind == OpKind::kPut) == data.has_value(), "a PUT has data, a REMOVE none");
   WALSIM_ASSIGN_OR_RETURN(int64_t latest, latest_op());
   const int64_t op_id = latest + 1;
-  WALSIM_RETURN_IF_ERROR(reserve_past(op_id));
+  if (sequence_.reserving && op_id > reserved_) {
+    needs_reservation_ = true;
+    return Status(ErrorCode::kBusy, "op id " + std::to_string(op_id) +
+                                        " is past the durable reservation: reserve, then again");
+  }
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement insert,
       db_.prepare("INSERT INTO bucket_data (bucket, op_id, op, source_table, row_id, checksum,"
@@ -146,7 +145,7 @@ Status OpLogWriter::finish() {
   // Persisted op ids only grow: this transaction read the sequence under
   // the write lock and wrote past it.
   WALSIM_ASSERT(last_op >= *stored_op_, "persisted op ids only grow");
-  WALSIM_ASSERT(last_op <= reserved_ && reserved_ >= stored_reserved_,
+  WALSIM_ASSERT(!sequence_.reserving || (last_op <= reserved_ && reserved_ >= stored_reserved_),
                 "ids stay within a reservation that only grows");
   if (last_op == *stored_op_ && reserved_ == stored_reserved_) return Status::ok();
   WALSIM_ASSIGN_OR_RETURN(

@@ -61,18 +61,23 @@ std::map<std::pair<std::string, std::string>, StoredOp> reduce_ops(
 // A power loss may also roll back committed transactions, whose op ids
 // readers may have seen. So op ids are handed out only from a reserved
 // range, replication_state.op_id_reserved, which only durable transactions
-// (Durability::kSurvivesPowerLoss) raise; and a process starts its sequence
-// past the reservation (Sequence::resume_past_reservation), skipping every
-// id a process that lost power may have handed out. An id past the
-// reservation in a transaction that is not durable fails the transaction
-// with needs_durable() set: the writer runs it again, durably, and the
-// reservation then grows by Sequence::reserve_ahead.
+// (Durability::kSurvivesPowerLoss) raise, and an id is used only once a
+// reservation covering it has committed durably, in an earlier transaction
+// (in the same one, an ambiguous commit could leave the ids visible to the
+// next process and the reservation not durable). A process starts its
+// sequence past the reservation it finds (Sequence::resume_past_reservation),
+// skipping every id a process that lost power may have handed out. An
+// append past the reservation fails the transaction with
+// needs_reservation() set: the writer then reserves more in a durable
+// transaction of its own and runs the first one again.
 class OpLogWriter {
  public:
   struct Sequence {
     bool resume_past_reservation = false;  // the first transaction of a process
     bool durable = false;                  // this transaction survives a power loss
-    int64_t reserve_ahead = 100000;        // ids reserved per durable extension
+    // false: no reservation; ids follow the stored sequence (a store no
+    // power loss can reach, such as ":memory:" in tests).
+    bool reserving = true;
   };
   OpLogWriter(SqliteDb& db, Sequence sequence) : db_(db), sequence_(sequence) {}
 
@@ -84,12 +89,12 @@ class OpLogWriter {
   Result<int64_t> latest_op();
   // The last op id this transaction wrote; nullopt when it wrote none.
   std::optional<int64_t> last_written_op() const { return last_written_op_; }
-  // In a durable transaction: reserves ids ahead now, so the transactions
-  // after it need not be durable to write ops.
-  Status reserve_ahead();
-  // An append needed an id past the reservation outside a durable
-  // transaction: run the transaction again, durably.
-  bool needs_durable() const { return needs_durable_; }
+  // In a durable transaction: reserves the `ahead` ids after the newest,
+  // for the transactions after this one.
+  Status reserve_ahead(int64_t ahead);
+  // An append needed an id past the reservation: reserve more (durably, in
+  // another transaction), then run this one again.
+  bool needs_reservation() const { return needs_reservation_; }
   // Whether this transaction read the sequence (and, once committed, stored
   // where it resumed).
   bool loaded() const { return stored_op_.has_value(); }
@@ -99,7 +104,6 @@ class OpLogWriter {
 
  private:
   Status load();
-  Status reserve_past(int64_t op_id);
 
   SqliteDb& db_;
   Sequence sequence_;
@@ -108,7 +112,7 @@ class OpLogWriter {
   int64_t base_op_ = 0;               // where this transaction's ids continue from
   int64_t reserved_ = 0;              // op_id_reserved as this transaction leaves it
   std::optional<int64_t> last_written_op_;
-  bool needs_durable_ = false;
+  bool needs_reservation_ = false;
   bool finished_ = false;
 };
 

@@ -31,6 +31,8 @@ struct StoreOptions {
   bool unsafe_hard_deletes = false;
   // Op ids reserved at a time (op_log.h): how many a process may hand out
   // before a durable commit reserves more. A process starts past them.
+  // 0: no reservation, ids follow the stored sequence, gapless; only for a
+  // store no power loss can reach (":memory:" in the engine's tests).
   int64_t op_ids_reserved_ahead = 100000;
   StorageFaults* faults = nullptr;  // not owned; may be null
 };
@@ -72,10 +74,10 @@ class StoreWriter {
   // transaction and stores the op id sequence before COMMIT. On any failure
   // the transaction rolls back and nothing is written (unless COMMIT itself
   // failed: see SqliteDb::commit). `durability`: what the COMMIT survives
-  // once it returns ok (sqlite_db.h); a body that needs op ids past the
-  // durable reservation (op_log.h) runs again as a durable transaction, so
-  // a body must be one that can simply run again. Transactions do not
-  // nest: a body never calls write() again.
+  // once it returns ok (sqlite_db.h). A body that needs op ids past the
+  // durable reservation (op_log.h) runs again after a durable transaction
+  // reserved more, so a body must be one that can simply run again.
+  // Transactions do not nest: a body never calls write() again.
   Status write(const char* operation, const std::function<Status(StoreTransaction&)>& body,
                Durability durability = Durability::kSurvivesCrash);
 
@@ -85,7 +87,7 @@ class StoreWriter {
 
  private:
   Status run(const std::function<Status(StoreTransaction&)>& body, Durability durability,
-             bool* needs_durable);
+             bool* needs_reservation);
 
   SqliteDb& db_;
   StoreOptions options_;

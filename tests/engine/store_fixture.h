@@ -57,9 +57,9 @@ class StoreFixture : public ::testing::Test {
   std::unique_ptr<SqliteDb> db_;
   BucketRules rules_;
   std::unique_ptr<BucketStorage> storage_;
-  // One op id reserved at a time: a restart skips no ids, so tests can name
-  // them (every transaction that writes ops then commits durably).
-  BucketStorage::Options options_{.op_ids_reserved_ahead = 1};
+  // No op id reservation (the store is in memory, no power loss reaches
+  // it): a restart skips no ids, so tests can name them.
+  BucketStorage::Options options_{.op_ids_reserved_ahead = 0};
 };
 
 }  // namespace walsim
