@@ -75,9 +75,9 @@ FaultPlan draw_faults(Prng& prng) {
   set(FaultKind::kWriteError, rate({20, 100, 500}));             // per write
   set(FaultKind::kDiskFull, rate({10, 50, 200}));                // per write
   set(FaultKind::kShortWrite, rate({20, 100, 500}));             // per write
-  // A checkpoint reads every frame it copies: more than a few per thousand
-  // reads failing and none would ever complete.
-  set(FaultKind::kDiskReadError, rate({20, 200, 2000}));         // per read
+  // Per step, failing the next read: a checkpoint reads every frame it
+  // copies, and a rate per read that fires often enough would fail them all.
+  set(FaultKind::kDiskReadError, rate({1000, 5000, 20000}));     // per engine step
   set(FaultKind::kAmbiguousCommit, rate({1000, 10000, 50000}));  // per WAL commit frame
   set(FaultKind::kStatementError, rate({10, 50, 200}));          // per statement
   set(FaultKind::kCommitError, rate({5000, 20000, 50000}));      // per COMMIT

@@ -23,10 +23,17 @@ bool SimDiskFaults::dies_at(const char* io, const IoSite& site) {
   return true;
 }
 
+void SimDiskFaults::arm(bool armed) {
+  armed_ = armed;
+  if (armed && !read_error_due_) read_error_due_ = buggify_.fire(FaultKind::kDiskReadError);
+  if (buggify_.healed()) read_error_due_ = false;
+}
+
 FaultAction SimDiskFaults::on_read(const IoSite& site) {
   if (!armed_) return FaultAction::proceed();
   if (dies_at("read", site)) return FaultAction::process_dies();
-  if (buggify_.fire(FaultKind::kDiskReadError)) {
+  if (read_error_due_) {
+    read_error_due_ = false;
     record("disk_read_error", "read", site);
     return FaultAction::io_error();
   }

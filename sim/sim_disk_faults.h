@@ -5,7 +5,10 @@
 //   power_loss_at_io  the same, and then the power goes (the simulation cuts
 //                     it once SQLite's call has returned: a dead process
 //                     writes nothing, so that is a power loss at this I/O)
-//   disk_read_error   xRead: EIO
+//   disk_read_error   xRead: EIO, for the next read after an engine step
+//                     the site fired at (drawn per step, not per read: a
+//                     checkpoint reads every frame it copies, and a rate per
+//                     read high enough to matter would fail them all)
 //   write_error       xWrite: EIO, nothing lands
 //   disk_full         xWrite: ENOSPC for this write and the next 0-49 (any
 //                     file); then space returns
@@ -35,7 +38,8 @@ class SimDiskFaults : public DiskFaults {
  public:
   SimDiskFaults(Buggify& buggify, Trace& trace) : buggify_(buggify), trace_(trace) {}
 
-  void arm(bool armed) { armed_ = armed; }
+  // Before and after each engine step.
+  void arm(bool armed);
 
   // A fault killed the process at an I/O: why, and whether the power went.
   struct Death {
@@ -64,6 +68,7 @@ class SimDiskFaults : public DiskFaults {
   bool armed_ = false;
   std::optional<Death> death_;
   int full_writes_left_ = 0;
+  bool read_error_due_ = false;
   // The offset of the page that follows a WAL commit frame's header.
   std::optional<int64_t> commit_page_offset_;
 };
