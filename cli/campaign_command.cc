@@ -21,6 +21,7 @@
 
 #include "campaign/minimize.h"
 #include "campaign/runner.h"
+#include "cli/canary_flags.h"
 #include "cli/command.h"
 #include "engine/assert.h"
 #include "sim/params.h"
@@ -92,7 +93,7 @@ void print_failure(const campaign::SeedFailure& failure, const Options& options)
   const auto seed = static_cast<unsigned long long>(failure.seed);
   std::printf("%sFAIL seed=%llu invariant=%s (reproduce: walsim sim --seed %llu%s)\n",
               on_terminal() ? "\r\033[K" : "", seed, failure.invariant.c_str(), seed,
-              options.overrides.unsafe_hard_deletes ? " --unsafe-hard-deletes" : "");
+              canary_flags(options.overrides).c_str());
   std::fflush(stdout);
 }
 
@@ -221,8 +222,7 @@ int campaign_command(int argc, char** argv) {
   app.add_option("--preset", preset, "world size: quick, default or heavy")
       ->check(CLI::IsMember({"quick", "default", "heavy"}))->capture_default_str();
   app.add_flag("--no-faults", options.overrides.no_faults, "turn every fault site off");
-  app.add_flag("--unsafe-hard-deletes", options.overrides.unsafe_hard_deletes,
-               "the known-unsafe legacy delete mode (canary): the campaign must fail");
+  add_canary_flags(app, options.overrides);
   app.add_option("--plant-assertion-failure-at-seed", options.planted_seed,
                  "test only: seed N's run fails an assertion")
       ->group("");  // hidden from --help
@@ -241,7 +241,9 @@ int campaign_command(int argc, char** argv) {
   options.overrides.preset = *sim::parse_preset(preset);
   std::printf("campaign: %d jobs, %.0fs, first seed %llu, preset %s%s\n", options.jobs,
               options.time_s, static_cast<unsigned long long>(options.first_seed), preset.c_str(),
-              options.overrides.unsafe_hard_deletes ? ", unsafe hard deletes (canary)" : "");
+              canary_flags(options.overrides).empty()
+                  ? ""
+                  : (", canaries:" + canary_flags(options.overrides)).c_str());
   std::fflush(stdout);
   return run(options);
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/canary_flags.h"
 #include "cli/command.h"
 #include "sim/params.h"
 #include "sim/replay_file.h"
@@ -51,8 +52,7 @@ std::string override_flags(const Overrides& o) {
   if (o.transactions) flags += " --transactions " + std::to_string(*o.transactions);
   if (o.workers) flags += " --workers " + std::to_string(*o.workers);
   if (o.no_faults) flags += " --no-faults";
-  if (o.unsafe_hard_deletes) flags += " --unsafe-hard-deletes";
-  return flags;
+  return flags + canary_flags(o);
 }
 
 std::string result_line(uint64_t seed, const RunResult& result) {
@@ -202,8 +202,7 @@ int sim_command(int argc, char** argv) {
   app.add_option("--workers", overrides.workers, "snapshot workers instead of the seed's")
       ->check(CLI::Range(1, 16));
   app.add_flag("--no-faults", overrides.no_faults, "turn every fault site off");
-  app.add_flag("--unsafe-hard-deletes", overrides.unsafe_hard_deletes,
-               "the known-unsafe legacy delete mode: the oracle must catch it (canary)");
+  add_canary_flags(app, overrides);
   app.add_flag("--quiet", quiet, "with --seeds: no progress lines");
   try {
     app.parse(argc, argv);

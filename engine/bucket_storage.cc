@@ -120,6 +120,7 @@ Result<ReplicationState> BucketStorage::replication_state() {
 }
 
 Result<std::optional<Checkpoint>> BucketStorage::checkpoint() {
+  if (options().unsafe_publish_unsynced) return created_checkpoint();
   return read_published_checkpoint(db());
 }
 

@@ -26,6 +26,9 @@ struct ReplicatorOptions {
   // commit.
   int64_t durable_every_transactions = 256;
   int64_t durable_every_changes = 10000;
+  // Canary: the streamer acknowledges a transaction's end before its
+  // COMMIT, so a crash between the two loses what the source let go of.
+  bool unsafe_ack_before_commit = false;
   CommitOptions commit_options;
 };
 

@@ -23,9 +23,11 @@ ErrorCode code_of(int rc) {
 
 // `db` null: the code did not come from the connection (an injected fault,
 // a failed open), so its generic text is the detail.
-Status status_from(int rc, sqlite3* db, const std::string& path, const std::string& what) {
+Status status_from(int rc, sqlite3* db, const std::string& path, const std::string& what,
+                   bool retry_all = false) {
   const char* detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  return Status(code_of(rc), "store '" + path + "': " + what + ": " + detail);
+  const ErrorCode code = retry_all ? ErrorCode::kIoError : code_of(rc);
+  return Status(code, "store '" + path + "': " + what + ": " + detail);
 }
 
 // A bind fails only on a programming error: an index the statement lacks
@@ -113,7 +115,7 @@ ScopedStatement::ScopedStatement(Statement& statement) : statement_(&statement) 
 
 ScopedStatement::~ScopedStatement() {
   if (statement_ == nullptr) return;  // moved from
-  statement_->reset();
+  if (!statement_->db_.options_.unsafe_leave_reads_open) statement_->reset();
   statement_->borrowed_ = false;
 }
 
@@ -150,8 +152,9 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, Option
 }
 
 Status SqliteDb::apply_settings() {
+  const char* synchronous = options_.unsafe_no_sync ? "OFF" : StoreSettings::kSynchronous;
   const std::string settings = std::string("PRAGMA journal_mode=") + StoreSettings::kJournalMode +
-                               "; PRAGMA synchronous=" + StoreSettings::kSynchronous +
+                               "; PRAGMA synchronous=" + synchronous +
                                "; PRAGMA cache_size=-" +
                                std::to_string(StoreSettings::kCacheKib) +
                                "; PRAGMA wal_autocheckpoint=" +
@@ -168,6 +171,10 @@ Status SqliteDb::apply_settings() {
     WALSIM_ASSIGN_OR_RETURN(bool row, mode->step());
     WALSIM_ASSERT(row, "PRAGMA journal_mode answers one row");
     journal_mode = mode->text(0);
+    // Reset here even in the unsafe_leave_reads_open canary: a pending
+    // PRAGMA makes every COMMIT fail ("SQL statements in progress"), and the
+    // canary is about reads.
+    mode->reset();
   }
   if (journal_mode != "wal") {
     return Status(ErrorCode::kIoError, "store '" + path_ + "' cannot use WAL journaling (mode " +
@@ -194,7 +201,8 @@ Result<ScopedStatement> SqliteDb::prepare(const char* sql) {
   WALSIM_ASSERT(sql != nullptr);
   auto found = statements_.find(sql);
   if (found != statements_.end()) {
-    // Reset when its last borrow ended.
+    // Reset when its last borrow ended (the canary resets it only now).
+    if (options_.unsafe_leave_reads_open) found->second->reset();
     WALSIM_ASSERT(!found->second->mid_read(), "a statement rests reset");
     return ScopedStatement(*found->second);
   }
@@ -210,7 +218,7 @@ Result<ScopedStatement> SqliteDb::prepare(const char* sql) {
 Status SqliteDb::begin_immediate(Durability durability) {
   WALSIM_ASSERT(!in_write_transaction_, "write transactions do not nest");
   // ":memory:" has no disk to sync, and SQLite ignores the level there.
-  if (durability == Durability::kSurvivesPowerLoss) {
+  if (durability == Durability::kSurvivesPowerLoss && !options_.unsafe_no_sync) {
     WALSIM_RETURN_IF_ERROR(
         exec((std::string("PRAGMA synchronous=") + StoreSettings::kSynchronousDurable).c_str()));
     durable_transaction_ = true;
@@ -252,15 +260,16 @@ Status SqliteDb::injected_fault(const char* sql) const {
   if (faults_ == nullptr || !in_write_transaction_) return Status::ok();
   const int rc = faults_->before_statement(sql);
   if (rc == SQLITE_OK) return Status::ok();
-  return status_from(rc, nullptr, path_, std::string("sqlite '") + sql + "'");
+  return status_from(rc, nullptr, path_, std::string("sqlite '") + sql + "'",
+                     options_.unsafe_retry_all_errors);
 }
 
 Status SqliteDb::status_of(int rc, const std::string& what) const {
-  return status_from(rc, db_, path_, what);
+  return status_from(rc, db_, path_, what, options_.unsafe_retry_all_errors);
 }
 
 Status SqliteDb::error(const std::string& what) const {
-  return status_from(sqlite3_errcode(db_), db_, path_, what);
+  return status_from(sqlite3_errcode(db_), db_, path_, what, options_.unsafe_retry_all_errors);
 }
 
 }  // namespace walsim

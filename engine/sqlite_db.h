@@ -158,6 +158,17 @@ class SqliteDb {
     // The sqlite3_vfs to open the file on; nullptr: the default (the real
     // file system). The simulator names its simulated disk here.
     const char* vfs = nullptr;
+    // Canaries only, each a known-unsafe mode the simulator must catch
+    // (sim/params.h, canaries()):
+    //   unsafe_no_sync: synchronous=OFF, and durable transactions sync
+    //     nothing either, so nothing ever survives a power loss;
+    //   unsafe_leave_reads_open: a ScopedStatement does not reset its
+    //     statement when the borrow ends (only when next borrowed), so one
+    //     stepped to a row keeps its read open;
+    //   unsafe_retry_all_errors: every SQLite error is a retryable kIoError.
+    bool unsafe_no_sync = false;
+    bool unsafe_leave_reads_open = false;
+    bool unsafe_retry_all_errors = false;
   };
 
   // Opens (creating if needed) a database file, or ":memory:". File

@@ -29,6 +29,10 @@ struct StoreOptions {
   // remove the row at once instead of leaving a tombstone, so a snapshot
   // row read before a delete but written after it comes back.
   bool unsafe_hard_deletes = false;
+  // Canary: checkpoint() returns the checkpoint a commit just created, not
+  // the one a durable commit published, so a power loss can take back one
+  // a client has read.
+  bool unsafe_publish_unsynced = false;
   // Op ids reserved at a time (op_log.h): how many a process may hand out
   // before a durable commit reserves more. A process starts past them.
   // 0: no reservation, ids follow the stored sequence, gapless; only for a

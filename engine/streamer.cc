@@ -189,6 +189,15 @@ StepResult Streamer::register_relation() {
 StepResult Streamer::commit() {
   WALSIM_ASSERT(commit_ && in_transaction_, "a commit closes the open transaction");
   WALSIM_ASSERT(!skipping_, "a transaction applied before is only acknowledged");
+  if (options_.unsafe_ack_before_commit && !acknowledged_early_) {
+    // The canary, on purpose past acknowledge()'s assertion: told before
+    // the store holds it.
+    Status status = stream_->acknowledge(commit_->end_lsn);
+    if (!status.is_ok()) return retry_or_fail(status);
+    acknowledged_early_ = true;
+    return StepResult::kProgress;
+  }
+  acknowledged_early_ = false;
   auto result = batch_->commit(commit_->commit_lsn, options_.commit_options);
   if (!result.is_ok()) return retry_or_fail(result.status());
   WALSIM_ASSERT(batch_->buffered() == 0, "a commit persists the whole transaction");
@@ -275,6 +284,7 @@ void Streamer::reconnect() {
   keepalive_lsn_.reset();
   acknowledge_lsn_.reset();
   acknowledged_lsn_ = Lsn::zero();  // a new session is told again
+  acknowledged_early_ = false;
   progress_.stream_reconnects++;
   next_ = Next::kOpen;
 }

@@ -101,6 +101,7 @@ class Streamer : public Task {
   Lsn acknowledged_lsn_;
   // Commits, and their changes, since the last durable one.
   int64_t changes_in_transaction_ = 0;  // of the open transaction
+  bool acknowledged_early_ = false;     // the unsafe_ack_before_commit canary
   int64_t transactions_not_durable_ = 0;
   int64_t changes_not_durable_ = 0;
 };

@@ -81,7 +81,7 @@ FaultPlan draw_faults(Prng& prng) {
   set(FaultKind::kAmbiguousCommit, rate({1000, 10000, 50000}));  // per WAL commit frame
   set(FaultKind::kStatementError, rate({10, 50, 200}));          // per statement
   set(FaultKind::kCommitError, rate({5000, 20000, 50000}));      // per COMMIT
-  set(FaultKind::kStorageRefused, rate({2, 10, 50}));            // per statement
+  set(FaultKind::kStorageRefused, rate({10, 50, 200}));          // per statement
   return plan;
 }
 
@@ -190,7 +190,7 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   if (overrides.transactions) params.workload.transactions = *overrides.transactions;
   if (overrides.workers) params.engine.workers = *overrides.workers;
   if (overrides.no_faults) params.faults = FaultPlan{};
-  params.engine.unsafe_hard_deletes = overrides.unsafe_hard_deletes;
+  for (const Canary& canary : canaries()) params.engine.*canary.engine = overrides.*canary.override;
 
   const int64_t rows = int64_t{params.workload.tables} * params.workload.rows_per_table;
   const int64_t long_changes =
@@ -203,6 +203,51 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   // for reconnects and keepalive timers.
   params.heal_steps_max = 20000 + 6 * messages + 8 * rows;
   return params;
+}
+
+namespace {
+
+// " unsafe=no_sync,..." for the canaries on besides hard deletes (which
+// has a field of its own); "" for none.
+std::string unsafe_modes(const EngineParams& e) {
+  std::string on;
+  for (const Canary& canary : canaries()) {
+    if (canary.engine == &EngineParams::unsafe_hard_deletes || !(e.*canary.engine)) continue;
+    on += (on.empty() ? " unsafe=" : ",") + std::string(canary.name + 7);  // without "unsafe_"
+  }
+  return on;
+}
+
+}  // namespace
+
+const std::vector<Canary>& canaries() {
+  static const std::vector<Canary> kCanaries = {
+      {"--unsafe-hard-deletes", "unsafe_hard_deletes",
+       "the legacy delete mode: a late table copy brings deleted rows back; checkpoint_content"
+       " must catch it",
+       &EngineParams::unsafe_hard_deletes, &Overrides::unsafe_hard_deletes},
+      {"--unsafe-no-sync", "unsafe_no_sync",
+       "the store never syncs (synchronous=OFF): a power loss takes what was acknowledged;"
+       " acknowledged_lost must catch it",
+       &EngineParams::unsafe_no_sync, &Overrides::unsafe_no_sync},
+      {"--unsafe-ack-before-commit", "unsafe_ack_before_commit",
+       "a transaction's end is acknowledged before its COMMIT: a crash between the two loses it;"
+       " acknowledged_lost must catch it",
+       &EngineParams::unsafe_ack_before_commit, &Overrides::unsafe_ack_before_commit},
+      {"--unsafe-publish-unsynced", "unsafe_publish_unsynced",
+       "checkpoints are published by the commit that creates them, not by a durable one: a power"
+       " loss takes back what clients saw; checkpoint_regressed (or a client's) must catch it",
+       &EngineParams::unsafe_publish_unsynced, &Overrides::unsafe_publish_unsynced},
+      {"--unsafe-leave-reads-open", "unsafe_leave_reads_open",
+       "statements stepped to a row keep their read open until next used: SQLite checkpoints"
+       " stall; read_left_open must catch it",
+       &EngineParams::unsafe_leave_reads_open, &Overrides::unsafe_leave_reads_open},
+      {"--unsafe-retry-all-errors", "unsafe_retry_all_errors",
+       "every storage error is retried, also one no retry mends: the engine loops on it;"
+       " retry_unbounded must catch it",
+       &EngineParams::unsafe_retry_all_errors, &Overrides::unsafe_retry_all_errors},
+  };
+  return kCanaries;
 }
 
 std::vector<std::string> describe_params(const SimParams& p) {
@@ -236,7 +281,8 @@ std::vector<std::string> describe_params(const SimParams& p) {
                   " empty_checkpoints=" + (e.empty_checkpoints ? "on" : "off") +
                   " durable_every=" + std::to_string(e.durable_every_transactions) +
                   " op_ids_reserved=" + std::to_string(e.op_ids_reserved_ahead) +
-                  " unsafe_hard_deletes=" + (e.unsafe_hard_deletes ? "on" : "off"));
+                  " unsafe_hard_deletes=" + (e.unsafe_hard_deletes ? "on" : "off") +
+                  unsafe_modes(e));
   const SchedulerParams& s = p.scheduler;
   lines.push_back("scheduler: writer=" + std::to_string(s.writer_weight) +
                   " streamer=" + std::to_string(s.streamer_weight) +

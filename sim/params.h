@@ -62,7 +62,14 @@ struct EngineParams {
   int64_t durable_every_transactions = 256;
   // Op ids a process may hand out before a durable commit reserves more.
   int64_t op_ids_reserved_ahead = 100000;
+  // The canaries (canaries() below): known-unsafe modes the simulator
+  // must catch.
   bool unsafe_hard_deletes = false;
+  bool unsafe_no_sync = false;
+  bool unsafe_ack_before_commit = false;
+  bool unsafe_publish_unsynced = false;
+  bool unsafe_leave_reads_open = false;
+  bool unsafe_retry_all_errors = false;
 };
 
 struct SchedulerParams {
@@ -101,7 +108,24 @@ struct Overrides {
   std::optional<int> workers;
   bool no_faults = false;
   bool unsafe_hard_deletes = false;
+  bool unsafe_no_sync = false;
+  bool unsafe_ack_before_commit = false;
+  bool unsafe_publish_unsynced = false;
+  bool unsafe_leave_reads_open = false;
+  bool unsafe_retry_all_errors = false;
 };
+
+// A known-unsafe engine mode, kept so the simulator's invariants can be
+// shown to catch it: each is a canary for one family of invariants, with a
+// test that a fixed seed range catches it (tests/sim/simulation_test.cc).
+struct Canary {
+  const char* flag;       // "--unsafe-no-sync"
+  const char* name;       // "unsafe_no_sync": the replay file's field
+  const char* help;       // what it breaks, and what must catch it
+  bool EngineParams::*engine;
+  bool Overrides::*override;
+};
+const std::vector<Canary>& canaries();
 
 SimParams draw_params(uint64_t seed, const Overrides& overrides);
 // A few "name=value ..." lines, one per group.

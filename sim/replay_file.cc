@@ -91,6 +91,10 @@ void read_params(const json& j, SimParams& p) {
   read(engine, "flush_changes", p.engine.flush_changes, "engine");
   read(engine, "empty_checkpoints", p.engine.empty_checkpoints, "engine");
   read(engine, "unsafe_hard_deletes", p.engine.unsafe_hard_deletes, "engine");
+  // The canaries added with the disk: off when missing.
+  for (const Canary& canary : canaries()) {
+    if (engine.contains(canary.name)) read(engine, canary.name, p.engine.*canary.engine, "engine");
+  }
   // Added with group commit and the op id reservation; older files run
   // with the engine's defaults.
   if (engine.contains("durable_every_transactions")) {
@@ -155,6 +159,7 @@ std::string to_json(const ReplayFile& file) {
       {"faults", faults_json(p.faults)},
       {"safety_steps_max", p.safety_steps_max},
       {"heal_steps_max", p.heal_steps_max}};
+  for (const Canary& canary : canaries()) params["engine"][canary.name] = p.engine.*canary.engine;
   json out = {{"format", "walsim-replay-1"}, {"expect", file.expect}, {"note", file.note},
               {"params", params}};
   return out.dump(2) + "\n";

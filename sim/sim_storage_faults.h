@@ -9,9 +9,11 @@
 //   storage_refused   a statement fails with a code that no retry mends
 //                     (CONSTRAINT, ERROR, MISMATCH, TOOBIG, READONLY, CORRUPT
 //                     or NOTADB), and the same statement keeps failing so
-//                     every time it runs until the engine restarts, as a
-//                     deterministic error does. The engine must stop with a
-//                     message naming the store and the statement, not retry.
+//                     every time it runs, across crashes and power losses,
+//                     as a deterministic error does, until an operator
+//                     restarts the engine after it stopped. The engine must
+//                     stop with a message naming the store and the
+//                     statement, not retry.
 // Every firing is traced. The engine must retry the transient ones (or give
 // up and be restarted).
 #pragma once
@@ -45,13 +47,13 @@ class SimStorageFaults : public StorageFaults {
 
   int before_statement(const char* sql) override;
 
-  // The statement refused since the engine last started, if any.
+  // The statement refused, if any, until clear_refusal().
   struct Refusal {
     std::string sql;
     int rc = SQLITE_OK;
   };
   const std::optional<Refusal>& refusal() const { return refusal_; }
-  // The engine restarted (the operator mended what refused the statement).
+  // The operator mended what refused the statement, and restarts the engine.
   void clear_refusal() { refusal_.reset(); }
 
  private:

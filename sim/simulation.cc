@@ -136,7 +136,7 @@ class Simulation : public SourceHooks {
   void crash(const std::string& why, bool power_loss = false);
   void restart_after_failure(const Status& error);
   void check_connection(const char* after);
-  void count_retries(Scheduler::TaskId id, int64_t retries_before);
+  void count_retries(Scheduler::TaskId id, int64_t retries_before, int64_t changes_before);
 
   void begin_healing();
   bool converged() const;
@@ -185,8 +185,9 @@ class Simulation : public SourceHooks {
   std::optional<SimDiskFaults::Death> died_;
   // The furthest the slot was ever confirmed to (a rewound slot forgets).
   Lsn confirmed_max_;
-  // Engine steps in a row that only retried, per task.
-  std::map<Scheduler::TaskId, int64_t> retries_in_a_row_;
+  // Retries in a row with no store write between them, per task name:
+  // the count goes on across crashes (the new engine retries the same).
+  std::map<std::string, int64_t> retries_in_a_row_;
   int64_t wal_bytes_max_ = 0;
   int64_t restarts_ = 0;
   int64_t transactions_at_slot_ = 0;
@@ -350,6 +351,7 @@ void Simulation::run_client(size_t index, Scheduler::TaskId id) {
 
 void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
   const int64_t retries_before = replicator_->progress().retries;
+  const int64_t changes_before = sqlite3_total_changes64(db_->handle());
   disk_faults_.arm(true);
   const StepResult result = task->step();
   disk_faults_.arm(false);
@@ -375,18 +377,25 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
     const SimDiskFaults::Death death = *std::exchange(died_, std::nullopt);
     return crash(death.why, death.power_loss);
   }
-  count_retries(id, retries_before);
+  count_retries(id, retries_before, changes_before);
   after_engine_change(false);
 }
 
 // A transient error is retried; one that no retry mends must end the run.
-// A task that does nothing but retry, step after step, is retrying a
-// deterministic error (or waiting on a fault that never heals).
-void Simulation::count_retries(Scheduler::TaskId id, int64_t retries_before) {
+// A task that retries step after step and writes nothing to the store in
+// between is retrying a deterministic error (or waiting on a fault that
+// never heals). Steps that neither retry nor write (a source read between
+// two attempts) do not count as progress.
+void Simulation::count_retries(Scheduler::TaskId id, int64_t retries_before,
+                               int64_t changes_before) {
   constexpr int64_t kRetriesInARowMax = 500;
   const ReplicatorProgress& progress = replicator_->progress();
-  int64_t& in_a_row = retries_in_a_row_[id];
-  in_a_row = progress.retries > retries_before ? in_a_row + 1 : 0;
+  int64_t& in_a_row = retries_in_a_row_[scheduler_.name(id)];
+  if (progress.retries > retries_before) {
+    in_a_row++;
+  } else if (sqlite3_total_changes64(db_->handle()) > changes_before) {
+    in_a_row = 0;
+  }
   if (in_a_row <= kRetriesInARowMax) return;
   fail(Violation{"retry_unbounded",
                  scheduler_.name(id) + " retried " + std::to_string(in_a_row) +
@@ -420,6 +429,9 @@ void Simulation::restart_after_failure(const Status& error) {
                               (names_store ? "the statement '" + sql + "'"
                                            : std::string("the store ") + kStorePath)});
   }
+  // What refused the statement is mended: it is the operator's restart.
+  storage_faults_.clear_refusal();
+  retries_in_a_row_.clear();
   crash("stopped on a refused statement, restarted by the operator: " + error.to_string());
 }
 
@@ -508,6 +520,9 @@ bool Simulation::open_store() {
   WALSIM_ASSERT(db_ == nullptr, "one connection at a time: the dead one is closed first");
   SqliteDb::Options options;
   options.vfs = vfs_.name().c_str();
+  options.unsafe_no_sync = params_.engine.unsafe_no_sync;
+  options.unsafe_leave_reads_open = params_.engine.unsafe_leave_reads_open;
+  options.unsafe_retry_all_errors = params_.engine.unsafe_retry_all_errors;
   auto db = SqliteDb::open(kStorePath, options);
   if (!db.is_ok()) {
     fail(Violation{"engine_restart", "opening the store failed: " + db.status().to_string()});
@@ -521,6 +536,7 @@ void Simulation::start_engine() {
   WALSIM_ASSERT(!storage_ && !replicator_);
   BucketStorage::Options options;
   options.unsafe_hard_deletes = params_.engine.unsafe_hard_deletes;
+  options.unsafe_publish_unsynced = params_.engine.unsafe_publish_unsynced;
   options.op_ids_reserved_ahead = params_.engine.op_ids_reserved_ahead;
   options.faults = &storage_faults_;
   auto storage = BucketStorage::open(*db_, *rules_, options);
@@ -534,6 +550,7 @@ void Simulation::start_engine() {
   replicator_options.snapshot_chunk_rows = params_.engine.chunk_rows;
   replicator_options.stream_flush_changes = params_.engine.flush_changes;
   replicator_options.durable_every_transactions = params_.engine.durable_every_transactions;
+  replicator_options.unsafe_ack_before_commit = params_.engine.unsafe_ack_before_commit;
   replicator_options.commit_options.create_empty_checkpoints = params_.engine.empty_checkpoints;
   replicator_ = std::make_unique<Replicator>(*storage_, source_, replicator_options);
   std::vector<Task*> tasks = replicator_->tasks();
@@ -571,8 +588,6 @@ void Simulation::crash(const std::string& why, bool power_loss) {
                   " bytes_lost=" + std::to_string(lost.bytes_lost) +
                   " torn_writes=" + std::to_string(lost.torn_writes));
   }
-  storage_faults_.clear_refusal();
-  retries_in_a_row_.clear();
   restarts_++;
   if (!open_store()) return;
   start_engine();
