@@ -142,6 +142,9 @@ class BucketStorage {
   Result<std::unique_ptr<WriteBatch>> snapshot_batch(const std::string& table);
 
   const Options& options() const { return writer_.options(); }
+  // The error the last write failed with (kStorageFull: the disk is full and
+  // writes are retried until space returns); ok after a write succeeds.
+  const Status& write_error() const { return writer_.last_error(); }
 
  private:
   // The connection, for the read side here; no SQL against the store

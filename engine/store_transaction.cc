@@ -28,6 +28,7 @@ Status StoreWriter::write(const char* operation,
     if (!status.is_ok()) break;
   }
   in_transaction_ = false;
+  last_error_ = status;
   return status;
 }
 

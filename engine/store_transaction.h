@@ -85,6 +85,11 @@ class StoreWriter {
   Status write(const char* operation, const std::function<Status(StoreTransaction&)>& body,
                Durability durability = Durability::kSurvivesCrash);
 
+  // The error the last write transaction failed with; ok once one
+  // succeeds again. What a progress display says while writes are retried
+  // (a full disk, say).
+  const Status& last_error() const { return last_error_; }
+
   // For reads outside a transaction.
   SqliteDb& db() { return db_; }
   const StoreOptions& options() const { return options_; }
@@ -96,6 +101,7 @@ class StoreWriter {
   SqliteDb& db_;
   StoreOptions options_;
   bool in_transaction_ = false;
+  Status last_error_;
   // This process stored where its op id sequence resumes (past the
   // reservation); until then every transaction resumes it.
   bool sequence_resumed_ = false;

@@ -3,6 +3,7 @@
 #include "engine/bucket_storage.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "tests/engine/store_fixture.h"
 
@@ -462,6 +463,48 @@ TEST_F(BucketStorageTest, ANewProcessHandsOutOpIdsPastTheReservation) {
   EXPECT_EQ(op_ids(*storage_), (std::vector<int64_t>{1, 2, 11, 12}))
       << "within one process the ids follow on";
   EXPECT_EQ(checkpoint(), (Checkpoint{12, lsn("3/1")}));
+}
+
+}  // namespace
+}  // namespace walsim
+
+namespace walsim {
+namespace {
+
+// The disk is full for the next `full_commits` COMMITs.
+class FullDisk : public StorageFaults {
+ public:
+  Status before_write(const char*) override { return Status::ok(); }
+  int before_statement(const char* sql) override {
+    if (std::string(sql) != "COMMIT" || full_commits == 0) return SQLITE_OK;
+    full_commits--;
+    return SQLITE_FULL;
+  }
+  int full_commits = 0;
+};
+
+// A full disk fails the commit as transient, says so until a write goes
+// through, and the same commit, retried once space returns, loses nothing.
+TEST_F(BucketStorageTest, AFullDiskIsSaidRetriedAndRecoveredFrom) {
+  FullDisk disk;
+  options_.faults = &disk;
+  restart();
+  activate();
+  auto batch = storage_->stream_batch();
+  batch->insert(todos(), todo("1", "a", "t"));
+  disk.full_commits = 2;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    auto full = batch->commit(lsn("1/1"));
+    ASSERT_FALSE(full.is_ok());
+    EXPECT_EQ(full.status().code(), ErrorCode::kStorageFull) << full.status().to_string();
+    EXPECT_TRUE(full.status().is_transient());
+    EXPECT_EQ(storage_->write_error().code(), ErrorCode::kStorageFull);
+    EXPECT_EQ(batch->buffered(), 1u) << "a failed commit keeps its buffer for the retry";
+  }
+  auto retried = batch->commit(lsn("1/1"));
+  ASSERT_TRUE(retried.is_ok()) << retried.status().to_string();
+  EXPECT_TRUE(storage_->write_error().is_ok());
+  EXPECT_EQ(ops(), Ops({put("a", "1", "t")}));
 }
 
 }  // namespace
