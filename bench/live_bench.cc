@@ -175,6 +175,12 @@ int run() {
   std::printf("copy: COPY bench_items TO STDOUT in %.2f s\n", copy_s);
 
   SessionConfig config = session_config(*server, dir);
+  std::printf("store: journal_mode=%s synchronous=%s; acknowledged after a durable commit"
+              " (synchronous=%s) when the stream idles or every %lld transactions or %lld changes\n",
+              StoreSettings::kJournalMode, StoreSettings::kSynchronous,
+              StoreSettings::kSynchronousDurable,
+              static_cast<long long>(config.replicator.durable_every_transactions),
+              static_cast<long long>(config.replicator.durable_every_changes));
   double snapshot_s = 0;
   {
     auto session = open_session(config);
