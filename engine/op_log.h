@@ -98,6 +98,8 @@ class OpLogWriter {
   // Whether this transaction read the sequence (and, once committed, stored
   // where it resumed).
   bool loaded() const { return stored_op_.has_value(); }
+  // Ids still reserved after this transaction's ops (once loaded()).
+  int64_t headroom() const { return reserved_ - last_written_op_.value_or(base_op_); }
   // Stores the sequence and the reservation if this transaction moved
   // either. Call once, last.
   Status finish();

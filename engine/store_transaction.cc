@@ -14,21 +14,31 @@ Status StoreWriter::write(const char* operation,
   WALSIM_ASSERT(!in_transaction_, "store write transactions do not nest");
   if (options_.faults) WALSIM_RETURN_IF_ERROR(options_.faults->before_write(operation));
   in_transaction_ = true;
+  const int64_t ahead = options_.op_ids_reserved_ahead;
   Status status;
+  // Reserve before the ids run low, so that bodies rarely run twice (a
+  // durable transaction reserves its own in make_durable()).
+  if (ahead > 0 && durability == Durability::kSurvivesCrash && headroom_ < ahead / 2) {
+    status = reserve(ahead);
+  }
   // Doubling: a body that writes many ops (a truncate's REMOVEs) runs
   // again only a few times.
-  for (int64_t ahead = options_.op_ids_reserved_ahead;; ahead *= 2) {
+  for (int64_t more = ahead; status.is_ok(); more *= 2) {
     bool needs_reservation = false;
     status = run(body, durability, &needs_reservation);
     if (!needs_reservation) break;
-    bool again = false;
-    status = run([ahead](StoreTransaction& txn) { return txn.op_log().reserve_ahead(ahead); },
-                 Durability::kSurvivesPowerLoss, &again);
-    WALSIM_ASSERT(!again, "a reservation writes no ops");
-    if (!status.is_ok()) break;
+    status = reserve(more);
   }
   in_transaction_ = false;
   last_error_ = status;
+  return status;
+}
+
+Status StoreWriter::reserve(int64_t ahead) {
+  bool again = false;
+  Status status = run([ahead](StoreTransaction& txn) { return txn.op_log().reserve_ahead(ahead); },
+                      Durability::kSurvivesPowerLoss, &again);
+  WALSIM_ASSERT(!again, "a reservation writes no ops");
   return status;
 }
 
@@ -36,6 +46,7 @@ Status StoreWriter::run(const std::function<Status(StoreTransaction&)>& body,
                         Durability durability, bool* needs_reservation) {
   *needs_reservation = false;  // the body may not run at all (BEGIN may fail)
   bool loaded = false;
+  int64_t headroom = 0;
   const OpLogWriter::Sequence sequence{!sequence_resumed_,
                                        durability == Durability::kSurvivesPowerLoss,
                                        options_.op_ids_reserved_ahead > 0};
@@ -47,11 +58,15 @@ Status StoreWriter::run(const std::function<Status(StoreTransaction&)>& body,
         *needs_reservation = transaction.op_log().needs_reservation();
         WALSIM_RETURN_IF_ERROR(written);
         loaded = transaction.op_log().loaded();
+        if (loaded) headroom = transaction.op_log().headroom();
         return transaction.op_log().finish();
       },
       durability);
   // Committed: the sequence's resume point is stored.
-  if (status.is_ok() && loaded) sequence_resumed_ = true;
+  if (status.is_ok() && loaded) {
+    sequence_resumed_ = true;
+    headroom_ = headroom;
+  }
   return status;
 }
 

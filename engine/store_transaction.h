@@ -97,6 +97,8 @@ class StoreWriter {
  private:
   Status run(const std::function<Status(StoreTransaction&)>& body, Durability durability,
              bool* needs_reservation);
+  // A durable transaction of its own that reserves `ahead` op ids.
+  Status reserve(int64_t ahead);
 
   SqliteDb& db_;
   StoreOptions options_;
@@ -105,6 +107,9 @@ class StoreWriter {
   // This process stored where its op id sequence resumes (past the
   // reservation); until then every transaction resumes it.
   bool sequence_resumed_ = false;
+  // Reserved ids left after the last committed transaction that read the
+  // sequence; unknown (0) until one did.
+  int64_t headroom_ = 0;
 };
 
 }  // namespace walsim
