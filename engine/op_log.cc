@@ -93,6 +93,7 @@ Status OpLogWriter::load() {
   // reservation in commits the disk did not keep: skip them all.
   base_op_ = sequence_.reserving && sequence_.resume_past_reservation ? stored_reserved_
                                                                        : *stored_op_;
+  base_op_ = std::max(base_op_, sequence_.burned_through);
   return Status::ok();
 }
 

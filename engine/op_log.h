@@ -78,6 +78,11 @@ class OpLogWriter {
     // false: no reservation; ids follow the stored sequence (a store no
     // power loss can reach, such as ":memory:" in tests).
     bool reserving = true;
+    // Ids up to here were used by a transaction whose COMMIT failed: it may
+    // still come back (an ambiguous commit, recovered after a crash or made
+    // durable by a later sync of the -wal and recovered after a power
+    // loss), so its ids are never handed out again.
+    int64_t burned_through = 0;
   };
   OpLogWriter(SqliteDb& db, Sequence sequence) : db_(db), sequence_(sequence) {}
 

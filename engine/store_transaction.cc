@@ -1,5 +1,8 @@
 #include "engine/store_transaction.h"
 
+#include <algorithm>
+#include <optional>
+
 namespace walsim {
 
 StoreWriter::StoreWriter(SqliteDb& db, StoreOptions options) : db_(db), options_(options) {
@@ -47,9 +50,10 @@ Status StoreWriter::run(const std::function<Status(StoreTransaction&)>& body,
   *needs_reservation = false;  // the body may not run at all (BEGIN may fail)
   bool loaded = false;
   int64_t headroom = 0;
+  std::optional<int64_t> committing_op;  // set once the body is done: COMMIT is next
   const OpLogWriter::Sequence sequence{!sequence_resumed_,
                                        durability == Durability::kSurvivesPowerLoss,
-                                       options_.op_ids_reserved_ahead > 0};
+                                       options_.op_ids_reserved_ahead > 0, burned_through_};
   Status status = in_transaction(
       db_,
       [&]() -> Status {
@@ -59,9 +63,15 @@ Status StoreWriter::run(const std::function<Status(StoreTransaction&)>& body,
         WALSIM_RETURN_IF_ERROR(written);
         loaded = transaction.op_log().loaded();
         if (loaded) headroom = transaction.op_log().headroom();
-        return transaction.op_log().finish();
+        WALSIM_RETURN_IF_ERROR(transaction.op_log().finish());
+        committing_op = transaction.op_log().last_written_op().value_or(0);
+        return Status::ok();
       },
       durability);
+  // A failed COMMIT may have reached the disk and come back later.
+  if (!status.is_ok() && committing_op) {
+    burned_through_ = std::max(burned_through_, *committing_op);
+  }
   // Committed: the sequence's resume point is stored.
   if (status.is_ok() && loaded) {
     sequence_resumed_ = true;

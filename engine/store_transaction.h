@@ -110,6 +110,9 @@ class StoreWriter {
   // Reserved ids left after the last committed transaction that read the
   // sequence; unknown (0) until one did.
   int64_t headroom_ = 0;
+  // The largest op id a transaction whose COMMIT failed had used (op_log.h,
+  // Sequence::burned_through).
+  int64_t burned_through_ = 0;
 };
 
 }  // namespace walsim
