@@ -134,7 +134,7 @@ double time_sqlite_insert(const std::string& dir, size_t chunk_rows, int64_t row
   for (int64_t first = 1; first <= rows; first += static_cast<int64_t>(chunk_rows)) {
     int64_t last = std::min(rows, first + static_cast<int64_t>(chunk_rows) - 1);
     check(in_transaction(*db, [&]() -> Status {
-            WALSIM_ASSIGN_OR_RETURN(Statement * insert,
+            WALSIM_ASSIGN_OR_RETURN(ScopedStatement insert,
                                     db->prepare("INSERT INTO raw (id, data) VALUES (?1, ?2)"));
             for (int64_t id = first; id <= last; id++) {
               insert->reset();
@@ -218,6 +218,12 @@ int run() {
   const size_t chunk_rows = config.replicator.snapshot_chunk_rows;
   const Relation table = describe(*server, "bench_items");
 
+  std::printf("store: journal_mode=%s synchronous=%s; acknowledged after a durable commit"
+              " (synchronous=%s) when the stream idles or every %lld transactions or %lld changes\n",
+              StoreSettings::kJournalMode, StoreSettings::kSynchronous,
+              StoreSettings::kSynchronousDurable,
+              static_cast<long long>(config.replicator.durable_every_transactions),
+              static_cast<long long>(config.replicator.durable_every_changes));
   double copy_s = time_copy(*server, rows);
   std::printf("copy: COPY bench_items TO STDOUT in %.2f s\n", copy_s);
   // Alternated, best of two each: the machine is shared, and the one that

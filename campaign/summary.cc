@@ -166,6 +166,22 @@ json tally_json(const std::map<std::string, int64_t>* names) {
   return out;
 }
 
+// The canaries switched on, by their replay-file names.
+std::vector<std::string> canary_names(const sim::Overrides& overrides) {
+  std::vector<std::string> names;
+  for (const sim::Canary& canary : sim::canaries()) {
+    if (overrides.*canary.override) names.push_back(canary.name);
+  }
+  return names;
+}
+
+// ", canaries: unsafe_no_sync unsafe_hard_deletes" or "".
+std::string canaries_text(const sim::Overrides& overrides) {
+  std::string text;
+  for (const std::string& name : canary_names(overrides)) text += " " + name;
+  return text.empty() ? text : ", canaries:" + text;
+}
+
 }  // namespace
 
 std::string reproduce_command(uint64_t seed, const sim::Overrides& overrides) {
@@ -188,7 +204,7 @@ std::vector<std::string> summary_lines(const SummaryInput& in) {
                   "s on " + std::to_string(in.jobs) + " jobs)");
   lines.push_back("flags:        preset " + std::string(sim::preset_name(in.overrides.preset)) +
                   (in.overrides.no_faults ? ", faults off" : ", faults drawn per seed") +
-                  (in.overrides.unsafe_hard_deletes ? ", canary: unsafe hard deletes" : "") +
+                  canaries_text(in.overrides) +
                   (in.overrides.schedule ? std::string(", schedule forced to ") +
                                                sim::schedule_mode_name(*in.overrides.schedule)
                                          : ", schedule drawn per seed"));
@@ -236,7 +252,7 @@ std::string summary_json(const SummaryInput& in) {
   out["jobs"] = in.jobs;
   out["flags"] = {{"preset", sim::preset_name(in.overrides.preset)},
                   {"no_faults", in.overrides.no_faults},
-                  {"unsafe_hard_deletes", in.overrides.unsafe_hard_deletes},
+                  {"canaries", canary_names(in.overrides)},
                   {"schedule", in.overrides.schedule
                                    ? json(sim::schedule_mode_name(*in.overrides.schedule))
                                    : json(nullptr)}};

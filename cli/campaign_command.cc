@@ -24,6 +24,7 @@
 #include "campaign/minimize.h"
 #include "campaign/runner.h"
 #include "campaign/summary.h"
+#include "cli/canary_flags.h"
 #include "cli/command.h"
 #include "cli/parse_flags.h"
 #include "engine/assert.h"
@@ -245,8 +246,7 @@ int campaign_command(int argc, char** argv) {
   app.add_option("--preset", preset, "world size: quick, default or heavy")
       ->check(CLI::IsMember({"quick", "default", "heavy"}))->capture_default_str();
   app.add_flag("--no-faults", options.overrides.no_faults, "turn every fault site off");
-  app.add_flag("--unsafe-hard-deletes", options.overrides.unsafe_hard_deletes,
-               "the known-unsafe legacy delete mode (canary): the campaign must fail");
+  add_canary_flags(app, options.overrides);
   std::string schedule;
   app.add_option("--schedule", schedule,
                  "force a schedule mode (random, pct, targeted); default: each seed draws one")
@@ -276,7 +276,9 @@ int campaign_command(int argc, char** argv) {
   std::printf("campaign: %d jobs, %.0fs, first seed %llu%s, preset %s%s%s\n", options.jobs,
               options.time_s, static_cast<unsigned long long>(options.first_seed),
               options.shard_count > 1 ? (", shard " + shard).c_str() : "", preset.c_str(),
-              options.overrides.unsafe_hard_deletes ? ", unsafe hard deletes (canary)" : "",
+              canary_flags(options.overrides).empty()
+                  ? ""
+                  : (", canaries:" + canary_flags(options.overrides)).c_str(),
               schedule.empty() ? "" : (", schedule " + schedule).c_str());
   std::fflush(stdout);
   return run(options);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/canary_flags.h"
 #include "cli/command.h"
 #include "cli/parse_flags.h"
 #include "sim/params.h"
@@ -59,7 +60,9 @@ std::string result_line(uint64_t seed, const RunResult& result) {
           " restarts=" + std::to_string(s.engine_restarts) +
           " sessions=" + std::to_string(s.stream_sessions) +
           " client_syncs=" + std::to_string(s.client_syncs) +
-          " sim_time_ms=" + std::to_string(s.sim_time_ms) + " faults: " + result.faults_summary;
+          " sim_time_ms=" + std::to_string(s.sim_time_ms) +
+          " wal_kib_max=" + std::to_string(s.wal_bytes_max / 1024) +
+          " faults: " + result.faults_summary;
   char hash[32];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(s.trace_hash));
   line += " trace_hash=" + std::string(hash);
@@ -225,8 +228,7 @@ int sim_command(int argc, char** argv) {
   app.add_option("--workers", overrides.workers, "snapshot workers instead of the seed's")
       ->check(CLI::Range(1, 16));
   app.add_flag("--no-faults", overrides.no_faults, "turn every fault site off");
-  app.add_flag("--unsafe-hard-deletes", overrides.unsafe_hard_deletes,
-               "the known-unsafe legacy delete mode: the oracle must catch it (canary)");
+  add_canary_flags(app, overrides);
   std::string schedule;
   app.add_option("--schedule", schedule,
                  "how tasks are chosen, instead of the seed's: random, pct or targeted")

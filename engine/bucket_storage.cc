@@ -120,6 +120,11 @@ Result<ReplicationState> BucketStorage::replication_state() {
 }
 
 Result<std::optional<Checkpoint>> BucketStorage::checkpoint() {
+  if (options().unsafe_publish_unsynced) return created_checkpoint();
+  return read_published_checkpoint(db());
+}
+
+Result<std::optional<Checkpoint>> BucketStorage::created_checkpoint() {
   WALSIM_ASSIGN_OR_RETURN(ReplicationState state, replication_state());
   if (!state.last_checkpoint_lsn) return std::optional<Checkpoint>();
   return std::optional<Checkpoint>(
@@ -156,6 +161,21 @@ Result<bool> BucketStorage::has_incomplete_rows() { return any_incomplete_rows(d
 
 Result<std::pair<std::string, std::vector<Row>>> BucketStorage::incomplete_rows(size_t limit) {
   return read_incomplete_rows(db(), limit);
+}
+
+// --- durability ---------------------------------------------------------------
+
+Status BucketStorage::make_durable(Lsn lsn) {
+  return writer_.write(
+      "make_durable",
+      [&](StoreTransaction& txn) -> Status {
+        WALSIM_RETURN_IF_ERROR(record_durable(txn, lsn));
+        // Ids for the commits until the next durable one, so they need no
+        // reservation of their own.
+        WALSIM_RETURN_IF_ERROR(txn.op_log().reserve_ahead(txn.options().op_ids_reserved_ahead));
+        return publish_checkpoint(txn);
+      },
+      Durability::kSurvivesPowerLoss);
 }
 
 // --- writing ------------------------------------------------------------------

@@ -96,8 +96,12 @@ class BucketStorage {
   // --- read side -------------------------------------------------------------
 
   Result<ReplicationState> replication_state();
-  // The published checkpoint; nullopt before the first one.
+  // The published checkpoint, what clients may read up to; nullopt before
+  // the first one. It survives a power loss: make_durable() publishes.
   Result<std::optional<Checkpoint>> checkpoint();
+  // The newest checkpoint the rules created (last_checkpoint), published by
+  // the next make_durable(); nullopt before the first one.
+  Result<std::optional<Checkpoint>> created_checkpoint();
   // Ops of `bucket` with after_op < op_id <= up_to_op, in op id order.
   Result<std::vector<StoredOp>> bucket_ops(const std::string& bucket,
                                            int64_t after_op, int64_t up_to_op);
@@ -119,6 +123,17 @@ class BucketStorage {
   // name order that has any), for a worker to read from the source.
   Result<std::pair<std::string, std::vector<Row>>> incomplete_rows(size_t limit);
 
+  // --- durability --------------------------------------------------------
+
+  // One write transaction committed durably (synchronous=FULL, sqlite_db.h):
+  // once it returns ok, every commit before it, of every batch, survives a
+  // power loss, and so does `lsn` as the store's durable_lsn (how far the
+  // source may be acknowledged). It also publishes the checkpoint the rules
+  // last created, which from then on survives a power loss too. Group
+  // commit: the streamer calls it when the stream idles or enough
+  // transactions wait, not at every commit.
+  Status make_durable(Lsn lsn);
+
   // --- writing -----------------------------------------------------------
 
   std::unique_ptr<WriteBatch> stream_batch();
@@ -127,6 +142,9 @@ class BucketStorage {
   Result<std::unique_ptr<WriteBatch>> snapshot_batch(const std::string& table);
 
   const Options& options() const { return writer_.options(); }
+  // The error the last write failed with (kStorageFull: the disk is full and
+  // writes are retried until space returns); ok after a write succeeds.
+  const Status& write_error() const { return writer_.last_error(); }
 
  private:
   // The connection, for the read side here; no SQL against the store

@@ -30,7 +30,7 @@ Status update_state(Statement& update) {
 
 Status record_transaction_applied(StoreTransaction& txn, Lsn commit_lsn) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       txn.db().prepare("UPDATE replication_state SET last_applied_lsn ="
                        " max(coalesce(last_applied_lsn, 0), ?1) WHERE id = 1"));
   return update_state(update->bind(1, stored(commit_lsn)));
@@ -38,7 +38,7 @@ Status record_transaction_applied(StoreTransaction& txn, Lsn commit_lsn) {
 
 Status store_keepalive_op(StoreTransaction& txn, int64_t keepalive_op) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       txn.db().prepare("UPDATE replication_state SET keepalive_op = ?1 WHERE id = 1"));
   return update_state(update->bind(1, keepalive_op));
 }
@@ -47,7 +47,7 @@ Status store_keepalive_op(StoreTransaction& txn, int64_t keepalive_op) {
 // tombstones the checkpoint covers.
 Status store_checkpoint(StoreTransaction& txn, int64_t checkpoint, Lsn lsn) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       txn.db().prepare("UPDATE replication_state SET last_checkpoint = ?1,"
                        " last_checkpoint_lsn = ?2, keepalive_op = NULL WHERE id = 1"));
   WALSIM_RETURN_IF_ERROR(update_state(update->bind(1, checkpoint).bind(2, stored(lsn))));
@@ -93,9 +93,10 @@ Result<CommitResult> decide(StoreTransaction& txn, const CommitPoint& point,
 
 Result<ReplicationState> read_replication_state(SqliteDb& db) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT snapshot_done, last_checkpoint, last_checkpoint_lsn,"
-                 " no_checkpoint_before, keepalive_op, last_applied_lsn FROM replication_state"
+                 " no_checkpoint_before, keepalive_op, last_applied_lsn, durable_lsn"
+                 " FROM replication_state"
                  " WHERE id = 1"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
   if (!row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
@@ -106,6 +107,7 @@ Result<ReplicationState> read_replication_state(SqliteDb& db) {
   state.no_checkpoint_before = optional_lsn(stmt->optional_int64(3));
   state.keepalive_op = stmt->optional_int64(4);
   state.last_applied_lsn = optional_lsn(stmt->optional_int64(5));
+  state.durable_lsn = optional_lsn(stmt->optional_int64(6));
   return state;
 }
 
@@ -127,7 +129,7 @@ Status raise_no_checkpoint_before(StoreTransaction& txn, Lsn lsn) {
   WALSIM_ASSIGN_OR_RETURN(ReplicationState state, read_replication_state(txn.db()));
   const Lsn raised = std::max(state.no_checkpoint_before.value_or(Lsn::zero()), lsn);
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       txn.db().prepare("UPDATE replication_state SET no_checkpoint_before = ?1 WHERE id = 1"));
   return update_state(update->bind(1, stored(raised)));
 }
@@ -136,10 +138,40 @@ Status raise_keepalive_op(StoreTransaction& txn, int64_t op) {
   WALSIM_ASSIGN_OR_RETURN(int64_t latest_op, txn.op_log().latest_op());
   WALSIM_ASSERT(op > 0 && op <= latest_op, "keepalive_op names an op the log holds");
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       txn.db().prepare("UPDATE replication_state SET keepalive_op ="
                        " max(coalesce(keepalive_op, 0), ?1) WHERE id = 1"));
   return update_state(update->bind(1, op));
+}
+
+Status record_durable(StoreTransaction& txn, Lsn lsn) {
+  // An UPDATE that changes no value still writes the row's page, so the
+  // durable COMMIT always has a frame to sync.
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement update,
+      txn.db().prepare("UPDATE replication_state SET durable_lsn ="
+                       " max(coalesce(durable_lsn, 0), ?1) WHERE id = 1"));
+  return update_state(update->bind(1, stored(lsn)));
+}
+
+Status publish_checkpoint(StoreTransaction& txn) {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement update,
+      txn.db().prepare("UPDATE replication_state SET published_checkpoint = last_checkpoint,"
+                       " published_checkpoint_lsn = last_checkpoint_lsn WHERE id = 1"));
+  return update_state(*update);
+}
+
+Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db) {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      db.prepare("SELECT published_checkpoint, published_checkpoint_lsn FROM replication_state"
+                 " WHERE id = 1"));
+  WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
+  if (!row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
+  const std::optional<Lsn> lsn = optional_lsn(stmt->optional_int64(1));
+  if (!lsn) return std::optional<Checkpoint>();
+  return std::optional<Checkpoint>(Checkpoint{stmt->optional_int64(0).value_or(0), *lsn});
 }
 
 Status set_snapshot_not_done(StoreTransaction& txn) {

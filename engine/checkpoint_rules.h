@@ -4,11 +4,20 @@
 //
 // The state, one row per store:
 //   snapshot_done         every table copy is done (false in a new store)
-//   last_checkpoint       the published op id: clients may read up to it
+//   last_checkpoint       op id of the newest checkpoint the rules created
 //   last_checkpoint_lsn   the source position it is consistent with
 //   no_checkpoint_before  the stream must reach this LSN before a checkpoint
 //   keepalive_op          ops persisted by blocked commits, for the next one
 //   last_applied_lsn      commit LSN of the last source transaction applied
+//   durable_lsn           end LSN that a durable commit covers: how far the
+//                         store holds the source through a power loss, and
+//                         so how far the source may be acknowledged
+//   published_checkpoint(_lsn)  what clients read: last_checkpoint(_lsn) as
+//                         the last durable commit found it. A checkpoint is
+//                         published only in a commit that survives a power
+//                         loss, so one a client has read never goes away,
+//                         and neither do the ops it covers (they were
+//                         committed before it). Not part of the rules.
 //
 // commit(lsn) and keepalive(lsn) are one operation, run in the committing
 // batch's storage transaction after its changes are written. persisted_op
@@ -81,6 +90,7 @@ struct ReplicationState {
   std::optional<int64_t> keepalive_op;
   // The streamer skips a transaction delivered again at or below it.
   std::optional<Lsn> last_applied_lsn;
+  std::optional<Lsn> durable_lsn;
   bool operator==(const ReplicationState&) const = default;
 };
 
@@ -123,6 +133,14 @@ Status raise_no_checkpoint_before(StoreTransaction& txn, Lsn lsn);
 // `op` must be in the op log already.
 Status raise_keepalive_op(StoreTransaction& txn, int64_t op);
 Status set_snapshot_not_done(StoreTransaction& txn);
+// durable_lsn = max(durable_lsn, lsn), in the transaction that makes the
+// store durable up to `lsn` (a Durability::kSurvivesPowerLoss one).
+Status record_durable(StoreTransaction& txn, Lsn lsn);
+// published_checkpoint(_lsn) = last_checkpoint(_lsn), in the same durable
+// transaction.
+Status publish_checkpoint(StoreTransaction& txn);
+// The published checkpoint; nullopt before the first one.
+Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db);
 // kFailedPrecondition, naming them, when `tables_not_done` is not empty.
 Status set_all_snapshots_done(StoreTransaction& txn, Lsn lsn,
                               const std::vector<std::string>& tables_not_done);

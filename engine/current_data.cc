@@ -44,7 +44,7 @@ bool has_unknown_values(const Row& row) {
 
 Result<std::optional<CurrentRow>> read_current_row(SqliteDb& db, const std::string& table,
                                                    const std::string& row_id) {
-  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                           db.prepare("SELECT data, buckets, pending_delete, copied FROM"
                                      " current_data WHERE source_table = ?1 AND row_id = ?2"));
   WALSIM_ASSIGN_OR_RETURN(bool found, stmt->bind(1, table).bind(2, row_id).step());
@@ -57,7 +57,7 @@ Result<std::optional<CurrentRow>> read_current_row(SqliteDb& db, const std::stri
 }
 
 Result<std::vector<LiveRowBuckets>> read_live_rows(SqliteDb& db, const std::string& table) {
-  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                           db.prepare("SELECT row_id, buckets FROM current_data"
                                      " WHERE source_table = ?1 AND pending_delete IS NULL"
                                      " ORDER BY row_id"));
@@ -72,7 +72,7 @@ Result<std::vector<LiveRowBuckets>> read_live_rows(SqliteDb& db, const std::stri
 }
 
 Result<int64_t> count_live_rows(SqliteDb& db, const std::string& table) {
-  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                           db.prepare("SELECT count(*) FROM current_data"
                                      " WHERE source_table = ?1 AND pending_delete IS NULL"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->bind(1, table).step());
@@ -81,7 +81,7 @@ Result<int64_t> count_live_rows(SqliteDb& db, const std::string& table) {
 }
 
 Result<bool> any_incomplete_rows(SqliteDb& db) {
-  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                           db.prepare("SELECT EXISTS (SELECT 1 FROM current_data"
                                      " WHERE incomplete = 1 AND pending_delete IS NULL)"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
@@ -92,7 +92,7 @@ Result<bool> any_incomplete_rows(SqliteDb& db) {
 Result<std::pair<std::string, std::vector<Row>>> read_incomplete_rows(SqliteDb& db,
                                                                       size_t limit) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT source_table, row_id FROM current_data"
                  " WHERE incomplete = 1 AND pending_delete IS NULL ORDER BY source_table"
                  " LIMIT ?1"));
@@ -115,7 +115,7 @@ Result<std::pair<std::string, std::vector<Row>>> read_incomplete_rows(SqliteDb& 
 Status store_live_row(StoreTransaction& txn, const std::string& table, const std::string& row_id,
                       const Row& row, const std::vector<std::string>& buckets, bool copied) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * upsert,
+      ScopedStatement upsert,
       txn.db().prepare(
           "INSERT INTO current_data"
           " (source_table, row_id, data, buckets, pending_delete, copied, incomplete)"
@@ -137,7 +137,7 @@ Result<bool> store_copied_row_if_new(StoreTransaction& txn, const std::string& t
                                      const std::vector<std::string>& buckets) {
   WALSIM_ASSERT(!has_unknown_values(row), "a table copy has every value");
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * insert,
+      ScopedStatement insert,
       txn.db().prepare(
           "INSERT INTO current_data (source_table, row_id, data, buckets, pending_delete, copied)"
           " VALUES (?1, ?2, ?3, ?4, NULL, 1) ON CONFLICT (source_table, row_id) DO NOTHING"));
@@ -152,7 +152,7 @@ Status store_tombstone(StoreTransaction& txn, const std::string& table,
                        const std::string& row_id, int64_t op) {
   WALSIM_ASSERT(!txn.options().unsafe_hard_deletes, "the canary mode leaves no tombstones");
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * insert,
+      ScopedStatement insert,
       txn.db().prepare("INSERT INTO current_data (source_table, row_id, data, buckets,"
                        " pending_delete) VALUES (?1, ?2, '[]', '', ?3)"));
   WALSIM_ASSIGN_OR_RETURN(int64_t inserted,
@@ -165,7 +165,7 @@ Status tombstone_rows(StoreTransaction& txn, const std::string& table,
                       const std::vector<std::string>& row_ids, int64_t op) {
   WALSIM_ASSERT(!txn.options().unsafe_hard_deletes, "the canary mode leaves no tombstones");
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       txn.db().prepare("UPDATE current_data SET pending_delete = ?3, buckets = ''"
                        " WHERE source_table = ?1 AND row_id = ?2"));
   for (const std::string& row_id : row_ids) {
@@ -180,7 +180,7 @@ Status tombstone_rows(StoreTransaction& txn, const std::string& table,
 Status erase_rows(StoreTransaction& txn, const std::string& table,
                   const std::vector<std::string>& row_ids) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * erase,
+      ScopedStatement erase,
       txn.db().prepare("DELETE FROM current_data WHERE source_table = ?1 AND row_id = ?2"));
   for (const std::string& row_id : row_ids) {
     erase->reset();
@@ -190,14 +190,14 @@ Status erase_rows(StoreTransaction& txn, const std::string& table,
 }
 
 Status erase_table_rows(StoreTransaction& txn, const std::string& table) {
-  WALSIM_ASSIGN_OR_RETURN(Statement * erase,
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement erase,
                           txn.db().prepare("DELETE FROM current_data WHERE source_table = ?1"));
   return erase->bind(1, table).run().status();
 }
 
 Status purge_tombstones(StoreTransaction& txn, int64_t checkpoint) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * erase,
+      ScopedStatement erase,
       txn.db().prepare("DELETE FROM current_data"
                        " WHERE pending_delete IS NOT NULL AND pending_delete <= ?1"));
   return erase->bind(1, checkpoint).run().status();

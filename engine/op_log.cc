@@ -1,5 +1,7 @@
 #include "engine/op_log.h"
 
+#include <algorithm>
+
 #include "engine/row_codec.h"
 
 namespace walsim {
@@ -76,16 +78,38 @@ std::map<std::pair<std::string, std::string>, StoredOp> reduce_ops(
 
 // --- OpLogWriter -------------------------------------------------------------
 
-Result<int64_t> OpLogWriter::latest_op() {
-  if (last_written_op_) return *last_written_op_;
-  if (stored_op_) return *stored_op_;
-  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
-                          db_.prepare("SELECT last_op_id FROM replication_state WHERE id = 1"));
+Status OpLogWriter::load() {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      db_.prepare("SELECT last_op_id, op_id_reserved FROM replication_state WHERE id = 1"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
   if (!row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
   stored_op_ = stmt->int64(0);
+  stored_reserved_ = reserved_ = stmt->int64(1);
   WALSIM_ASSERT(*stored_op_ >= 0, "op ids start at 1");
-  return *stored_op_;
+  WALSIM_ASSERT(!sequence_.reserving || *stored_op_ <= stored_reserved_,
+                "every op id handed out was reserved first");
+  // A process that lost power may have handed out ids up to the
+  // reservation in commits the disk did not keep: skip them all.
+  base_op_ = sequence_.reserving && sequence_.resume_past_reservation ? stored_reserved_
+                                                                       : *stored_op_;
+  base_op_ = std::max(base_op_, sequence_.burned_through);
+  return Status::ok();
+}
+
+Result<int64_t> OpLogWriter::latest_op() {
+  if (last_written_op_) return *last_written_op_;
+  if (!stored_op_) WALSIM_RETURN_IF_ERROR(load());
+  return base_op_;
+}
+
+Status OpLogWriter::reserve_ahead(int64_t ahead) {
+  WALSIM_ASSERT(sequence_.durable, "only a durable transaction reserves op ids");
+  if (!sequence_.reserving) return Status::ok();
+  WALSIM_ASSERT(ahead > 0);
+  WALSIM_ASSIGN_OR_RETURN(int64_t latest, latest_op());
+  reserved_ = std::max(reserved_, latest + ahead);
+  return Status::ok();
 }
 
 Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
@@ -95,8 +119,13 @@ Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
   WALSIM_ASSERT((kind == OpKind::kPut) == data.has_value(), "a PUT has data, a REMOVE none");
   WALSIM_ASSIGN_OR_RETURN(int64_t latest, latest_op());
   const int64_t op_id = latest + 1;
+  if (sequence_.reserving && op_id > reserved_) {
+    needs_reservation_ = true;
+    return Status(ErrorCode::kBusy, "op id " + std::to_string(op_id) +
+                                        " is past the durable reservation: reserve, then again");
+  }
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * insert,
+      ScopedStatement insert,
       db_.prepare("INSERT INTO bucket_data (bucket, op_id, op, source_table, row_id, checksum,"
                   " data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   const uint32_t checksum = op_checksum(kind, bucket, table, row_id, data);
@@ -112,14 +141,19 @@ Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
 Status OpLogWriter::finish() {
   WALSIM_ASSERT(!finished_, "the sequence is stored once per transaction");
   finished_ = true;
-  if (!last_written_op_) return Status::ok();
+  if (!stored_op_) return Status::ok();  // never read, so never moved
+  const int64_t last_op = last_written_op_.value_or(base_op_);
   // Persisted op ids only grow: this transaction read the sequence under
   // the write lock and wrote past it.
-  WALSIM_ASSERT(stored_op_ && *last_written_op_ > *stored_op_, "persisted op ids only grow");
+  WALSIM_ASSERT(last_op >= *stored_op_, "persisted op ids only grow");
+  WALSIM_ASSERT(!sequence_.reserving || (last_op <= reserved_ && reserved_ >= stored_reserved_),
+                "ids stay within a reservation that only grows");
+  if (last_op == *stored_op_ && reserved_ == stored_reserved_) return Status::ok();
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
-      db_.prepare("UPDATE replication_state SET last_op_id = ?1 WHERE id = 1"));
-  WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, *last_written_op_).run());
+      ScopedStatement update,
+      db_.prepare("UPDATE replication_state SET last_op_id = ?1, op_id_reserved = ?2"
+                  " WHERE id = 1"));
+  WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, last_op).bind(2, reserved_).run());
   WALSIM_ASSERT(updated == 1, "the replication state row exists");
   return Status::ok();
 }
@@ -129,7 +163,7 @@ Status OpLogWriter::finish() {
 Result<std::vector<StoredOp>> read_bucket_ops(SqliteDb& db, const std::string& bucket,
                                               int64_t after_op, int64_t up_to_op) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT op_id, bucket, op, source_table, row_id, checksum, data FROM bucket_data"
                  " WHERE bucket = ?1 AND op_id > ?2 AND op_id <= ?3 ORDER BY op_id"));
   stmt->bind(1, bucket).bind(2, after_op).bind(3, up_to_op);
@@ -138,7 +172,7 @@ Result<std::vector<StoredOp>> read_bucket_ops(SqliteDb& db, const std::string& b
 
 Result<std::vector<StoredOp>> read_ops(SqliteDb& db, int64_t after_op, int64_t up_to_op) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT op_id, bucket, op, source_table, row_id, checksum, data FROM bucket_data"
                  " WHERE op_id > ?1 AND op_id <= ?2 ORDER BY op_id"));
   stmt->bind(1, after_op).bind(2, up_to_op);
@@ -147,7 +181,7 @@ Result<std::vector<StoredOp>> read_ops(SqliteDb& db, int64_t after_op, int64_t u
 
 Result<std::vector<std::string>> read_buckets(SqliteDb& db, int64_t up_to_op) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT DISTINCT bucket FROM bucket_data WHERE op_id <= ?1 ORDER BY bucket"));
   stmt->bind(1, up_to_op);
   return read_bucket_names(*stmt);
@@ -156,7 +190,7 @@ Result<std::vector<std::string>> read_buckets(SqliteDb& db, int64_t up_to_op) {
 Result<std::vector<std::string>> read_changed_buckets(SqliteDb& db, int64_t after_op,
                                                       int64_t up_to_op) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT DISTINCT bucket FROM bucket_data WHERE op_id > ?1 AND op_id <= ?2"
                  " ORDER BY bucket"));
   stmt->bind(1, after_op).bind(2, up_to_op);
@@ -167,7 +201,7 @@ Result<uint32_t> read_bucket_checksum(SqliteDb& db, const std::string& bucket,
                                       int64_t up_to_op) {
   // Summed in C++ so the wrap-around is exactly 32-bit.
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT checksum FROM bucket_data WHERE bucket = ?1 AND op_id <= ?2"));
   stmt->bind(1, bucket).bind(2, up_to_op);
   uint32_t sum = 0;

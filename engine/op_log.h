@@ -56,10 +56,35 @@ std::map<std::pair<std::string, std::string>, StoredOp> reduce_ops(
 // replication_state.last_op_id once, on first use, and written back by
 // finish() before COMMIT; the write lock the transaction holds makes it safe
 // between writers. A rolled-back transaction leaves the stored sequence as
-// it was, so its op ids are handed out again.
+// it was, so its op ids are handed out again: no one has seen them.
+//
+// A power loss may also roll back committed transactions, whose op ids
+// readers may have seen. So op ids are handed out only from a reserved
+// range, replication_state.op_id_reserved, which only durable transactions
+// (Durability::kSurvivesPowerLoss) raise, and an id is used only once a
+// reservation covering it has committed durably, in an earlier transaction
+// (in the same one, an ambiguous commit could leave the ids visible to the
+// next process and the reservation not durable). A process starts its
+// sequence past the reservation it finds (Sequence::resume_past_reservation),
+// skipping every id a process that lost power may have handed out. An
+// append past the reservation fails the transaction with
+// needs_reservation() set: the writer then reserves more in a durable
+// transaction of its own and runs the first one again.
 class OpLogWriter {
  public:
-  explicit OpLogWriter(SqliteDb& db) : db_(db) {}
+  struct Sequence {
+    bool resume_past_reservation = false;  // the first transaction of a process
+    bool durable = false;                  // this transaction survives a power loss
+    // false: no reservation; ids follow the stored sequence (a store no
+    // power loss can reach, such as ":memory:" in tests).
+    bool reserving = true;
+    // Ids up to here were used by a transaction whose COMMIT failed: it may
+    // still come back (an ambiguous commit, recovered after a crash or made
+    // durable by a later sync of the -wal and recovered after a power
+    // loss), so its ids are never handed out again.
+    int64_t burned_through = 0;
+  };
+  OpLogWriter(SqliteDb& db, Sequence sequence) : db_(db), sequence_(sequence) {}
 
   // Writes one op with the next op id; returns that id.
   Result<int64_t> append(OpKind kind, const std::string& bucket, const std::string& table,
@@ -69,13 +94,32 @@ class OpLogWriter {
   Result<int64_t> latest_op();
   // The last op id this transaction wrote; nullopt when it wrote none.
   std::optional<int64_t> last_written_op() const { return last_written_op_; }
-  // Stores the sequence if this transaction wrote ops. Call once, last.
+  // In a durable transaction: reserves the `ahead` ids after the newest,
+  // for the transactions after this one.
+  Status reserve_ahead(int64_t ahead);
+  // An append needed an id past the reservation: reserve more (durably, in
+  // another transaction), then run this one again.
+  bool needs_reservation() const { return needs_reservation_; }
+  // Whether this transaction read the sequence (and, once committed, stored
+  // where it resumed).
+  bool loaded() const { return stored_op_.has_value(); }
+  // Ids still reserved after this transaction's ops (once loaded()).
+  int64_t headroom() const { return reserved_ - last_written_op_.value_or(base_op_); }
+  // Stores the sequence and the reservation if this transaction moved
+  // either. Call once, last.
   Status finish();
 
  private:
+  Status load();
+
   SqliteDb& db_;
+  Sequence sequence_;
   std::optional<int64_t> stored_op_;  // last_op_id as read, once read
+  int64_t stored_reserved_ = 0;       // op_id_reserved as read
+  int64_t base_op_ = 0;               // where this transaction's ids continue from
+  int64_t reserved_ = 0;              // op_id_reserved as this transaction leaves it
   std::optional<int64_t> last_written_op_;
+  bool needs_reservation_ = false;
   bool finished_ = false;
 };
 

@@ -9,6 +9,7 @@
 
 #include "engine/checkpoint_rules.h"
 #include "engine/lsn.h"
+#include "engine/status.h"
 
 namespace walsim {
 
@@ -18,6 +19,16 @@ struct ReplicatorOptions {
   // A source transaction with more changes than this is persisted in pieces
   // (without a commit) so memory stays bounded.
   size_t stream_flush_changes = 1000;
+  // Group commit. Stream commits survive a process crash only; the streamer
+  // makes them survive a power loss (BucketStorage::make_durable, one sync)
+  // and only then acknowledges them, when the stream has nothing to read or
+  // when this many transactions, or changes, wait for it. 1 syncs at every
+  // commit.
+  int64_t durable_every_transactions = 256;
+  int64_t durable_every_changes = 10000;
+  // Canary: the streamer acknowledges a transaction's end before its
+  // COMMIT, so a crash between the two loses what the source let go of.
+  bool unsafe_ack_before_commit = false;
   CommitOptions commit_options;
 };
 
@@ -32,7 +43,9 @@ struct ReplicatorProgress {
   int64_t snapshot_rows_copied = 0;
   int64_t snapshot_chunks = 0;
   int64_t tables_snapshotted = 0;
+  int64_t durable_commits = 0;  // make_durable() calls that succeeded
   int64_t retries = 0;  // retryable errors seen and retried
+  Status last_retried;  // the latest of them
   Lsn last_acknowledged_lsn;
   Lsn last_received_lsn;
   bool all_snapshots_done = false;

@@ -333,6 +333,7 @@ StepResult Snapshotter::step_startup() {
 StepResult Snapshotter::startup_retry_or_fail(const Status& status) {
   if (status.is_transient()) {
     progress_.retries++;
+    progress_.last_retried = status;
     return StepResult::kProgress;
   }
   return fail(status);

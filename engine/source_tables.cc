@@ -77,7 +77,7 @@ bool needs_new_copy(const Relation& stored, const Relation& current) {
 
 Result<std::vector<TableState>> read_tables(SqliteDb& db) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT name, relation, snapshot_done, resume_key, rows_copied, generation"
                  " FROM source_tables ORDER BY name"));
   std::vector<TableState> result;
@@ -92,7 +92,7 @@ Result<std::vector<TableState>> read_tables(SqliteDb& db) {
 
 Result<std::optional<TableState>> read_table(SqliteDb& db, const std::string& name) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT name, relation, snapshot_done, resume_key, rows_copied, generation"
                  " FROM source_tables WHERE name = ?1"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->bind(1, name).step());
@@ -102,7 +102,7 @@ Result<std::optional<TableState>> read_table(SqliteDb& db, const std::string& na
 }
 
 Result<bool> any_tables(SqliteDb& db) {
-  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                           db.prepare("SELECT EXISTS (SELECT 1 FROM source_tables)"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
   return row && stmt->int64(0) != 0;
@@ -112,7 +112,7 @@ Result<bool> any_tables(SqliteDb& db) {
 
 Status insert_table(StoreTransaction& txn, const Relation& relation) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * insert,
+      ScopedStatement insert,
       txn.db().prepare("INSERT INTO source_tables (name, relation) VALUES (?1, ?2)"));
   WALSIM_RETURN_IF_ERROR(insert->bind(1, relation.name).bind(2, encode_relation(relation)).run());
   return set_snapshot_not_done(txn);
@@ -120,7 +120,7 @@ Status insert_table(StoreTransaction& txn, const Relation& relation) {
 
 Status update_relation(StoreTransaction& txn, const Relation& relation) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       txn.db().prepare("UPDATE source_tables SET relation = ?2 WHERE name = ?1"));
   WALSIM_ASSIGN_OR_RETURN(int64_t updated,
                           update->bind(1, relation.name).bind(2, encode_relation(relation)).run());
@@ -130,7 +130,7 @@ Status update_relation(StoreTransaction& txn, const Relation& relation) {
 
 Status require_copy(StoreTransaction& txn, const std::string& table) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       txn.db().prepare("UPDATE source_tables SET snapshot_done = 0, resume_key = NULL,"
                        " rows_copied = 0, generation = generation + 1 WHERE name = ?1"));
   WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, table).run());
@@ -142,7 +142,7 @@ Status require_copy(StoreTransaction& txn, const std::string& table) {
 
 Status mark_copy_done(StoreTransaction& txn, const std::string& table) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       txn.db().prepare("UPDATE source_tables SET snapshot_done = 1 WHERE name = ?1"));
   WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, table).run());
   if (updated != 1) return not_registered(table);
@@ -152,7 +152,7 @@ Status mark_copy_done(StoreTransaction& txn, const std::string& table) {
 Status record_copy_progress(StoreTransaction& txn, const std::string& table,
                             int64_t rows_copied, const std::optional<Row>& resume_key) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * update,
+      ScopedStatement update,
       txn.db().prepare("UPDATE source_tables SET rows_copied = rows_copied + ?2,"
                        " resume_key = coalesce(?3, resume_key) WHERE name = ?1"));
   std::optional<std::string> key;

@@ -4,17 +4,30 @@ namespace walsim {
 
 namespace {
 
-Status status_from(int rc, sqlite3* db, const std::string& what) {
+// The classification in sqlite_db.h. An error no retry mends must end the
+// run (a retry loop would hide it for ever), so only the codes that a
+// moment, a lock holder or freed space can clear are transient.
+ErrorCode code_of(int rc) {
+  switch (rc & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return ErrorCode::kBusy;
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL: return ErrorCode::kIoError;
+    case SQLITE_FULL: return ErrorCode::kStorageFull;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return ErrorCode::kCorrupt;
+    default: return ErrorCode::kStorageFailed;  // CONSTRAINT, ERROR, MISMATCH, TOOBIG, ...
+  }
+}
+
+// `db` null: the code did not come from the connection (an injected fault,
+// a failed open), so its generic text is the detail.
+Status status_from(int rc, sqlite3* db, const std::string& path, const std::string& what,
+                   bool retry_all = false) {
   const char* detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  std::string message = what + ": " + detail;
-  int primary = rc & 0xFF;
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    return Status(ErrorCode::kBusy, message);
-  }
-  if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
-    return Status(ErrorCode::kCorrupt, message);
-  }
-  return Status(ErrorCode::kIoError, message);
+  const ErrorCode code = retry_all ? ErrorCode::kIoError : code_of(rc);
+  return Status(code, "store '" + path + "': " + what + ": " + detail);
 }
 
 // A bind fails only on a programming error: an index the statement lacks
@@ -51,11 +64,11 @@ Statement& Statement::bind_null(int index) {
 }
 
 Result<bool> Statement::step() {
+  WALSIM_RETURN_IF_ERROR(db_.injected_fault(sqlite3_sql(stmt_)));
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  sqlite3* db = sqlite3_db_handle(stmt_);
-  return status_from(rc, db, std::string("sqlite step '") + sqlite3_sql(stmt_) + "'");
+  return db_.status_of(rc, std::string("sqlite step '") + sqlite3_sql(stmt_) + "'");
 }
 
 Result<int64_t> Statement::run() {
@@ -95,23 +108,34 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
-                                                bool create) {
+ScopedStatement::ScopedStatement(Statement& statement) : statement_(&statement) {
+  WALSIM_ASSERT(!statement.borrowed_, "a statement is borrowed once at a time");
+  statement.borrowed_ = true;
+}
+
+ScopedStatement::~ScopedStatement() {
+  if (statement_ == nullptr) return;  // moved from
+  if (!statement_->db_.options_.unsafe_leave_reads_open) statement_->reset();
+  statement_->borrowed_ = false;
+}
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, Options options) {
   sqlite3* db = nullptr;
   // NOMUTEX: a connection is used by one thread only (see the header),
   // so SQLite's own per-call locking is pure cost.
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
-  if (rc == SQLITE_CANTOPEN && !create) {
+  int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (options.create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, options.vfs);
+  if (rc == SQLITE_CANTOPEN && !options.create) {
     sqlite3_close(db);
     return Status(ErrorCode::kNotFound, "store '" + path + "' does not exist");
   }
   if (rc != SQLITE_OK) {
-    Status status = status_from(rc, db, "cannot open store '" + path + "'");
+    Status status = status_from(rc, db, path, "cannot open it");
     sqlite3_close(db);
     return status;
   }
-  std::unique_ptr<SqliteDb> result(new SqliteDb(db, path));
+  std::unique_ptr<SqliteDb> result(new SqliteDb(db, path, options));
   sqlite3_busy_timeout(db, 5000);
   // The first read of the file: one that is not SQLite fails here, before
   // anything is written to it.
@@ -121,17 +145,42 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
                   "'" + path + "' is not a walsim store: not a SQLite database");
   }
   WALSIM_RETURN_IF_ERROR(readable);
-  // Journal settings are for writers; a reader (create=false) leaves the
-  // file as it is (a walsim store is in WAL mode already).
-  if (create && path != ":memory:") {
-    WALSIM_RETURN_IF_ERROR(result->exec("PRAGMA journal_mode=WAL"));
-    WALSIM_RETURN_IF_ERROR(result->exec("PRAGMA synchronous=NORMAL"));
-    // 64 MiB of page cache per connection: the bucket index and current
-    // data are written at scattered keys, and re-reading their pages from
-    // the OS on every insert costs more than the memory.
-    WALSIM_RETURN_IF_ERROR(result->exec("PRAGMA cache_size=-65536"));
-  }
+  // Settings are for writers; a reader (create=false) leaves the file as it
+  // is (a walsim store is in WAL mode already).
+  if (options.create && path != ":memory:") WALSIM_RETURN_IF_ERROR(result->apply_settings());
   return result;
+}
+
+Status SqliteDb::apply_settings() {
+  const char* synchronous = options_.unsafe_no_sync ? "OFF" : StoreSettings::kSynchronous;
+  const std::string settings = std::string("PRAGMA journal_mode=") + StoreSettings::kJournalMode +
+                               "; PRAGMA synchronous=" + synchronous +
+                               "; PRAGMA cache_size=-" +
+                               std::to_string(StoreSettings::kCacheKib) +
+                               "; PRAGMA wal_autocheckpoint=" +
+                               std::to_string(StoreSettings::kWalAutocheckpointPages) +
+                               "; PRAGMA journal_size_limit=" +
+                               std::to_string(StoreSettings::kJournalSizeLimitBytes);
+  WALSIM_RETURN_IF_ERROR(exec(settings.c_str()));
+  // journal_mode answers with the mode it is in: a file it cannot put in
+  // WAL mode (say, on a file system without shared memory) would silently
+  // keep a rollback journal and other durability.
+  std::string journal_mode;
+  {
+    WALSIM_ASSIGN_OR_RETURN(ScopedStatement mode, prepare("PRAGMA journal_mode"));
+    WALSIM_ASSIGN_OR_RETURN(bool row, mode->step());
+    WALSIM_ASSERT(row, "PRAGMA journal_mode answers one row");
+    journal_mode = mode->text(0);
+    // Reset here even in the unsafe_leave_reads_open canary: a pending
+    // PRAGMA makes every COMMIT fail ("SQL statements in progress"), and the
+    // canary is about reads.
+    mode->reset();
+  }
+  if (journal_mode != "wal") {
+    return Status(ErrorCode::kIoError, "store '" + path_ + "' cannot use WAL journaling (mode " +
+                                           journal_mode + ")");
+  }
+  return Status::ok();
 }
 
 SqliteDb::~SqliteDb() {
@@ -140,39 +189,87 @@ SqliteDb::~SqliteDb() {
 }
 
 Status SqliteDb::exec(const char* sql) {
+  WALSIM_RETURN_IF_ERROR(injected_fault(sql));
   char* message = nullptr;
   int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
   if (rc == SQLITE_OK) return Status::ok();
   sqlite3_free(message);
-  return status_from(rc, db_, std::string("sqlite '") + sql + "'");
+  return status_of(rc, std::string("sqlite '") + sql + "'");
 }
 
-Result<Statement*> SqliteDb::prepare(const char* sql) {
+Result<ScopedStatement> SqliteDb::prepare(const char* sql) {
   WALSIM_ASSERT(sql != nullptr);
   auto found = statements_.find(sql);
   if (found != statements_.end()) {
-    found->second->reset();
-    return found->second.get();
+    // Reset when its last borrow ended (the canary resets it only now).
+    if (options_.unsafe_leave_reads_open) found->second->reset();
+    WALSIM_ASSERT(!found->second->mid_read(), "a statement rests reset");
+    return ScopedStatement(*found->second);
   }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) return status_from(rc, db_, std::string("prepare '") + sql + "'");
-  auto owned = std::make_unique<Statement>(stmt);
-  Statement* raw = owned.get();
+  if (rc != SQLITE_OK) return status_of(rc, std::string("prepare '") + sql + "'");
+  auto owned = std::make_unique<Statement>(stmt, *this);
+  Statement& cached = *owned;
   statements_.emplace(sql, std::move(owned));
-  return raw;
+  return ScopedStatement(cached);
 }
 
-Status SqliteDb::begin_immediate() { return exec("BEGIN IMMEDIATE"); }
+Status SqliteDb::begin_immediate(Durability durability) {
+  WALSIM_ASSERT(!in_write_transaction_, "write transactions do not nest");
+  // ":memory:" has no disk to sync, and SQLite ignores the level there.
+  if (durability == Durability::kSurvivesPowerLoss && !options_.unsafe_no_sync) {
+    WALSIM_RETURN_IF_ERROR(
+        exec((std::string("PRAGMA synchronous=") + StoreSettings::kSynchronousDurable).c_str()));
+    durable_transaction_ = true;
+  }
+  Status begun = exec("BEGIN IMMEDIATE");
+  if (!begun.is_ok()) {
+    end_write_transaction();
+    return begun;
+  }
+  in_write_transaction_ = true;
+  return Status::ok();
+}
 
-Status SqliteDb::commit() { return exec("COMMIT"); }
+Status SqliteDb::commit() {
+  WALSIM_ASSERT(in_write_transaction_, "COMMIT ends a write transaction begun here");
+  WALSIM_RETURN_IF_ERROR(exec("COMMIT"));
+  in_write_transaction_ = false;
+  end_write_transaction();
+  return Status::ok();
+}
 
 void SqliteDb::rollback() {
+  in_write_transaction_ = false;
   if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  end_write_transaction();
+}
+
+void SqliteDb::end_write_transaction() {
+  if (!durable_transaction_) return;
+  durable_transaction_ = false;
+  // Cannot fail outside a transaction: the level is a field of the
+  // connection, and setting it does no I/O.
+  const std::string normal = std::string("PRAGMA synchronous=") + StoreSettings::kSynchronous;
+  const int rc = sqlite3_exec(db_, normal.c_str(), nullptr, nullptr, nullptr);
+  WALSIM_ASSERT(rc == SQLITE_OK, "the sync level is set outside a transaction");
+}
+
+Status SqliteDb::injected_fault(const char* sql) const {
+  if (faults_ == nullptr || !in_write_transaction_) return Status::ok();
+  const int rc = faults_->before_statement(sql);
+  if (rc == SQLITE_OK) return Status::ok();
+  return status_from(rc, nullptr, path_, std::string("sqlite '") + sql + "'",
+                     options_.unsafe_retry_all_errors);
+}
+
+Status SqliteDb::status_of(int rc, const std::string& what) const {
+  return status_from(rc, db_, path_, what, options_.unsafe_retry_all_errors);
 }
 
 Status SqliteDb::error(const std::string& what) const {
-  return status_from(sqlite3_errcode(db_), db_, what);
+  return status_from(sqlite3_errcode(db_), db_, path_, what, options_.unsafe_retry_all_errors);
 }
 
 }  // namespace walsim

@@ -10,6 +10,8 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kFailedPrecondition: return "failed precondition";
     case ErrorCode::kBusy: return "busy";
     case ErrorCode::kIoError: return "i/o error";
+    case ErrorCode::kStorageFull: return "storage full";
+    case ErrorCode::kStorageFailed: return "storage failed";
     case ErrorCode::kDisconnected: return "disconnected";
     case ErrorCode::kCorrupt: return "corrupt";
     case ErrorCode::kUnsupported: return "unsupported";

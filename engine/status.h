@@ -20,6 +20,9 @@ enum class ErrorCode {
   kFailedPrecondition,  // the call is not allowed in the current state
   kBusy,                // storage is busy: retry later
   kIoError,             // storage or source failed: retry or surface
+  kStorageFull,         // the store's disk is full: retry once space returns
+  kStorageFailed,       // storage refused a statement (a constraint, a read-only
+                        // file, SQL it does not take): no retry mends it
   kDisconnected,        // the change stream is gone: open a new one
   kCorrupt,             // stored or received data breaks its format
   kUnsupported,         // a source feature walsim refuses (e.g. no identity)
@@ -41,10 +44,11 @@ class [[nodiscard]] Status {
   // "busy: database is locked" — code name first so logs can be grepped.
   std::string to_string() const;
 
-  // Busy and I/O failures are transient by contract: the caller may retry
-  // the same call. Everything else needs a different action.
+  // Busy, I/O and disk-full failures are transient by contract: the caller
+  // may retry the same call. Everything else needs a different action.
   bool is_retryable() const {
-    return code_ == ErrorCode::kBusy || code_ == ErrorCode::kIoError;
+    return code_ == ErrorCode::kBusy || code_ == ErrorCode::kIoError ||
+           code_ == ErrorCode::kStorageFull;
   }
   // The one answer to "may this go away by itself?": retryable, or a
   // dropped connection that a reconnect mends. What a runner restarts on;

@@ -7,7 +7,20 @@ namespace walsim {
 namespace {
 
 constexpr const char* kFormatName = "walsim-bucket-store";
-constexpr const char* kFormatVersion = "1";
+// 2: replication_state gained the durability columns (durable_lsn, the
+// published checkpoint, the op id reservation). A writer upgrades a version 1 store in place
+// (kUpgradeFrom1), in a durable transaction: the checkpoint it publishes
+// survives a power loss from then on.
+constexpr const char* kFormatVersion = "2";
+constexpr const char* kUpgradeFrom1 = R"sql(
+ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
+ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
+ALTER TABLE replication_state ADD COLUMN published_checkpoint_lsn INTEGER;
+ALTER TABLE replication_state ADD COLUMN op_id_reserved INTEGER NOT NULL DEFAULT 0;
+UPDATE replication_state SET published_checkpoint = last_checkpoint,
+  published_checkpoint_lsn = last_checkpoint_lsn, op_id_reserved = last_op_id;
+UPDATE walsim_meta SET value = '2' WHERE key = 'version';
+)sql";
 
 constexpr const char* kSlotKey = "slot_name";
 
@@ -60,19 +73,24 @@ CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
 CREATE TABLE replication_state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   snapshot_done INTEGER NOT NULL,  -- 1: every table copy is done
-  last_checkpoint INTEGER,         -- published op id
+  last_checkpoint INTEGER,         -- op id of the newest checkpoint the rules created
   last_checkpoint_lsn INTEGER,     -- the LSN it is consistent with
   no_checkpoint_before INTEGER,    -- LSN the stream must reach first
   keepalive_op INTEGER,            -- ops of blocked commits, for the next checkpoint
   last_op_id INTEGER NOT NULL DEFAULT 0,  -- the op id sequence
-  last_applied_lsn INTEGER         -- commit LSN of the last source transaction applied
+  op_id_reserved INTEGER NOT NULL DEFAULT 0,  -- ids up to here may have been handed out:
+                                   -- raised only durably, skipped by a new process
+  last_applied_lsn INTEGER,        -- commit LSN of the last source transaction applied
+  durable_lsn INTEGER,             -- end LSN a durable commit covers: what the source may be told
+  published_checkpoint INTEGER,    -- what clients read: last_checkpoint as of the last
+  published_checkpoint_lsn INTEGER --   durable commit, so it survives a power loss
 );
 INSERT INTO replication_state (id, snapshot_done) VALUES (1, 0);
 )sql";
 
 Result<int64_t> count_user_tables(SqliteDb& db) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       db.prepare("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
   WALSIM_ASSERT(row, "count(*) returns one row");
@@ -84,7 +102,8 @@ Status not_a_store(SqliteDb& db, const std::string& why) {
                 "'" + db.path() + "' is not a walsim store: " + why);
 }
 
-Status check_format(SqliteDb& db) {
+// The store's format version, once its format marker is checked.
+Result<std::string> read_format_version(SqliteDb& db) {
   auto stmt = db.prepare(
       "SELECT value FROM walsim_meta WHERE key = 'format' UNION ALL "
       "SELECT value FROM walsim_meta WHERE key = 'version'");
@@ -96,10 +115,22 @@ Status check_format(SqliteDb& db) {
     value = (*stmt)->text(0);
   }
   if (values[0] != kFormatName) return not_a_store(db, "unknown format '" + values[0] + "'");
-  if (values[1] != kFormatVersion) {
-    return not_a_store(db, "format version " + values[1] + ", this build reads " + kFormatVersion);
+  return values[1];
+}
+
+// `upgrade`: a writer brings a version 1 store up to this build's format.
+Status check_format(SqliteDb& db, bool upgrade) {
+  WALSIM_ASSIGN_OR_RETURN(std::string version, read_format_version(db));
+  if (version == kFormatVersion) return Status::ok();
+  if (version == "1" && upgrade) {
+    return in_transaction(db, [&] { return db.exec(kUpgradeFrom1); },
+                          Durability::kSurvivesPowerLoss);
   }
-  return Status::ok();
+  if (version == "1") {
+    return not_a_store(db, "format version 1, this build reads " + std::string(kFormatVersion) +
+                               " (`walsim replicate` upgrades it)");
+  }
+  return not_a_store(db, "format version " + version + ", this build reads " + kFormatVersion);
 }
 
 }  // namespace
@@ -113,7 +144,7 @@ Status check_store_schema(SqliteDb& db) {
     return tables.status();
   }
   if (*tables == 0) return not_a_store(db, "it is empty");
-  return check_format(db);
+  return check_format(db, /*upgrade=*/false);
 }
 
 Status prepare_store_schema(SqliteDb& db) {
@@ -124,10 +155,10 @@ Status prepare_store_schema(SqliteDb& db) {
     }
     return tables.status();
   }
-  if (*tables > 0) return check_format(db);
+  if (*tables > 0) return check_format(db, /*upgrade=*/true);
   return in_transaction(db, [&]() -> Status {
     WALSIM_RETURN_IF_ERROR(db.exec(kSchema));
-    WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+    WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                             db.prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"));
     WALSIM_RETURN_IF_ERROR(stmt->bind(1, "format").bind(2, kFormatName).run());
     stmt->reset();
@@ -136,7 +167,7 @@ Status prepare_store_schema(SqliteDb& db) {
 }
 
 Result<std::optional<std::string>> read_slot_name(SqliteDb& db) {
-  WALSIM_ASSIGN_OR_RETURN(Statement * stmt,
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                           db.prepare("SELECT value FROM walsim_meta WHERE key = ?1"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->bind(1, kSlotKey).step());
   if (!row) return std::optional<std::string>();
@@ -145,7 +176,7 @@ Result<std::optional<std::string>> read_slot_name(SqliteDb& db) {
 
 Status write_slot_name(StoreTransaction& txn, const std::string& slot) {
   WALSIM_ASSIGN_OR_RETURN(
-      Statement * stmt,
+      ScopedStatement stmt,
       txn.db().prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"
                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
   WALSIM_ASSIGN_OR_RETURN(int64_t stored, stmt->bind(1, kSlotKey).bind(2, slot).run());

@@ -26,6 +26,7 @@ StepResult Streamer::step() {
     case Next::kRegister: return register_relation();
     case Next::kCommit: return commit();
     case Next::kKeepalive: return keepalive();
+    case Next::kMakeDurable: return make_durable();
     case Next::kAcknowledge: return acknowledge();
   }
   return StepResult::kFailed;
@@ -53,7 +54,21 @@ StepResult Streamer::read() {
   WALSIM_ASSERT(!acknowledge_lsn_, "a durable commit is acknowledged before the next read");
   auto message = stream_->next();
   if (!message.is_ok()) return retry_or_fail(message.status());
-  if (!*message) return StepResult::kIdle;
+  if (!*message) {
+    // Nothing to read right now: between transactions, the moment to make
+    // what waits durable, and to tell the source.
+    if (in_transaction_) return StepResult::kIdle;
+    if (committed_lsn_ > durable_lsn_) {
+      next_ = Next::kMakeDurable;
+      return StepResult::kProgress;
+    }
+    if (durable_lsn_ > acknowledged_lsn_) {
+      acknowledge_lsn_ = durable_lsn_;
+      next_ = Next::kAcknowledge;
+      return StepResult::kProgress;
+    }
+    return StepResult::kIdle;
+  }
   on_message(std::move(**message));
   return fatal_error_.is_ok() ? StepResult::kProgress : StepResult::kFailed;
 }
@@ -77,13 +92,14 @@ void Streamer::on_message(ChangeMessage message) {
       return;
     }
     commit_ = *commit;
-    next_ = skipping_ ? Next::kAcknowledge : Next::kCommit;
+    next_ = skipping_ ? Next::kRead : Next::kCommit;
     if (skipping_) {
-      // Applied before: the store holds it durably already.
+      // Applied before: the store holds it, though maybe not durably (a
+      // process that died before its durable commit left it in the page
+      // cache), so it waits for the next durable commit like any other.
       in_transaction_ = false;
       skipping_ = false;
-      durable_lsn_ = std::max(durable_lsn_, commit->end_lsn);
-      acknowledge_lsn_ = commit->end_lsn;
+      committed_up_to(commit->end_lsn, 0);
       commit_.reset();
     }
   } else if (auto* relation = std::get_if<RelationMessage>(&message)) {
@@ -151,6 +167,7 @@ const Relation* Streamer::replicated_relation(uint32_t relid) {
 
 void Streamer::after_change() {
   progress_.changes_applied++;
+  changes_in_transaction_++;
   if (batch_->buffered() >= options_.stream_flush_changes) next_ = Next::kFlush;
 }
 
@@ -176,19 +193,57 @@ StepResult Streamer::register_relation() {
 StepResult Streamer::commit() {
   WALSIM_ASSERT(commit_ && in_transaction_, "a commit closes the open transaction");
   WALSIM_ASSERT(!skipping_, "a transaction applied before is only acknowledged");
+  if (options_.unsafe_ack_before_commit && !acknowledged_early_) {
+    // The canary, on purpose past acknowledge()'s assertion: told before
+    // the store holds it.
+    Status status = stream_->acknowledge(commit_->end_lsn);
+    if (!status.is_ok()) return retry_or_fail(status);
+    acknowledged_early_ = true;
+    return StepResult::kProgress;
+  }
+  acknowledged_early_ = false;
   auto result = batch_->commit(commit_->commit_lsn, options_.commit_options);
   if (!result.is_ok()) return retry_or_fail(result.status());
   WALSIM_ASSERT(batch_->buffered() == 0, "a commit persists the whole transaction");
-  durable_lsn_ = std::max(durable_lsn_, commit_->end_lsn);
   if (result->checkpoint_created) progress_.checkpoints_created++;
   progress_.transactions_applied++;
   last_applied_lsn_ = std::max(last_applied_lsn_.value_or(Lsn::zero()), commit_->commit_lsn);
   for (const std::string& table : truncated_tables_) snapshotter_.enqueue(table);
   truncated_tables_.clear();
   in_transaction_ = false;
-  acknowledge_lsn_ = commit_->end_lsn;
+  committed_up_to(commit_->end_lsn, changes_in_transaction_);
+  changes_in_transaction_ = 0;
   commit_.reset();
-  next_ = Next::kAcknowledge;
+  return StepResult::kProgress;
+}
+
+void Streamer::committed_up_to(Lsn lsn, int64_t changes) {
+  WALSIM_ASSERT(durable_lsn_ <= committed_lsn_, "only what the store holds is made durable");
+  committed_lsn_ = std::max(committed_lsn_, lsn);
+  transactions_not_durable_++;
+  changes_not_durable_ += changes;
+  const bool due = transactions_not_durable_ >= options_.durable_every_transactions ||
+                   changes_not_durable_ >= options_.durable_every_changes;
+  next_ = due ? Next::kMakeDurable : Next::kRead;
+}
+
+StepResult Streamer::make_durable() {
+  WALSIM_ASSERT(committed_lsn_ > durable_lsn_ || transactions_not_durable_ > 0,
+                "a durable commit has something to cover");
+  // The store holds the source up to committed_lsn_: every commit that got
+  // it there is in the -wal file before this one, which the sync covers.
+  const Lsn covered = committed_lsn_;
+  Status status = storage_.make_durable(covered);
+  if (!status.is_ok()) return retry_or_fail(status);
+  progress_.durable_commits++;
+  durable_lsn_ = covered;
+  transactions_not_durable_ = 0;
+  changes_not_durable_ = 0;
+  next_ = Next::kRead;
+  if (durable_lsn_ > acknowledged_lsn_) {
+    acknowledge_lsn_ = durable_lsn_;
+    next_ = Next::kAcknowledge;
+  }
   return StepResult::kProgress;
 }
 
@@ -196,13 +251,11 @@ StepResult Streamer::keepalive() {
   WALSIM_ASSERT(keepalive_lsn_ && !in_transaction_, "a keepalive comes between transactions");
   auto result = batch_->keepalive(*keepalive_lsn_, options_.commit_options);
   if (!result.is_ok()) return retry_or_fail(result.status());
-  // Every transaction before the keepalive was committed before it was read.
-  durable_lsn_ = std::max(durable_lsn_, *keepalive_lsn_);
   if (result->checkpoint_created) progress_.checkpoints_created++;
   progress_.keepalives++;
-  acknowledge_lsn_ = keepalive_lsn_;
+  // Every transaction before the keepalive was committed before it was read.
+  committed_up_to(*keepalive_lsn_, 0);
   keepalive_lsn_.reset();
-  next_ = Next::kAcknowledge;
   return StepResult::kProgress;
 }
 
@@ -215,6 +268,7 @@ StepResult Streamer::acknowledge() {
   Status status = stream_->acknowledge(*acknowledge_lsn_);
   if (!status.is_ok()) return retry_or_fail(status);
   progress_.last_acknowledged_lsn = std::max(progress_.last_acknowledged_lsn, *acknowledge_lsn_);
+  acknowledged_lsn_ = std::max(acknowledged_lsn_, *acknowledge_lsn_);
   acknowledge_lsn_.reset();
   next_ = Next::kRead;
   return StepResult::kProgress;
@@ -225,6 +279,7 @@ StepResult Streamer::acknowledge() {
 void Streamer::reconnect() {
   stream_.reset();
   batch_->discard();
+  changes_in_transaction_ = 0;
   truncated_tables_.clear();
   in_transaction_ = false;
   skipping_ = false;
@@ -232,6 +287,8 @@ void Streamer::reconnect() {
   commit_.reset();
   keepalive_lsn_.reset();
   acknowledge_lsn_.reset();
+  acknowledged_lsn_ = Lsn::zero();  // a new session is told again
+  acknowledged_early_ = false;
   progress_.stream_reconnects++;
   next_ = Next::kOpen;
 }
@@ -243,6 +300,7 @@ StepResult Streamer::retry_or_fail(const Status& status) {
   }
   if (status.is_retryable()) {
     progress_.retries++;
+    progress_.last_retried = status;
     return StepResult::kProgress;  // the same step runs again
   }
   return fail(status);

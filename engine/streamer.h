@@ -3,10 +3,14 @@
 //
 // Each step does one thing: open the stream, read one message, or run one
 // storage transaction (flush a long transaction, register a relation,
-// commit, keepalive), or acknowledge. A source transaction's changes are
-// buffered in a stream batch and persisted with its commit; only after that
-// commit is durable is its end LSN acknowledged, so a crash at any step
-// loses nothing: the slot sends again everything after the acknowledged
+// commit, keepalive, make the store durable), or acknowledge. A source
+// transaction's changes are buffered in a stream batch and persisted with
+// its commit, which survives a process crash but not a power loss. Group
+// commit: when the stream has nothing to read, or enough transactions wait,
+// one durable commit (BucketStorage::make_durable) makes every earlier
+// commit survive a power loss, and only then is the end LSN it covers
+// acknowledged. So a crash or a power loss at any step loses nothing the
+// source was told: the slot sends again everything after the acknowledged
 // position, and applying a transaction again leaves the published result
 // unchanged (its commit is below last_checkpoint_lsn, so it is blocked).
 #pragma once
@@ -37,7 +41,9 @@ class Streamer : public Task {
 
  private:
   // What the next step does, besides reading a message.
-  enum class Next { kOpen, kRead, kFlush, kRegister, kCommit, kKeepalive, kAcknowledge };
+  enum class Next {
+    kOpen, kRead, kFlush, kRegister, kCommit, kKeepalive, kMakeDurable, kAcknowledge,
+  };
 
   StepResult open();
   StepResult read();
@@ -45,7 +51,11 @@ class Streamer : public Task {
   StepResult register_relation();
   StepResult commit();
   StepResult keepalive();
+  StepResult make_durable();
   StepResult acknowledge();
+  // After a commit, a keepalive or a transaction found applied: the store
+  // holds the source up to `lsn`, durably or not yet.
+  void committed_up_to(Lsn lsn, int64_t changes);
 
   // Message handlers: buffer changes, or pick the next step.
   void on_message(ChangeMessage message);
@@ -80,10 +90,20 @@ class Streamer : public Task {
   std::optional<CommitMessage> commit_;
   std::optional<Lsn> keepalive_lsn_;
   std::optional<Lsn> acknowledge_lsn_;
-  // How far the store holds the source durably: the end LSN of the last
-  // transaction this streamer committed (or found applied already), or the
-  // LSN of the last keepalive it recorded. acknowledge() never goes past it.
+  // How far the store holds the source: the end LSN of the last transaction
+  // this streamer committed (or found applied already), or the LSN of the
+  // last keepalive it recorded. Survives a process crash, not a power loss.
+  Lsn committed_lsn_;
+  // How far a durable commit covers it, surviving a power loss too.
+  // acknowledge() never goes past it.
   Lsn durable_lsn_;
+  // What this stream session was last told (a new session starts over).
+  Lsn acknowledged_lsn_;
+  // Commits, and their changes, since the last durable one.
+  int64_t changes_in_transaction_ = 0;  // of the open transaction
+  bool acknowledged_early_ = false;     // the unsafe_ack_before_commit canary
+  int64_t transactions_not_durable_ = 0;
+  int64_t changes_not_durable_ = 0;
 };
 
 }  // namespace walsim

@@ -93,6 +93,11 @@ std::string format_progress(const ProgressSample& sample, const ProgressSample* 
     line += " | no checkpoint yet";
   }
   if (sample.waiting) line += " | retrying: " + *sample.waiting;
+  if (sample.store_error.code() == ErrorCode::kStorageFull) {
+    line += " | store disk full, retrying: " + sample.store_error.message();
+  } else if (sample.store_error.is_transient()) {
+    line += " | store retrying: " + sample.store_error.message();
+  }
   return line;
 }
 

@@ -33,11 +33,14 @@ struct ProgressSample {
   std::optional<uint64_t> lag_bytes;  // source's WAL position - slot's confirmed
   std::optional<Checkpoint> checkpoint;
   std::optional<std::string> waiting;  // the source error being retried
+  Status store_error;                  // the store's last write error, while retried
 };
 
 // "snapshot 1/2 tables [items 45% (450000/~1000000)] 52000 rows/s | stream 120
 // changes/s | lag 1.2 MiB | checkpoint op 1234 at 0/1A2B3C". Rates need a
-// `previous` sample.
+// `previous` sample. While the store's writes fail and are retried, the
+// line ends with "| store disk full, retrying: ..." (or "| store retrying:
+// ..." for another transient error).
 std::string format_progress(const ProgressSample& sample, const ProgressSample* previous);
 
 // "812 B", "1.2 MiB", "3.4 GiB".

@@ -197,6 +197,8 @@ ProgressSample ReplicationSession::sample() {
   sample.snapshot_rows = progress().snapshot_rows_copied;
   sample.changes = progress().changes_applied;
   if (source_.last_error()) sample.waiting = source_.last_error()->message();
+  // A full disk shows here, not only as 0 rows/s and a growing lag.
+  sample.store_error = storage_->write_error();
   return sample;
 }
 

@@ -53,6 +53,10 @@ std::optional<Violation> BucketView::apply(std::vector<StoredOp>& ops, const std
                                 std::to_string(last)};
       break;
     }
+    if (observer_) {
+      violation = observer_(op);
+      if (violation) break;
+    }
     last = op.op_id;
     checksum += op.checksum;
     RowRef row{std::move(op.table), std::move(op.row_id)};

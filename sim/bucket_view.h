@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +38,10 @@ class BucketView {
   const std::vector<std::string>& last_synced_buckets() const { return last_synced_; }
   // Forget everything: the next sync reads from op 0, as a fresh client.
   void reset();
+  // Called with every op a sync reads, before it is applied; a violation it
+  // returns ends the sync. Kept across reset().
+  using OpObserver = std::function<std::optional<Violation>(const StoredOp&)>;
+  void set_op_observer(OpObserver observer) { observer_ = std::move(observer); }
 
  private:
   std::optional<Violation> apply(std::vector<StoredOp>& ops, const std::string& bucket,
@@ -47,6 +52,7 @@ class BucketView {
   std::map<std::string, int64_t> last_op_;  // per bucket, to check op order
   std::vector<std::string> last_synced_;
   int64_t synced_op_ = 0;
+  OpObserver observer_;
 };
 
 }  // namespace walsim::sim

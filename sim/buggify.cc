@@ -15,6 +15,19 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kTaskStall: return "task_stall";
     case FaultKind::kStorageBusy: return "storage_busy";
     case FaultKind::kStorageIoError: return "storage_io_error";
+    case FaultKind::kPowerLoss: return "power_loss";
+    case FaultKind::kPowerLossAtAck: return "power_loss_at_ack";
+    case FaultKind::kCrashAtIo: return "crash_at_io";
+    case FaultKind::kPowerLossAtIo: return "power_loss_at_io";
+    case FaultKind::kSyncError: return "sync_error";
+    case FaultKind::kWriteError: return "write_error";
+    case FaultKind::kDiskFull: return "disk_full";
+    case FaultKind::kShortWrite: return "short_write";
+    case FaultKind::kDiskReadError: return "disk_read_error";
+    case FaultKind::kAmbiguousCommit: return "ambiguous_commit";
+    case FaultKind::kStatementError: return "statement_error";
+    case FaultKind::kCommitError: return "commit_error";
+    case FaultKind::kStorageRefused: return "storage_refused";
     case FaultKind::kCount: break;
   }
   return "unknown";

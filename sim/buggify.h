@@ -16,8 +16,8 @@
 namespace walsim::sim {
 
 enum class FaultKind : uint8_t {
-  kEngineCrash,       // the engine process dies between two steps
-  kCrashAtAck,        // the engine dies the instant it acknowledges
+  kEngineCrash,       // the engine process dies between two steps (crash_process)
+  kCrashAtAck,        // the engine process dies the instant it acknowledges
   kStreamDisconnect,  // next() breaks the replication connection
   kStreamStall,       // next() has nothing right now, mid-transaction
   kAckLost,           // acknowledge() breaks the connection, not applied
@@ -27,11 +27,28 @@ enum class FaultKind : uint8_t {
   kTaskStall,         // one task is not scheduled for a while (slow)
   kStorageBusy,       // a storage write transaction finds the db busy
   kStorageIoError,    // a storage write transaction fails with I/O error
+  // The simulated disk (sim/sim_disk.h) and the SQLite wrapper's statement
+  // hook (engine/storage_faults.h). Added after the others, so the draws of
+  // the older kinds stay as they were.
+  kPowerLoss,         // the power goes out between two steps (maybe tearing)
+  kPowerLossAtAck,    // the power goes out the instant the engine acknowledges
+  kCrashAtIo,         // the process dies at a disk I/O, before it happens
+  kPowerLossAtIo,     // the power goes out at a disk I/O, before it happens
+  kSyncError,         // xSync fails with EIO; nothing becomes durable
+  kWriteError,        // xWrite fails with EIO; nothing lands
+  kDiskFull,          // the disk is full (ENOSPC) for the next 1-50 writes
+  kShortWrite,        // xWrite lands only part of its bytes (ENOSPC)
+  kDiskReadError,     // xRead fails with EIO
+  kAmbiguousCommit,   // a WAL commit frame lands but its write reports EIO
+  kStatementError,    // a statement inside a write transaction fails (transient)
+  kCommitError,       // COMMIT fails before doing anything (transient)
+  kStorageRefused,    // a statement fails with a non-transient error, every
+                      // time it runs, until the engine is restarted
   kCount,             // not a fault: how many there are
 };
 // Tied to the enum: a new fault kind joins every plan and counter.
 constexpr size_t kFaultKinds = static_cast<size_t>(FaultKind::kCount);
-static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kStorageIoError) + 1,
+static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kStorageRefused) + 1,
               "a new fault kind needs a name (fault_name), a rate (draw_faults), a row in "
               "docs/simulation.md's fault table and a look at replay_file.cc; then name it here");
 

@@ -144,6 +144,50 @@ std::optional<Violation> Oracle::on_acknowledge(Lsn lsn, Lsn sent) {
                                                 sent.to_string()};
 }
 
+std::optional<Violation> Oracle::watch_ops(BucketStorage& storage) {
+  auto ops = storage.ops(watched_up_to_op_, INT64_MAX);
+  if (!ops.is_ok()) return Violation{"storage_read", "ops() failed: " + ops.status().to_string()};
+  for (const StoredOp& op : *ops) {
+    auto [seen, added] = seen_ops_.emplace(op.op_id, op.checksum);
+    if (!added && seen->second != op.checksum) {
+      return Violation{"op_id_reused",
+                       "op " + std::to_string(op.op_id) + " now names " + op_kind_name(op.kind) +
+                           " of " + op.table + " " + op.row_id + " in bucket " + op.bucket +
+                           " (checksum " + std::to_string(op.checksum) +
+                           "), but the store held a different op under that id before (checksum " +
+                           std::to_string(seen->second) + ")"};
+    }
+    watched_up_to_op_ = std::max(watched_up_to_op_, op.op_id);
+  }
+  return std::nullopt;
+}
+
+// A restart may have lost ops past the published checkpoint (a power
+// loss): read again from there, so ids handed out anew are compared too.
+std::optional<Violation> Oracle::after_restart(BucketStorage& storage, Lsn confirmed) {
+  auto state = storage.replication_state();
+  if (!state.is_ok()) {
+    return Violation{"storage_read", "replication_state() failed: " + state.status().to_string()};
+  }
+  const SourceTxn* last_confirmed = nullptr;
+  for (const SourceTxn& txn : source_.transactions()) {
+    if (txn.end_lsn > confirmed) break;
+    if (txn.commit_lsn > source_.slot_start()) last_confirmed = &txn;
+  }
+  if (last_confirmed &&
+      (!state->last_applied_lsn || *state->last_applied_lsn < last_confirmed->commit_lsn)) {
+    return Violation{
+        "acknowledged_lost",
+        "the slot confirmed " + confirmed.to_string() + ", so the source will not send xid " +
+            std::to_string(last_confirmed->xid) + " (commit " +
+            last_confirmed->commit_lsn.to_string() + ") again, but after the restart the store" +
+            " has applied transactions only up to " +
+            (state->last_applied_lsn ? state->last_applied_lsn->to_string() : std::string("none"))};
+  }
+  watched_up_to_op_ = checkpoint_ ? checkpoint_->op_id : 0;
+  return watch_ops(storage);
+}
+
 std::string Oracle::describe(const RowDifference& difference) const {
   std::string text = "bucket " + difference.bucket + " row " + difference.row.first + " " +
                      difference.row.second + ": expected " +

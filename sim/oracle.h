@@ -18,9 +18,20 @@
 //                               source as of the checkpoint LSN.
 // and at every acknowledgement:
 //   ack_ahead_of_received       the engine acknowledges only positions
-//                               the slot has sent (in any session).
+//                               the slot has sent (in any session);
+// after every engine step that changed the store:
+//   op_id_reused                an op id the store once held never comes
+//                               back naming a different op (ops beyond the
+//                               published checkpoint included: a power
+//                               loss may drop them, never rename them);
+// and after every restart (a crash, a power loss, a restart after a
+// failure), before the new engine runs:
+//   acknowledged_lost           the store holds every source transaction
+//                               whose end LSN the slot has confirmed: the
+//                               source will never send it again.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -50,6 +61,10 @@ class Oracle {
   // Checks the published checkpoint if it changed since the last poll.
   std::optional<Violation> poll(BucketStorage& storage);
   std::optional<Violation> on_acknowledge(Lsn lsn, Lsn sent);
+  // Records the ops the store gained since the last call.
+  std::optional<Violation> watch_ops(BucketStorage& storage);
+  // `confirmed` is the furthest the slot was ever confirmed to.
+  std::optional<Violation> after_restart(BucketStorage& storage, Lsn confirmed);
 
   // The last checkpoint checked, and the expected state at its LSN.
   const std::optional<Checkpoint>& checkpoint() const { return checkpoint_; }
@@ -68,6 +83,10 @@ class Oracle {
   BucketView view_;
   std::optional<Checkpoint> checkpoint_;
   int64_t checkpoints_checked_ = 0;
+  // Every op the store was ever seen to hold, by id: its checksum, which
+  // covers its bucket, kind, table, row and data (engine/op_log.h).
+  std::map<int64_t, uint32_t> seen_ops_;
+  int64_t watched_up_to_op_ = 0;
 };
 
 }  // namespace walsim::sim

@@ -65,6 +65,23 @@ FaultPlan draw_faults(Prng& prng) {
   set(FaultKind::kTaskStall, rate({1000, 10000}));               // per scheduled step
   set(FaultKind::kStorageBusy, rate({5000, 30000, 100000}));     // per write transaction
   set(FaultKind::kStorageIoError, rate({5000, 30000}));          // per write transaction
+  // The disk and the statement hook (a default run does some 30 000 disk
+  // writes, a few hundred syncs and reads, 100 000 statements).
+  set(FaultKind::kPowerLoss, rate({100, 500, 2000}));            // per step
+  set(FaultKind::kPowerLossAtAck, rate({5000, 20000, 60000}));   // per acknowledge
+  set(FaultKind::kCrashAtIo, rate({20, 100, 500}));              // per disk I/O
+  set(FaultKind::kPowerLossAtIo, rate({20, 100, 300}));          // per disk I/O
+  set(FaultKind::kSyncError, rate({5000, 20000, 100000}));       // per sync
+  set(FaultKind::kWriteError, rate({20, 100, 500}));             // per write
+  set(FaultKind::kDiskFull, rate({10, 50, 200}));                // per write
+  set(FaultKind::kShortWrite, rate({20, 100, 500}));             // per write
+  // Per step, failing the next read: a checkpoint reads every frame it
+  // copies, and a rate per read that fires often enough would fail them all.
+  set(FaultKind::kDiskReadError, rate({1000, 5000, 20000}));     // per engine step
+  set(FaultKind::kAmbiguousCommit, rate({1000, 10000, 50000}));  // per WAL commit frame
+  set(FaultKind::kStatementError, rate({10, 50, 200}));          // per statement
+  set(FaultKind::kCommitError, rate({5000, 20000, 50000}));      // per COMMIT
+  set(FaultKind::kStorageRefused, rate({10, 50, 200}));          // per statement
   return plan;
 }
 
@@ -96,6 +113,10 @@ EngineParams draw_engine(Prng& prng) {
   e.chunk_rows = prng.pick(kChunkRows);
   e.flush_changes = prng.pick(kFlushChanges);
   e.empty_checkpoints = prng.coin();
+  static const std::vector<int64_t> kDurableEvery = {1, 2, 8, 64, 256};
+  e.durable_every_transactions = prng.pick(kDurableEvery);
+  static const std::vector<int64_t> kReservedAhead = {4, 64, 1000, 100000};
+  e.op_ids_reserved_ahead = prng.pick(kReservedAhead);
   return e;
 }
 
@@ -201,7 +222,7 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   if (overrides.transactions) params.workload.transactions = *overrides.transactions;
   if (overrides.workers) params.engine.workers = *overrides.workers;
   if (overrides.no_faults) params.faults = FaultPlan{};
-  params.engine.unsafe_hard_deletes = overrides.unsafe_hard_deletes;
+  for (const Canary& canary : canaries()) params.engine.*canary.engine = overrides.*canary.override;
   if (overrides.schedule) params.scheduler.mode = *overrides.schedule;
 
   const int64_t rows = int64_t{params.workload.tables} * params.workload.rows_per_table;
@@ -232,7 +253,9 @@ std::string override_flags(const Overrides& o) {
   if (o.transactions) flags += " --transactions " + std::to_string(*o.transactions);
   if (o.workers) flags += " --workers " + std::to_string(*o.workers);
   if (o.no_faults) flags += " --no-faults";
-  if (o.unsafe_hard_deletes) flags += " --unsafe-hard-deletes";
+  for (const Canary& canary : canaries()) {
+    if (o.*canary.override) flags += std::string(" ") + canary.flag;
+  }
   if (o.schedule) flags += std::string(" --schedule ") + schedule_mode_name(*o.schedule);
   return flags;
 }
@@ -254,7 +277,48 @@ std::string describe_schedule(const SchedulerParams& s) {
   return "unknown";
 }
 
+// " unsafe=no_sync,..." for the canaries on besides hard deletes (which
+// has a field of its own); "" for none.
+std::string unsafe_modes(const EngineParams& e) {
+  std::string on;
+  for (const Canary& canary : canaries()) {
+    if (canary.engine == &EngineParams::unsafe_hard_deletes || !(e.*canary.engine)) continue;
+    on += (on.empty() ? " unsafe=" : ",") + std::string(canary.name + 7);  // without "unsafe_"
+  }
+  return on;
+}
+
 }  // namespace
+
+const std::vector<Canary>& canaries() {
+  static const std::vector<Canary> kCanaries = {
+      {"--unsafe-hard-deletes", "unsafe_hard_deletes",
+       "the legacy delete mode: a late table copy brings deleted rows back; checkpoint_content"
+       " must catch it",
+       &EngineParams::unsafe_hard_deletes, &Overrides::unsafe_hard_deletes},
+      {"--unsafe-no-sync", "unsafe_no_sync",
+       "the store never syncs (synchronous=OFF): a power loss takes what was acknowledged;"
+       " acknowledged_lost must catch it",
+       &EngineParams::unsafe_no_sync, &Overrides::unsafe_no_sync},
+      {"--unsafe-ack-before-commit", "unsafe_ack_before_commit",
+       "a transaction's end is acknowledged before its COMMIT: a crash between the two loses it;"
+       " acknowledged_lost must catch it",
+       &EngineParams::unsafe_ack_before_commit, &Overrides::unsafe_ack_before_commit},
+      {"--unsafe-publish-unsynced", "unsafe_publish_unsynced",
+       "checkpoints are published by the commit that creates them, not by a durable one: a power"
+       " loss takes back what clients saw; checkpoint_regressed (or a client's) must catch it",
+       &EngineParams::unsafe_publish_unsynced, &Overrides::unsafe_publish_unsynced},
+      {"--unsafe-leave-reads-open", "unsafe_leave_reads_open",
+       "statements stepped to a row keep their read open until next used: SQLite checkpoints"
+       " stall; read_left_open must catch it",
+       &EngineParams::unsafe_leave_reads_open, &Overrides::unsafe_leave_reads_open},
+      {"--unsafe-retry-all-errors", "unsafe_retry_all_errors",
+       "every storage error is retried, also one no retry mends: the engine loops on it;"
+       " retry_unbounded must catch it",
+       &EngineParams::unsafe_retry_all_errors, &Overrides::unsafe_retry_all_errors},
+  };
+  return kCanaries;
+}
 
 std::vector<std::string> describe_params(const SimParams& p) {
   std::vector<std::string> lines;
@@ -285,7 +349,10 @@ std::vector<std::string> describe_params(const SimParams& p) {
                   " chunk_rows=" + std::to_string(e.chunk_rows) +
                   " flush_changes=" + std::to_string(e.flush_changes) +
                   " empty_checkpoints=" + (e.empty_checkpoints ? "on" : "off") +
-                  " unsafe_hard_deletes=" + (e.unsafe_hard_deletes ? "on" : "off"));
+                  " durable_every=" + std::to_string(e.durable_every_transactions) +
+                  " op_ids_reserved=" + std::to_string(e.op_ids_reserved_ahead) +
+                  " unsafe_hard_deletes=" + (e.unsafe_hard_deletes ? "on" : "off") +
+                  unsafe_modes(e));
   const SchedulerParams& s = p.scheduler;
   lines.push_back("scheduler: writer=" + std::to_string(s.writer_weight) +
                   " streamer=" + std::to_string(s.streamer_weight) +

@@ -57,7 +57,19 @@ struct EngineParams {
   size_t chunk_rows = 16;
   size_t flush_changes = 1000;
   bool empty_checkpoints = true;
+  // Group commit: stream commits wait for a durable one (and their
+  // acknowledgement) at most this many transactions; 1 syncs every commit.
+  int64_t durable_every_transactions = 256;
+  // Op ids a process may hand out before a durable commit reserves more.
+  int64_t op_ids_reserved_ahead = 100000;
+  // The canaries (canaries() below): known-unsafe modes the simulator
+  // must catch.
   bool unsafe_hard_deletes = false;
+  bool unsafe_no_sync = false;
+  bool unsafe_ack_before_commit = false;
+  bool unsafe_publish_unsynced = false;
+  bool unsafe_leave_reads_open = false;
+  bool unsafe_retry_all_errors = false;
 };
 
 // How the scheduler chooses among ready tasks (sim/schedule_policy.h).
@@ -117,8 +129,25 @@ struct Overrides {
   std::optional<int> workers;
   bool no_faults = false;
   bool unsafe_hard_deletes = false;
+  bool unsafe_no_sync = false;
+  bool unsafe_ack_before_commit = false;
+  bool unsafe_publish_unsynced = false;
+  bool unsafe_leave_reads_open = false;
+  bool unsafe_retry_all_errors = false;
   std::optional<ScheduleMode> schedule;  // nullopt: the seed draws one
 };
+
+// A known-unsafe engine mode, kept so the simulator's invariants can be
+// shown to catch it: each is a canary for one family of invariants, with a
+// test that a fixed seed range catches it (tests/sim/simulation_test.cc).
+struct Canary {
+  const char* flag;       // "--unsafe-no-sync"
+  const char* name;       // "unsafe_no_sync": the replay file's field
+  const char* help;       // what it breaks, and what must catch it
+  bool EngineParams::*engine;
+  bool Overrides::*override;
+};
+const std::vector<Canary>& canaries();
 
 SimParams draw_params(uint64_t seed, const Overrides& overrides);
 // The command-line flags that give `overrides` (" --preset default

@@ -11,11 +11,14 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-// The format names every fault kind and workload op, and reading requires
-// each: a file written before a new one existed would no longer load. A new
-// kind means reading its missing field as 0 (off) here, or a new format.
-static_assert(kFaultKinds == 11 && kWorkloadOps == 6,
-              "walsim-replay-1 lists 11 fault kinds and 6 workload ops; see above");
+// The format names every fault kind and workload op. Reading requires the
+// ones the first files had (11 fault kinds, 6 ops); kinds added since (the
+// disk's, from power_loss on) read as 0 (off) when missing, so older files
+// replay as they were written. A new kind joins that optional group, or
+// needs a new format.
+constexpr size_t kFaultKindsInFirstFiles = static_cast<size_t>(FaultKind::kPowerLoss);
+static_assert(kFaultKindsInFirstFiles == 11 && kFaultKinds == 24 && kWorkloadOps == 6,
+              "walsim-replay-1: 11 required fault kinds, 13 optional, 6 workload ops; see above");
 
 json workload_json(const WorkloadParams& w) {
   json ops = json::object();
@@ -108,6 +111,18 @@ void read_params(const json& j, SimParams& p) {
   read(engine, "flush_changes", p.engine.flush_changes, "engine");
   read(engine, "empty_checkpoints", p.engine.empty_checkpoints, "engine");
   read(engine, "unsafe_hard_deletes", p.engine.unsafe_hard_deletes, "engine");
+  // The canaries added with the disk: off when missing.
+  for (const Canary& canary : canaries()) {
+    if (engine.contains(canary.name)) read(engine, canary.name, p.engine.*canary.engine, "engine");
+  }
+  // Added with group commit and the op id reservation; older files run
+  // with the engine's defaults.
+  if (engine.contains("durable_every_transactions")) {
+    read(engine, "durable_every_transactions", p.engine.durable_every_transactions, "engine");
+  }
+  if (engine.contains("op_ids_reserved_ahead")) {
+    read(engine, "op_ids_reserved_ahead", p.engine.op_ids_reserved_ahead, "engine");
+  }
   const json& scheduler = j.at("scheduler");
   read(scheduler, "writer_weight", p.scheduler.writer_weight, "scheduler");
   read(scheduler, "streamer_weight", p.scheduler.streamer_weight, "scheduler");
@@ -126,8 +141,14 @@ void read_params(const json& j, SimParams& p) {
   if (!parsed) throw std::runtime_error("field params.start_lsn is not an LSN: '" + lsn + "'");
   p.start_lsn = *parsed;
   if (!j.contains("faults")) throw std::runtime_error("missing field params.faults");
+  const json& faults = j.at("faults");
   for (size_t i = 0; i < kFaultKinds; i++) {
-    read(j.at("faults"), fault_name(static_cast<FaultKind>(i)), p.faults[i], "faults");
+    const char* name = fault_name(static_cast<FaultKind>(i));
+    if (i >= kFaultKindsInFirstFiles && !faults.contains(name)) {
+      p.faults[i] = 0;
+      continue;
+    }
+    read(faults, name, p.faults[i], "faults");
   }
   read(j, "safety_steps_max", p.safety_steps_max, "params");
   read(j, "heal_steps_max", p.heal_steps_max, "params");
@@ -145,7 +166,9 @@ std::string to_json(const ReplayFile& file) {
         {"chunk_rows", p.engine.chunk_rows},
         {"flush_changes", p.engine.flush_changes},
         {"empty_checkpoints", p.engine.empty_checkpoints},
-        {"unsafe_hard_deletes", p.engine.unsafe_hard_deletes}}},
+        {"unsafe_hard_deletes", p.engine.unsafe_hard_deletes},
+        {"durable_every_transactions", p.engine.durable_every_transactions},
+        {"op_ids_reserved_ahead", p.engine.op_ids_reserved_ahead}}},
       {"scheduler",
        {{"writer_weight", p.scheduler.writer_weight},
         {"streamer_weight", p.scheduler.streamer_weight},
@@ -163,6 +186,7 @@ std::string to_json(const ReplayFile& file) {
       {"faults", faults_json(p.faults)},
       {"safety_steps_max", p.safety_steps_max},
       {"heal_steps_max", p.heal_steps_max}};
+  for (const Canary& canary : canaries()) params["engine"][canary.name] = p.engine.*canary.engine;
   json out = {{"format", "walsim-replay-1"}, {"expect", file.expect}, {"note", file.note},
               {"params", params}};
   return out.dump(2) + "\n";

@@ -3,9 +3,40 @@
 
 namespace walsim::sim {
 
+namespace {
+
+std::string describe_op(const StoredOp& op) {
+  return std::string(op_kind_name(op.kind)) + " " + op.table + " " + op.row_id + " in " +
+         op.bucket + " checksum " + std::to_string(op.checksum) + " data " +
+         op.data.value_or("null");
+}
+
+}  // namespace
+
+SimClient::SimClient(int index, uint64_t seed) : index_(index), prng_(seed) {
+  view_.set_op_observer([this](const StoredOp& op) { return check_seen(op); });
+}
+
+std::optional<Violation> SimClient::check_seen(const StoredOp& op) {
+  auto [seen, added] = seen_ops_.emplace(op.op_id, op);
+  if (added || seen->second == op) return std::nullopt;
+  return Violation{"client_op_changed",
+                   "client " + std::to_string(index_) + " read op " + std::to_string(op.op_id) +
+                       " as " + describe_op(seen->second) + ", and now as " + describe_op(op)};
+}
+
 SimClient::Outcome SimClient::step(BucketStorage& storage, const Oracle& oracle) {
   const std::optional<Checkpoint>& checkpoint = oracle.checkpoint();
   if (!checkpoint || checkpoint->op_id == view_.synced_op()) return Outcome{};
+  if (synced_checkpoint_ && (checkpoint->op_id < synced_checkpoint_->op_id ||
+                             checkpoint->lsn < synced_checkpoint_->lsn)) {
+    return Outcome{true, Violation{"client_checkpoint_regressed",
+                                   "client " + std::to_string(index_) + " synced to op " +
+                                       std::to_string(synced_checkpoint_->op_id) + " lsn " +
+                                       synced_checkpoint_->lsn.to_string() + ", and is now offered op " +
+                                       std::to_string(checkpoint->op_id) + " lsn " +
+                                       checkpoint->lsn.to_string()}};
+  }
   if (oracle.checkpoints_checked() < sync_after_checkpoints_) return Outcome{};
   sync_after_checkpoints_ = oracle.checkpoints_checked() + prng_.range(1, 60);
   const bool fresh = view_.synced_op() == 0 || prng_.percent(10);
@@ -17,6 +48,7 @@ SimClient::Outcome SimClient::step(BucketStorage& storage, const Oracle& oracle)
   if (auto violation = view_.sync(storage, checkpoint->op_id, nullptr)) {
     return Outcome{true, violation};
   }
+  synced_checkpoint_ = *checkpoint;
   if (auto difference = first_difference(oracle.expected().buckets(), view_.buckets(), nullptr)) {
     return Outcome{true, Violation{"client_convergence",
                                    "client " + std::to_string(index_) + " (" +

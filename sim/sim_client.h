@@ -10,8 +10,15 @@
 //   bucket_checksum     the store's checksum of a bucket equals the sum of
 //                       the checksums of the ops the client read (a sample
 //                       of the changed buckets per sync; all at the end).
+// and that what it has seen stays true, across crashes and power losses:
+//   client_checkpoint_regressed  the checkpoint offered is never older (op
+//                       id or LSN) than one the client synced to;
+//   client_op_changed   an op id the client read once names the same op
+//                       (bucket, kind, table, row, checksum, data) every
+//                       time it reads it again.
 #pragma once
 
+#include <map>
 #include <optional>
 
 #include "engine/bucket_storage.h"
@@ -24,7 +31,8 @@ namespace walsim::sim {
 
 class SimClient {
  public:
-  SimClient(int index, uint64_t seed) : index_(index), prng_(seed) {}
+  SimClient(int index, uint64_t seed);
+  SimClient(SimClient&&) = delete;  // the view's observer points at this client
 
   struct Outcome {
     bool synced = false;  // false: nothing new to sync (the task idles)
@@ -37,9 +45,13 @@ class SimClient {
   int64_t fresh_syncs() const { return fresh_syncs_; }
 
  private:
+  std::optional<Violation> check_seen(const StoredOp& op);
+
   int index_;
   Prng prng_;
   BucketView view_;
+  std::optional<Checkpoint> synced_checkpoint_;
+  std::map<int64_t, StoredOp> seen_ops_;  // every op this client has read
   int64_t sync_after_checkpoints_ = 0;  // oracle's count to wait for
   int64_t syncs_ = 0;
   int64_t fresh_syncs_ = 0;

@@ -1,5 +1,7 @@
 #include "sim/simulation.h"
 
+#include <deque>
+#include <map>
 #include <memory>
 
 #include "engine/assert.h"
@@ -7,14 +9,16 @@
 #include "engine/bucket_storage.h"
 #include "engine/replicator.h"
 #include "engine/sqlite_db.h"
-#include "sim/disk_image.h"
 #include "sim/oracle.h"
 #include "sim/rules_model.h"
 #include "sim/scheduler.h"
 #include "sim/sim_client.h"
 #include "sim/sim_clock.h"
+#include "sim/sim_disk.h"
+#include "sim/sim_disk_faults.h"
 #include "sim/sim_postgres.h"
 #include "sim/sim_storage_faults.h"
+#include "sim/sim_vfs.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
 
@@ -42,6 +46,22 @@ std::string optional_text(const std::optional<Lsn>& value) {
 
 constexpr int64_t kKeepaliveIntervalMs = 10000;
 
+// The store on the simulated disk; SQLite names its -wal after it.
+constexpr const char* kStorePath = "/store.db";
+constexpr const char* kStoreWalPath = "/store.db-wal";
+// The -wal file may reach SQLite's automatic checkpoint threshold plus the
+// transaction that crossed it (a big snapshot chunk, a truncate's
+// REMOVEs); four times the threshold (frames of a 4 KiB page and a 24-byte
+// header) is far past what a working store needs here, and far below where
+// a -wal that is never checkpointed ends up.
+constexpr int64_t kWalBytesMax = 4 * int64_t{StoreSettings::kWalAutocheckpointPages} * (4096 + 24);
+
+// A name no other SimVfs in this process has (SQLite's VFS list is global).
+std::string unique_vfs_name(uint64_t seed) {
+  static uint64_t runs = 0;
+  return "walsim-sim-" + std::to_string(seed) + "-" + std::to_string(++runs);
+}
+
 }  // namespace
 
 class Simulation;
@@ -59,21 +79,28 @@ void describe_running(std::FILE* out);
 class Simulation : public SourceHooks {
  public:
   Simulation(const SimParams& params, std::FILE* trace_file, TraceObserver* observer)
-      : params_(params),
+      : vfs_(disk_, unique_vfs_name(params.seed), {.seed = derive(params.seed, "vfs")}),
+        params_(params),
         buggify_(derive(params.seed, "faults"), params.faults),
         trace_(trace_file, observer),
         source_(SimPostgresOptions{params.read_mode, params.start_lsn, kKeepaliveIntervalMs},
                 clock_, buggify_),
         workload_(params, source_),
+        disk_faults_(buggify_, trace_),
+        power_prng_(derive(params.seed, "power")),
         storage_faults_(buggify_, trace_),
         scheduler_(make_schedule_policy(params.scheduler, params.seed)) {
     source_.set_hooks(this);
+    disk_.set_faults(&disk_faults_);
   }
 
   ~Simulation() override {
-    // Streams and readers belong to the engine; they go before the source.
+    // Streams and readers belong to the engine; they go before the source,
+    // and the connection before the disk it is on.
     stop_engine();
+    db_.reset();
     source_.set_hooks(nullptr);
+    disk_.set_faults(nullptr);
     if (g_running == this) {
       set_assertion_context(nullptr);
       g_running = nullptr;
@@ -102,9 +129,15 @@ class Simulation : public SourceHooks {
   void after_engine_change(bool force_poll);
   void advance_clock();
 
+  bool open_store();
   void start_engine();
   void stop_engine();
-  void crash(const std::string& why, std::unique_ptr<DiskImage> image);
+  // The process dies (and with `power_loss` the power goes too); the engine
+  // restarts on what the disk kept.
+  void crash(const std::string& why, bool power_loss = false);
+  void restart_after_failure(const Status& error);
+  void check_connection(const char* after);
+  void count_retries(Scheduler::TaskId id, int64_t retries_before, int64_t changes_before);
 
   void begin_healing();
   bool converged() const;
@@ -116,12 +149,18 @@ class Simulation : public SourceHooks {
   }
   RunResult result() const;
 
+  // First, so SQLite's PRNG is seeded from the run before anything uses it,
+  // and last to go, after every connection on it.
+  SimDisk disk_;
+  SimVfs vfs_;
   const SimParams params_;
   SimClock clock_;
   Buggify buggify_;
   Trace trace_;
   SimPostgres source_;
   Workload workload_;
+  SimDiskFaults disk_faults_;
+  Prng power_prng_;  // which sectors of a torn write keep their new bytes
   std::unique_ptr<RulesModel> rules_model_;
   std::optional<BucketRules> rules_;
   std::unique_ptr<SqliteDb> db_;
@@ -129,7 +168,7 @@ class Simulation : public SourceHooks {
   std::unique_ptr<BucketStorage> storage_;
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<Oracle> oracle_;
-  std::vector<SimClient> clients_;
+  std::deque<SimClient> clients_;  // deque: a client's view points back at it
   Scheduler scheduler_;
 
   std::optional<Scheduler::TaskId> writer_;
@@ -145,7 +184,15 @@ class Simulation : public SourceHooks {
   bool healing_ = false;
   int64_t heal_start_ = 0;
   std::optional<Violation> violation_;
-  std::unique_ptr<DiskImage> ack_image_;  // set: crash at this image after the step
+  // Set when the process died in the middle of a step (at an
+  // acknowledgement, at a disk I/O): the engine restarts after the step.
+  std::optional<SimDiskFaults::Death> died_;
+  // The furthest the slot was ever confirmed to (a rewound slot forgets).
+  Lsn confirmed_max_;
+  // Retries in a row with no store write between them, per task name:
+  // the count goes on across crashes (the new engine retries the same).
+  std::map<std::string, int64_t> retries_in_a_row_;
+  int64_t wal_bytes_max_ = 0;
   int64_t restarts_ = 0;
   int64_t transactions_at_slot_ = 0;
   int64_t polled_at_changes_ = -1;
@@ -235,9 +282,7 @@ void Simulation::setup() {
     return fail(Violation{"rules_rejected", parsed.status().to_string() + "\n" + yaml});
   }
   rules_.emplace(std::move(*parsed));
-  auto db = SqliteDb::open(":memory:");
-  if (!db.is_ok()) return fail(Violation{"setup", db.status().to_string()});
-  db_ = std::move(*db);
+  if (!open_store()) return;
   oracle_ = std::make_unique<Oracle>(*rules_model_, source_);
 
   writer_ = scheduler_.add("writer", params_.scheduler.writer_weight, TaskRole::kWriter);
@@ -264,7 +309,8 @@ void Simulation::step() {
       return fail(Violation{"liveness", stall_reason()});
     }
   }
-  if (buggify_.fire(FaultKind::kEngineCrash)) return crash("fault:crash", nullptr);
+  if (buggify_.fire(FaultKind::kEngineCrash)) return crash("fault:crash");
+  if (buggify_.fire(FaultKind::kPowerLoss)) return crash("fault:power_loss", true);
   std::optional<Scheduler::TaskId> id = scheduler_.pick(clock_.now());
   if (!id) return advance_clock();
   if (buggify_.fire(FaultKind::kTaskStall)) {
@@ -310,12 +356,18 @@ void Simulation::run_writer() {
 void Simulation::run_client(size_t index, Scheduler::TaskId id) {
   SimClient::Outcome outcome = clients_[index].step(*storage_, *oracle_);
   if (outcome.violation) return fail(std::move(*outcome.violation));
+  check_connection("a client's sync");
   if (!outcome.synced) return scheduler_.park(id);
   trace_.record("sync", oracle_->checkpoint()->lsn, oracle_->checkpoint()->op_id);
 }
 
 void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
+  const int64_t retries_before = replicator_->progress().retries;
+  const int64_t changes_before = sqlite3_total_changes64(db_->handle());
+  disk_faults_.arm(true);
   const StepResult result = task->step();
+  disk_faults_.arm(false);
+  if (auto death = disk_faults_.take_death()) died_ = std::move(death);
   trace_.record(step_result_name(result), replicator_->progress().last_received_lsn,
                 oracle_->checkpoint() ? std::optional<int64_t>(oracle_->checkpoint()->op_id)
                                       : std::nullopt);
@@ -330,9 +382,15 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
       scheduler_.remove(id);
       std::erase_if(engine_tasks_, [id](const auto& entry) { return entry.first == id; });
       break;
-    case StepResult::kFailed: return handle_failure();
+    case StepResult::kFailed:
+      if (!died_) return handle_failure();
+      break;  // the process died in the step; its failure is the crash's
   }
-  if (ack_image_) return crash("fault:crash_at_ack", std::move(ack_image_));
+  if (died_) {
+    const SimDiskFaults::Death death = *std::exchange(died_, std::nullopt);
+    return crash(death.why, death.power_loss);
+  }
+  count_retries(id, retries_before, changes_before);
   after_engine_change(false);
 }
 
@@ -385,14 +443,58 @@ void Simulation::tell_policy_stream_applied() {
   scheduler_.policy().on_stream_applied(progress.last_received_lsn);
 }
 
+// A transient error is retried; one that no retry mends must end the run.
+// A task that retries step after step and writes nothing to the store in
+// between is retrying a deterministic error (or waiting on a fault that
+// never heals). Steps that neither retry nor write (a source read between
+// two attempts) do not count as progress.
+void Simulation::count_retries(Scheduler::TaskId id, int64_t retries_before,
+                               int64_t changes_before) {
+  constexpr int64_t kRetriesInARowMax = 500;
+  const ReplicatorProgress& progress = replicator_->progress();
+  int64_t& in_a_row = retries_in_a_row_[scheduler_.name(id)];
+  if (progress.retries > retries_before) {
+    in_a_row++;
+  } else if (sqlite3_total_changes64(db_->handle()) > changes_before) {
+    in_a_row = 0;
+  }
+  if (in_a_row <= kRetriesInARowMax) return;
+  fail(Violation{"retry_unbounded",
+                 scheduler_.name(id) + " retried " + std::to_string(in_a_row) +
+                     " steps in a row and did nothing else; last error: " +
+                     progress.last_retried.to_string() +
+                     "; an error no retry mends must end the run with its message"});
+}
+
 // A task gave up. Transient causes (the faults this world injects) are
 // the operator's to handle: restart the engine, as a supervisor would.
 // Anything else, or anything once the faults have healed, is a failure.
 void Simulation::handle_failure() {
   const Status error = replicator_->fatal_error();
-  if (error.is_transient() && !healing_) return crash("restart after failure: " + error.to_string(), nullptr);
+  if (error.is_transient() && !healing_) return crash("restart after failure: " + error.to_string());
+  if (storage_faults_.refusal() && !error.is_transient()) return restart_after_failure(error);
   fail(Violation{"engine_failed", error.is_ok() ? "a task failed without an error"
                                                 : error.to_string()});
+}
+
+// The storage refused a statement (storage_refused) and the engine stopped,
+// as it must: the message must say which store and which statement, so an
+// operator can act. Then the operator mends it and starts the engine again.
+void Simulation::restart_after_failure(const Status& error) {
+  const std::string& sql = storage_faults_.refusal()->sql;
+  const std::string& message = error.message();
+  const bool names_store = message.find(std::string("'") + kStorePath + "'") != std::string::npos;
+  const bool names_statement = message.find(sql) != std::string::npos;
+  if (!names_store || !names_statement) {
+    return fail(Violation{"storage_error_unclear",
+                          "the engine stopped on '" + error.to_string() + "', which does not name " +
+                              (names_store ? "the statement '" + sql + "'"
+                                           : std::string("the store ") + kStorePath)});
+  }
+  // What refused the statement is mended: it is the operator's restart.
+  storage_faults_.clear_refusal();
+  retries_in_a_row_.clear();
+  crash("stopped on a refused statement, restarted by the operator: " + error.to_string());
 }
 
 // After anything that may have changed the store: it must hold no open
@@ -406,9 +508,13 @@ void Simulation::after_engine_change(bool force_poll) {
     return fail(Violation{"transaction_across_steps",
                           "a storage transaction was still open after an engine step"});
   }
+  check_connection("an engine step");
+  if (violation_) return;
+  confirmed_max_ = std::max(confirmed_max_, source_.confirmed_flush());
   const int64_t changes = sqlite3_total_changes64(db_->handle());
   if (!force_poll && changes == polled_at_changes_) return;
   polled_at_changes_ = changes;
+  if (auto violation = oracle_->watch_ops(*storage_)) return fail(std::move(*violation));
   const std::optional<Checkpoint> before = oracle_->checkpoint();
   if (auto violation = oracle_->poll(*storage_)) return fail(std::move(*violation));
   const std::optional<Checkpoint>& now = oracle_->checkpoint();
@@ -426,22 +532,74 @@ void Simulation::advance_clock() {
   trace_.record("clock now_ms=" + std::to_string(next));
 }
 
+// Between steps the engine's connection holds no statement mid-read: a
+// read left open stops every SQLite checkpoint from passing it, and the
+// -wal file grows without bound (it did live, from 694 MB to 1.27 GB in
+// 40 s under pgbench). And the -wal file stays within what SQLite's
+// automatic checkpoints allow.
+void Simulation::check_connection(const char* after) {
+  for (sqlite3_stmt* stmt = sqlite3_next_stmt(db_->handle(), nullptr); stmt != nullptr;
+       stmt = sqlite3_next_stmt(db_->handle(), stmt)) {
+    if (!sqlite3_stmt_busy(stmt)) continue;
+    return fail(Violation{"read_left_open",
+                          std::string("after ") + after + " the statement '" + sqlite3_sql(stmt) +
+                              "' is still mid-read: its read transaction stops SQLite's"
+                              " checkpoints, so the -wal file grows without bound"});
+  }
+  const std::optional<FileStats> wal = disk_.file(kStoreWalPath);
+  if (!wal) return;
+  wal_bytes_max_ = std::max(wal_bytes_max_, wal->size_bytes);
+  if (wal->size_bytes <= kWalBytesMax) return;
+  fail(Violation{"wal_unbounded", "after " + std::string(after) + " the -wal file holds " +
+                                      std::to_string(wal->size_bytes) + " bytes, more than " +
+                                      std::to_string(kWalBytesMax) +
+                                      " (SQLite's checkpoints are not keeping up with it)"});
+}
+
 void Simulation::on_acknowledge(Lsn lsn, Lsn sent) {
+  // A step makes one source call or one storage transaction: a process that
+  // died at a disk I/O in this step sends nothing after it.
+  WALSIM_ASSERT(!died_, "a dead process does not acknowledge");
   if (auto violation = oracle_->on_acknowledge(lsn, sent)) fail(std::move(*violation));
-  // The image is what a crash right now would leave: only committed state.
-  if (ack_image_ || !sqlite3_get_autocommit(db_->handle())) return;
-  if (!buggify_.fire(FaultKind::kCrashAtAck)) return;
-  auto image = DiskImage::capture(db_->handle());
-  if (!image.is_ok()) return fail(Violation{"setup", image.status().to_string()});
-  ack_image_ = std::move(*image);
+  // The process dies (or the power goes) the instant the acknowledgement is
+  // sent: whatever it would write afterwards never reaches the disk.
+  if (buggify_.fire(FaultKind::kCrashAtAck)) {
+    died_ = SimDiskFaults::Death{"fault:crash_at_ack", false};
+  } else if (buggify_.fire(FaultKind::kPowerLossAtAck)) {
+    died_ = SimDiskFaults::Death{"fault:power_loss_at_ack", true};
+  } else {
+    return;
+  }
+  disk_.crash_process();
 }
 
 // --- engine lifetime ------------------------------------------------------------
+
+// Opens the store's connection on the simulated disk, with the settings
+// live mode uses. A new connection after a crash finds what the disk kept
+// and recovers the -wal file from it, as after a real restart.
+bool Simulation::open_store() {
+  WALSIM_ASSERT(db_ == nullptr, "one connection at a time: the dead one is closed first");
+  SqliteDb::Options options;
+  options.vfs = vfs_.name().c_str();
+  options.unsafe_no_sync = params_.engine.unsafe_no_sync;
+  options.unsafe_leave_reads_open = params_.engine.unsafe_leave_reads_open;
+  options.unsafe_retry_all_errors = params_.engine.unsafe_retry_all_errors;
+  auto db = SqliteDb::open(kStorePath, options);
+  if (!db.is_ok()) {
+    fail(Violation{"engine_restart", "opening the store failed: " + db.status().to_string()});
+    return false;
+  }
+  db_ = std::move(*db);
+  return true;
+}
 
 void Simulation::start_engine() {
   WALSIM_ASSERT(!storage_ && !replicator_);
   BucketStorage::Options options;
   options.unsafe_hard_deletes = params_.engine.unsafe_hard_deletes;
+  options.unsafe_publish_unsynced = params_.engine.unsafe_publish_unsynced;
+  options.op_ids_reserved_ahead = params_.engine.op_ids_reserved_ahead;
   options.faults = &storage_faults_;
   auto storage = BucketStorage::open(*db_, *rules_, options);
   if (!storage.is_ok()) {
@@ -453,6 +611,8 @@ void Simulation::start_engine() {
   replicator_options.snapshot_workers = params_.engine.workers;
   replicator_options.snapshot_chunk_rows = params_.engine.chunk_rows;
   replicator_options.stream_flush_changes = params_.engine.flush_changes;
+  replicator_options.durable_every_transactions = params_.engine.durable_every_transactions;
+  replicator_options.unsafe_ack_before_commit = params_.engine.unsafe_ack_before_commit;
   replicator_options.commit_options.create_empty_checkpoints = params_.engine.empty_checkpoints;
   replicator_ = std::make_unique<Replicator>(*storage_, source_, replicator_options);
   std::vector<Task*> tasks = replicator_->tasks();
@@ -474,26 +634,36 @@ void Simulation::stop_engine() {
   streamer_.reset();
   replicator_.reset();
   storage_.reset();
-  // Whatever was not committed is lost with the process.
-  if (db_) release_connection(db_->handle());
 }
 
-// The process dies: engine memory is gone, the SqliteDb (the disk) keeps
-// what was committed, or, for a crash at an acknowledgement, exactly what
-// was committed at that instant.
-void Simulation::crash(const std::string& why, std::unique_ptr<DiskImage> image) {
-  // A crash in the step that acknowledged happens at the acknowledgement.
-  if (!image) image = std::move(ack_image_);
+// The process dies: engine memory is gone and so is its connection (closing
+// a dead connection writes nothing); the disk keeps every write the OS
+// accepted, synced or not. A new process opens the store and starts the
+// engine on it.
+void Simulation::crash(const std::string& why, bool power_loss) {
   trace_.record(why);
+  confirmed_max_ = std::max(confirmed_max_, source_.confirmed_flush());
+  disk_.crash_process();
   stop_engine();
-  if (image) {
-    Status restored = image->restore_into(db_->handle());
-    if (!restored.is_ok()) return fail(Violation{"setup", restored.to_string()});
+  db_.reset();
+  if (power_loss) {
+    const bool tear = buggify_.range(0, 1) == 1;
+    const PowerLossReport lost = disk_.power_loss(power_prng_, tear);
+    trace_.record("power lost: tear=" + std::to_string(tear) +
+                  " files_reverted=" + std::to_string(lost.files_reverted) +
+                  " files_vanished=" + std::to_string(lost.files_vanished) +
+                  " bytes_lost=" + std::to_string(lost.bytes_lost) +
+                  " torn_writes=" + std::to_string(lost.torn_writes));
   }
   restarts_++;
+  if (!open_store()) return;
   start_engine();
+  if (violation_) return;
+  if (auto violation = oracle_->after_restart(*storage_, confirmed_max_)) {
+    return fail(std::move(*violation));
+  }
   scheduler_.wake(Scheduler::kAll, /*new_input=*/true);
-  if (!violation_) after_engine_change(true);  // a restored image changes no row count
+  after_engine_change(true);  // a new connection counts changes from 0
 }
 
 // --- healing and liveness ------------------------------------------------------
@@ -606,6 +776,7 @@ RunResult Simulation::result() const {
     stats.final_op = oracle_->checkpoint()->op_id;
     stats.final_lsn = oracle_->checkpoint()->lsn;
   }
+  stats.wal_bytes_max = wal_bytes_max_;
   stats.trace_events = trace_.events();
   stats.trace_hash = trace_.hash();
   for (size_t i = 0; i < kFaultKinds; i++) {

@@ -30,6 +30,7 @@ struct RunStats {
   int64_t sim_time_ms = 0;
   std::optional<int64_t> final_op;
   std::optional<Lsn> final_lsn;
+  int64_t wal_bytes_max = 0;       // the largest the store's -wal file got
   int64_t trace_events = 0;
   uint64_t trace_hash = 0;
 };

@@ -84,6 +84,18 @@ TEST(SimCommand, FailingSeedExitsOne) {
   EXPECT_EQ(run({"--seed", std::to_string(*seed), "--unsafe-hard-deletes"}), 1);
 }
 
+// Every canary has its flag (a run with it is not bad usage), and a run
+// with one fails: the leave-reads-open canary breaks read_left_open on any
+// seed's first step.
+TEST(SimCommand, EveryCanaryHasAFlag) {
+  for (const sim::Canary& canary : sim::canaries()) {
+    SCOPED_TRACE(canary.flag);
+    EXPECT_NE(run({"--seed", "1", "--preset", "quick", "--no-faults", canary.flag}), 2);
+  }
+  EXPECT_EQ(run({"--seed", "1", "--unsafe-not-a-canary"}), 2);
+  EXPECT_EQ(run({"--seed", "1", "--unsafe-leave-reads-open"}), 1);
+}
+
 TEST(SimCommand, RangeExitsOneIffASeedFails) {
   sim::Overrides quick;
   quick.preset = sim::Preset::kQuick;

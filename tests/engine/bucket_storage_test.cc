@@ -3,6 +3,7 @@
 #include "engine/bucket_storage.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "tests/engine/store_fixture.h"
 
@@ -421,6 +422,89 @@ TEST_F(BucketStorageTest, FlushedOpsReachTheNextCheckpointAfterACrash) {
   EXPECT_TRUE(commit(*again, "2/1").checkpoint_created);
   EXPECT_EQ(checkpoint(), (Checkpoint{2, lsn("2/1")}));
   EXPECT_EQ(bucket_rows("by_owner[\"a\"]"), Ops());
+}
+
+}  // namespace
+}  // namespace walsim
+
+namespace walsim {
+namespace {
+
+std::vector<int64_t> op_ids(BucketStorage& storage) {
+  auto ops = storage.ops(0, INT64_MAX);
+  EXPECT_TRUE(ops.is_ok()) << ops.status().to_string();
+  std::vector<int64_t> ids;
+  if (!ops.is_ok()) return ids;
+  for (const StoredOp& op : *ops) ids.push_back(op.op_id);
+  return ids;
+}
+
+// A power loss may take back commits whose op ids readers saw; a new
+// process cannot know which, so it skips every id the last one reserved.
+TEST_F(BucketStorageTest, ANewProcessHandsOutOpIdsPastTheReservation) {
+  options_.op_ids_reserved_ahead = 10;
+  restart();
+  activate();
+  auto first = storage_->stream_batch();
+  first->insert(todos(), todo("1", "a", "t"));
+  first->insert(todos(), todo("2", "a", "t"));
+  commit(*first, "1/1");
+  EXPECT_EQ(op_ids(*storage_), (std::vector<int64_t>{1, 2}));
+
+  restart();
+  auto second = storage_->stream_batch();
+  second->insert(todos(), todo("3", "a", "t"));
+  commit(*second, "2/1");
+  EXPECT_EQ(op_ids(*storage_), (std::vector<int64_t>{1, 2, 11}))
+      << "ids 3-10 were reserved by the last process";
+  auto third = storage_->stream_batch();
+  third->insert(todos(), todo("4", "a", "t"));
+  commit(*third, "3/1");
+  EXPECT_EQ(op_ids(*storage_), (std::vector<int64_t>{1, 2, 11, 12}))
+      << "within one process the ids follow on";
+  EXPECT_EQ(checkpoint(), (Checkpoint{12, lsn("3/1")}));
+}
+
+}  // namespace
+}  // namespace walsim
+
+namespace walsim {
+namespace {
+
+// The disk is full for the next `full_commits` COMMITs.
+class FullDisk : public StorageFaults {
+ public:
+  Status before_write(const char*) override { return Status::ok(); }
+  int before_statement(const char* sql) override {
+    if (std::string(sql) != "COMMIT" || full_commits == 0) return SQLITE_OK;
+    full_commits--;
+    return SQLITE_FULL;
+  }
+  int full_commits = 0;
+};
+
+// A full disk fails the commit as transient, says so until a write goes
+// through, and the same commit, retried once space returns, loses nothing.
+TEST_F(BucketStorageTest, AFullDiskIsSaidRetriedAndRecoveredFrom) {
+  FullDisk disk;
+  options_.faults = &disk;
+  restart();
+  activate();
+  auto batch = storage_->stream_batch();
+  batch->insert(todos(), todo("1", "a", "t"));
+  disk.full_commits = 2;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    auto full = batch->commit(lsn("1/1"));
+    ASSERT_FALSE(full.is_ok());
+    EXPECT_EQ(full.status().code(), ErrorCode::kStorageFull) << full.status().to_string();
+    EXPECT_TRUE(full.status().is_transient());
+    EXPECT_EQ(storage_->write_error().code(), ErrorCode::kStorageFull);
+    EXPECT_EQ(batch->buffered(), 1u) << "a failed commit keeps its buffer for the retry";
+  }
+  auto retried = batch->commit(lsn("1/1"));
+  ASSERT_TRUE(retried.is_ok()) << retried.status().to_string();
+  EXPECT_TRUE(storage_->write_error().is_ok());
+  EXPECT_EQ(ops(), Ops({put("a", "1", "t")}));
 }
 
 }  // namespace

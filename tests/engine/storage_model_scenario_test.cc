@@ -223,6 +223,9 @@ class Replication {
   // A published checkpoint is the source as of its LSN; nothing is
   // published before the copy is done.
   void after_commit(const CommitResult& result) {
+    // The streamer publishes with a durable commit (group commit, at most
+    // every few transactions); this driver does after every one.
+    check_ok(store_.storage().make_durable(Lsn::zero()), "make durable");
     if (!result.checkpoint_created) return;
     RC_ASSERT(copy_.done);
     stats_.checkpoints++;

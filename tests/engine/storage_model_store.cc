@@ -34,6 +34,9 @@ Status StoreUnderTest::open_storage() {
   BucketStorage::Options options;
   options.faults = &faults_;
   options.unsafe_hard_deletes = unsafe_hard_deletes_;
+  // No op id reservation (in memory, no power loss reaches it), so a crash
+  // skips no ids and the model's op ids are the store's.
+  options.op_ids_reserved_ahead = 0;
   WALSIM_ASSIGN_OR_RETURN(storage_, BucketStorage::open(*db_, rules_, options));
   stream_ = storage_->stream_batch();
   return Status::ok();

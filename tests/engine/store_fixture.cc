@@ -69,6 +69,10 @@ std::vector<std::string> StoreFixture::bucket_rows(const std::string& bucket) {
 }
 
 Checkpoint StoreFixture::checkpoint() {
+  // Commits publish nothing by themselves: a durable commit publishes the
+  // newest checkpoint the rules created, as the streamer's does.
+  Status durable = storage_->make_durable(Lsn::zero());
+  EXPECT_TRUE(durable.is_ok()) << durable.to_string();
   auto checkpoint = storage_->checkpoint();
   EXPECT_TRUE(checkpoint.is_ok()) << checkpoint.status().to_string();
   if (!checkpoint.is_ok() || !*checkpoint) return Checkpoint{-1, Lsn::zero()};

@@ -48,6 +48,8 @@ class StoreFixture : public ::testing::Test {
   std::vector<std::string> ops();
   // The rows of a bucket up to the current checkpoint, as data JSON.
   std::vector<std::string> bucket_rows(const std::string& bucket);
+  // Makes the store durable (which publishes the newest checkpoint the
+  // rules created), then reads the published checkpoint; op_id -1: none.
   Checkpoint checkpoint();
   ReplicationState state();
   CommitResult commit(WriteBatch& batch, const char* at, bool empty_checkpoints = true);
@@ -55,7 +57,9 @@ class StoreFixture : public ::testing::Test {
   std::unique_ptr<SqliteDb> db_;
   BucketRules rules_;
   std::unique_ptr<BucketStorage> storage_;
-  BucketStorage::Options options_;
+  // No op id reservation (the store is in memory, no power loss reaches
+  // it): a restart skips no ids, so tests can name them.
+  BucketStorage::Options options_{.op_ids_reserved_ahead = 0};
 };
 
 }  // namespace walsim

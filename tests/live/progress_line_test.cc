@@ -48,6 +48,20 @@ TEST(ProgressLineTest, DoneSnapshotAndRetriedError) {
             "retrying: replication slot \"walsim\" is active for PID 42");
 }
 
+// A store on a full file system used to show only 0 rows/s and a growing lag.
+TEST(ProgressLineTest, AFullDiskIsSaid) {
+  ProgressSample sample;
+  sample.tables = {{"items", true, 10, 10}};
+  sample.snapshots_done = true;
+  sample.store_error = Status(ErrorCode::kStorageFull,
+                              "store '/data/s.db': sqlite 'COMMIT': database or disk is full");
+  EXPECT_EQ(format_progress(sample, nullptr),
+            "snapshot done (1 tables) | stream 0 changes | lag ? | no checkpoint yet | store "
+            "disk full, retrying: store '/data/s.db': sqlite 'COMMIT': database or disk is full");
+  sample.store_error = Status::ok();  // space came back, a write went through
+  EXPECT_EQ(format_progress(sample, nullptr).find("store"), std::string::npos);
+}
+
 TEST(ProgressLineTest, NeverClaimsAFullTableBeforeItIsDone) {
   ProgressSample sample;
   sample.tables = {{"items", false, 1200, 1000}};

@@ -64,7 +64,10 @@ class OracleTest : public ::testing::Test {
     auto result = storage_->stream_batch()->keepalive(source_.head());
     ASSERT_TRUE(result.is_ok());
     ASSERT_TRUE(result->checkpoint_created);
+    publish();
   }
+  // The durable commit that publishes, as the streamer makes it.
+  void publish() { ASSERT_TRUE(storage_->make_durable(source_.head()).is_ok()); }
 
   SimClock clock_;
   Buggify buggify_;
@@ -89,7 +92,9 @@ TEST_F(OracleTest, RightCheckpointPasses) {
   auto batch = storage_->stream_batch();
   batch->update(relation(), std::nullopt, row("00000001", "o1", "renamed"));
   ASSERT_TRUE(batch->commit(committed.commit_lsn).is_ok());
+  publish();
   EXPECT_FALSE(oracle_->poll(*storage_).has_value());
+  EXPECT_EQ(oracle_->checkpoints_checked(), 2);
 }
 
 TEST_F(OracleTest, StaleRowIsNamed) {
@@ -130,6 +135,45 @@ TEST_F(OracleTest, AcknowledgingUnsentWalIsCaught) {
   auto violation = oracle_->on_acknowledge(Lsn(source_.head().value() + 8), source_.head());
   ASSERT_TRUE(violation.has_value());
   EXPECT_EQ(violation->invariant, "ack_ahead_of_received");
+}
+
+// The slot confirmed a transaction the store does not hold after a restart:
+// the source will never send it again.
+TEST_F(OracleTest, AcknowledgedButLostIsCaught) {
+  copy_table();
+  auto txn = source_.begin();
+  txn.update(t0_, "00000001", row("00000001", "o1", "renamed"), false);
+  const SourceTxn& committed = source_.commit(std::move(txn));
+  EXPECT_FALSE(oracle_->after_restart(*storage_, committed.commit_lsn).has_value())
+      << "confirmed up to just before the transaction's end: it may come again";
+  auto violation = oracle_->after_restart(*storage_, committed.end_lsn);
+  ASSERT_TRUE(violation.has_value());
+  EXPECT_EQ(violation->invariant, "acknowledged_lost");
+  EXPECT_NE(violation->detail.find("xid " + std::to_string(committed.xid)), std::string::npos)
+      << violation->detail;
+  // Once the store has applied it, the same confirmation is fine.
+  auto batch = storage_->stream_batch();
+  batch->update(relation(), std::nullopt, row("00000001", "o1", "renamed"));
+  ASSERT_TRUE(batch->commit(committed.commit_lsn).is_ok());
+  EXPECT_FALSE(oracle_->after_restart(*storage_, committed.end_lsn).has_value());
+}
+
+// After a restart the store holds another op under an id it held before
+// (here: a second store, as a power loss and a reused sequence would leave).
+TEST_F(OracleTest, AnOpIdNamingAnotherOpIsCaught) {
+  copy_table();
+  ASSERT_FALSE(oracle_->watch_ops(*storage_).has_value());
+  auto db = SqliteDb::open(":memory:").value();
+  auto other = BucketStorage::open(*db, *rules_, {}).value();
+  ASSERT_TRUE(other->register_table(relation()).is_ok());
+  auto batch = other->snapshot_batch("t0");
+  (*batch)->copy_row(relation(), row("00000002", "o2", "second"));
+  ASSERT_TRUE((*batch)->commit(Lsn::zero()).is_ok());
+  auto violation = oracle_->after_restart(*other, Lsn::zero());
+  ASSERT_TRUE(violation.has_value());
+  EXPECT_EQ(violation->invariant, "op_id_reused");
+  EXPECT_NE(violation->detail.find(R"(op 1 now names PUT of t0 ["00000002"])"), std::string::npos)
+      << violation->detail;
 }
 
 TEST(FirstDifference, SpellingOfJsonIsNotADifference) {

@@ -63,5 +63,29 @@ TEST(RegressionReplay, RoundTripKeepsEveryParameter) {
   EXPECT_EQ(first.stats.trace_hash, second.stats.trace_hash);
 }
 
+// Files written before the disk faults, group commit and the new canaries
+// existed (the canary file is one) load with those off or at the engine's
+// defaults; files written now keep them.
+TEST(RegressionReplay, NewFieldsDefaultWhenMissingAndRoundTrip) {
+  auto old = sim::load_replay_file("tests/regressions/canary-unsafe-hard-deletes.json");
+  ASSERT_TRUE(old.is_ok());
+  EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kPowerLoss)], 0u);
+  EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kStorageRefused)], 0u);
+  EXPECT_FALSE(old->params.engine.unsafe_no_sync);
+  EXPECT_EQ(old->params.engine.durable_every_transactions, 256);
+  sim::ReplayFile file = *old;
+  file.params.faults[static_cast<size_t>(sim::FaultKind::kPowerLossAtIo)] = 300;
+  file.params.engine.unsafe_ack_before_commit = true;
+  file.params.engine.durable_every_transactions = 8;
+  file.params.engine.op_ids_reserved_ahead = 64;
+  auto again = sim::replay_from_json(sim::to_json(file));
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_EQ(again->params.faults[static_cast<size_t>(sim::FaultKind::kPowerLossAtIo)], 300u);
+  EXPECT_TRUE(again->params.engine.unsafe_ack_before_commit);
+  EXPECT_FALSE(again->params.engine.unsafe_no_sync);
+  EXPECT_EQ(again->params.engine.durable_every_transactions, 8);
+  EXPECT_EQ(again->params.engine.op_ids_reserved_ahead, 64);
+}
+
 }  // namespace
 }  // namespace walsim

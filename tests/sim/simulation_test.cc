@@ -6,7 +6,9 @@
 
 #include "engine/assert.h"
 
+#include <optional>
 #include <set>
+#include <string>
 
 namespace walsim::sim {
 namespace {
@@ -63,6 +65,55 @@ TEST(Simulation, CanaryUnsafeHardDeletesIsCaught) {
   EXPECT_NE(result.violation->detail.find("actual {"), std::string::npos)
       << result.violation->detail;
   EXPECT_FALSE(result.recent_events.empty());
+}
+
+// The first seed in [1, last] on which the canary `unsafe` breaks one of
+// `invariants` while the same seed passes without it; nullopt if none.
+std::optional<uint64_t> first_caught(bool Overrides::*unsafe, uint64_t last,
+                                     const std::set<std::string>& invariants) {
+  Overrides canary;
+  canary.*unsafe = true;
+  for (uint64_t seed = 1; seed <= last; seed++) {
+    RunResult result = run(seed, canary);
+    if (result.passed() || !invariants.count(result.violation->invariant)) continue;
+    if (run(seed).passed()) return seed;
+  }
+  return std::nullopt;
+}
+
+// The disk's canaries, one per family of invariants that see durability.
+// Syncing nothing: a power loss takes acknowledged transactions with it.
+TEST(Simulation, CanaryUnsafeNoSyncIsCaughtByPowerLoss) {
+  EXPECT_TRUE(first_caught(&Overrides::unsafe_no_sync, 60, {"acknowledged_lost"}).has_value());
+}
+
+// Acknowledging before COMMIT: a crash in between loses what the slot
+// let go of.
+TEST(Simulation, CanaryUnsafeAckBeforeCommitIsCaughtByACrash) {
+  EXPECT_TRUE(
+      first_caught(&Overrides::unsafe_ack_before_commit, 60, {"acknowledged_lost"}).has_value());
+}
+
+// Publishing in the commit that creates a checkpoint: a power loss takes
+// back a checkpoint clients (the oracle among them) have seen.
+TEST(Simulation, CanaryUnsafePublishUnsyncedIsCaughtByWhatClientsSaw) {
+  EXPECT_TRUE(first_caught(&Overrides::unsafe_publish_unsynced, 100,
+                           {"checkpoint_regressed", "client_checkpoint_regressed",
+                            "client_op_changed", "op_id_reused"})
+                  .has_value());
+}
+
+// A statement left mid-read: SQLite's checkpoints stall behind it.
+TEST(Simulation, CanaryUnsafeLeaveReadsOpenIsCaughtAtOnce) {
+  EXPECT_TRUE(first_caught(&Overrides::unsafe_leave_reads_open, 5,
+                           {"read_left_open", "wal_unbounded"})
+                  .has_value());
+}
+
+// Retrying every storage error: a refused statement is retried for ever.
+TEST(Simulation, CanaryUnsafeRetryAllErrorsIsCaughtAsUnboundedRetry) {
+  EXPECT_TRUE(
+      first_caught(&Overrides::unsafe_retry_all_errors, 100, {"retry_unbounded"}).has_value());
 }
 
 TEST(Simulation, EveryFaultKindFiresInSeeds1To30) {
