@@ -324,5 +324,52 @@ TEST_F(ReplicateCliTest, SurvivesKillNineDuringSnapshotAndStreaming) {
   expect_store_matches("kill", items_queries(tables));
 }
 
+// Two `walsim replicate` on one store, started at once: one replicates, the
+// other refuses with one clear line and a non-zero exit, whatever the
+// order in which they reach the store and the slot; the survivor's store
+// ends equal to the source. (Issue 10, item 4: seen were both alive, both
+// creating slots, and the loser dying on a raw "database is locked"; today
+// both run.)
+TEST_F(ReplicateCliTest, DISABLED_TwoWritersStartedAtOnceOneIsRefused) {
+  sql(create_items_sql("twowriters_items", 3000) +
+      "CREATE PUBLICATION twowriters_pub FOR TABLE twowriters_items");
+  std::vector<std::string> arguments = args("twowriters", "twowriters_items");
+  arguments.insert(arguments.end(), {"--snapshot-chunk-rows", "100"});
+  auto one = start(arguments, "one");
+  auto two = start(arguments, "two");
+  WalsimProcess* loser = nullptr;
+  WalsimProcess* survivor = nullptr;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       !loser && std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(std::chrono::milliseconds(50))) {
+    if (!one->running()) loser = one.get(), survivor = two.get();
+    else if (!two->running()) loser = two.get(), survivor = one.get();
+  }
+  ASSERT_NE(loser, nullptr) << "both still run after 30 s:\n" << one->err() << "\n" << two->err();
+  std::optional<int> exit_code = loser->wait(1000);
+  ASSERT_TRUE(exit_code.has_value());
+  EXPECT_NE(*exit_code, 0) << loser->err();
+  const std::string refusal = loser->err();
+  EXPECT_EQ(std::count(refusal.begin(), refusal.end(), '\n'), 1) << "one line: " << refusal;
+  EXPECT_TRUE(contains(refusal, "walsim replicate: ")) << refusal;
+  EXPECT_FALSE(contains(refusal, "database is locked")) << refusal;
+  ASSERT_TRUE(survivor->running()) << survivor->err();
+  EXPECT_EQ(value("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'twowriters%'"),
+            "1");
+
+  sql("UPDATE twowriters_items SET owner = 'o3' WHERE id % 4 = 0");
+  std::optional<Lsn> target = Lsn::parse(value("SELECT pg_current_wal_lsn()"));
+  ASSERT_TRUE(target.has_value());
+  ASSERT_TRUE(wait_for(
+      [&] {
+        std::optional<Checkpoint> checkpoint = StoreReader(store("twowriters")).checkpoint();
+        return checkpoint && checkpoint->lsn >= *target;
+      },
+      "the survivor's checkpoint to reach " + target->to_string(), *survivor));
+  survivor->signal(SIGTERM);
+  EXPECT_EQ(survivor->wait(10'000), std::optional<int>(0)) << survivor->err();
+  expect_store_matches("twowriters", items_queries({"twowriters_items"}));
+}
+
 }  // namespace
 }  // namespace walsim::live::testing
