@@ -158,6 +158,29 @@ Status add_publication_row(const Row& row, Publication& publication) {
   }
   return Status::ok();
 }
+
+// Row filters and column lists exist from Postgres 15 on.
+Status check_tables_whole(PgConnection& connection, const std::string& publication,
+                          const std::vector<std::string>& tables) {
+  WALSIM_ASSIGN_OR_RETURN(int64_t version, server_version_num(connection));
+  if (version < 150000) return Status::ok();
+  WALSIM_ASSIGN_OR_RETURN(std::optional<Publication> published,
+                          read_publication(connection, publication));
+  if (!published) return Status(ErrorCode::kNotFound, "publication \"" + publication + "\" is gone");
+  for (const std::string& name : tables) {
+    WALSIM_ASSIGN_OR_RETURN(TableName table, parse_table_name(name));
+    // Gone since check_publication's own query: an ALTER in between.
+    const PublishedTable* entry = published->find(table);
+    if (entry == nullptr) {
+      return Status(ErrorCode::kFailedPrecondition, "publication \"" + publication +
+                                                        "\" stopped publishing " +
+                                                        table.to_string() + " just now");
+    }
+    WALSIM_RETURN_IF_ERROR(check_published_whole(*published, *entry));
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<std::optional<Relation>> describe_table(PgConnection& connection,
@@ -260,10 +283,33 @@ Status check_publication(PgConnection& connection, const std::string& publicatio
     if (covered.count(table)) continue;
     missing += (missing.empty() ? "" : ", ") + table.schema + "." + table.name;
   }
-  if (missing.empty()) return Status::ok();
-  return Status(ErrorCode::kFailedPrecondition, "publication \"" + publication +
-                                                    "\" does not publish " + missing +
-                                                    " (ALTER PUBLICATION ... ADD TABLE)");
+  if (!missing.empty()) {
+    return Status(ErrorCode::kFailedPrecondition, "publication \"" + publication +
+                                                      "\" does not publish " + missing +
+                                                      " (ALTER PUBLICATION ... ADD TABLE)");
+  }
+  return check_tables_whole(connection, publication, tables);
+}
+
+Status check_published_whole(const Publication& publication, const PublishedTable& table) {
+  WALSIM_ASSERT(publication.find(table.table) == &table, "a table of this publication");
+  if (!table.row_filter && !table.column_list) return Status::ok();
+  std::string parts;
+  if (table.row_filter) parts = "row filter WHERE " + *table.row_filter;
+  if (table.column_list) {
+    std::string columns;
+    for (const std::string& column : *table.column_list) {
+      columns += (columns.empty() ? "" : ", ") + column;
+    }
+    parts += (parts.empty() ? "" : "; ") + std::string("column list ") + columns;
+  }
+  const std::string name = table.table.to_string();
+  return Status(ErrorCode::kFailedPrecondition,
+                "publication \"" + publication.name + "\" publishes only part of table " + name +
+                    " (" + parts + "): walsim copies whole tables, so the store would hold rows "
+                    "and columns whose changes the stream never sends; publish the whole table "
+                    "(ALTER PUBLICATION " + publication.name + " DROP TABLE " + name +
+                    ", then ADD TABLE " + name + ")");
 }
 
 Status check_server(PgConnection& connection) {

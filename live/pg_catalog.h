@@ -92,8 +92,15 @@ struct Publication {
 Result<std::optional<Publication>> read_publication(PgConnection& connection,
                                                     const std::string& publication);
 
+// kFailedPrecondition when `publication` publishes only part of `table`:
+// a row filter or a column list (Postgres 15). walsim copies whole tables,
+// so the store would hold rows and columns whose changes the stream never
+// sends; the message names the filter and the list and how to publish the
+// whole table.
+Status check_published_whole(const Publication& publication, const PublishedTable& table);
+
 // The publication exists and publishes every named table (TableName text
-// form).
+// form), each whole (check_published_whole).
 Status check_publication(PgConnection& connection, const std::string& publication,
                          const std::vector<std::string>& tables);
 

@@ -76,17 +76,13 @@ void check_published(const Publication& publication, const BucketRules& rules,
           {rules_name, "publication \"" + publication.name + "\" publishes only column(s) " +
                            joined(*published->column_list) + " of " + table.to_string() +
                            "; the rules also read " + joined(hidden) +
-                           ", which the stream never sends (add them to the column list)"});
+                           ", which the stream never sends"});
     }
   }
-  if (published->row_filter) {
-    problems.push_back(
-        {rules_name, "publication \"" + publication.name + "\" publishes only the rows of " +
-                         table.to_string() + " WHERE " + *published->row_filter +
-                         "; walsim copies every row, so the store would keep rows whose "
-                         "changes the stream never sends (publish the table without a "
-                         "row filter, and filter in the rules)"});
-  }
+  // What replicate's preflight refuses (check_publication), also when the
+  // rules read none of the hidden columns.
+  Status whole = check_published_whole(publication, *published);
+  if (!whole.is_ok()) problems.push_back({rules_name, whole.message()});
 }
 
 // The table's own problems; the relation when it exists and the rules fit.

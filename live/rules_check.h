@@ -10,9 +10,9 @@
 //   - the publication does not exist, or does not publish the table;
 //   - the publication's column list leaves out a column the rules read
 //     (the stream would never send it);
-//   - the publication's row filter publishes only some of the table's rows
-//     (walsim copies every row, so the store would hold rows whose changes
-//     the stream never sends).
+//   - the publication publishes only part of the table, with a row filter
+//     or a column list, which replicate refuses (check_published_whole in
+//     pg_catalog.h: walsim copies whole tables).
 // Read-only: it runs catalog queries and nothing else.
 #pragma once
 

@@ -263,6 +263,27 @@ TEST_F(PgCatalogTest, CheckPublicationNamesTheMissingQualifiedTable) {
   EXPECT_EQ(no_pub.code(), ErrorCode::kNotFound) << no_pub.to_string();
 }
 
+TEST_F(PgCatalogTest, CheckPublicationRefusesAPartlyPublishedTable) {
+  ASSERT_OK(server_->exec(
+      "CREATE TABLE part_filtered (id int PRIMARY KEY, v text);"
+      "CREATE TABLE part_listed (id int PRIMARY KEY, v text, w text);"
+      "CREATE TABLE part_whole (id int PRIMARY KEY);"
+      "CREATE PUBLICATION partly_pub FOR TABLE part_filtered WHERE (id > 3), "
+      "part_listed (id, v), part_whole"));
+  ASSERT_OK(check_publication(*connection_, "partly_pub", {"part_whole"}));
+  Status filtered = check_publication(*connection_, "partly_pub", {"part_whole", "part_filtered"});
+  EXPECT_EQ(filtered.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(filtered.message(),
+            "publication \"partly_pub\" publishes only part of table part_filtered (row filter "
+            "WHERE (id > 3)): walsim copies whole tables, so the store would hold rows and "
+            "columns whose changes the stream never sends; publish the whole table (ALTER "
+            "PUBLICATION partly_pub DROP TABLE part_filtered, then ADD TABLE part_filtered)");
+  Status listed = check_publication(*connection_, "partly_pub", {"part_listed"});
+  EXPECT_EQ(listed.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(listed.message().find("part_listed (column list id, v)"), std::string::npos)
+      << listed.message();
+}
+
 // ---- read_ctid_page ----------------------------------------------------------
 
 TEST_F(PgCatalogTest, CtidPagesReadDuplicatesAndNullsOnce) {
