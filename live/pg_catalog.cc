@@ -159,14 +159,16 @@ Status add_publication_row(const Row& row, Publication& publication) {
   return Status::ok();
 }
 
-// Row filters and column lists exist from Postgres 15 on.
+// read_publication needs Postgres 13; row filters and column lists exist
+// from 15 on (before, every table is published whole).
 Status check_tables_whole(PgConnection& connection, const std::string& publication,
                           const std::vector<std::string>& tables) {
   WALSIM_ASSIGN_OR_RETURN(int64_t version, server_version_num(connection));
-  if (version < 150000) return Status::ok();
+  if (version < 130000) return Status::ok();
   WALSIM_ASSIGN_OR_RETURN(std::optional<Publication> published,
                           read_publication(connection, publication));
   if (!published) return Status(ErrorCode::kNotFound, "publication \"" + publication + "\" is gone");
+  WALSIM_RETURN_IF_ERROR(check_publishes_every_change(*published));
   for (const std::string& name : tables) {
     WALSIM_ASSIGN_OR_RETURN(TableName table, parse_table_name(name));
     // Gone since check_publication's own query: an ALTER in between.
@@ -289,6 +291,22 @@ Status check_publication(PgConnection& connection, const std::string& publicatio
                                                       " (ALTER PUBLICATION ... ADD TABLE)");
   }
   return check_tables_whole(connection, publication, tables);
+}
+
+Status check_publishes_every_change(const Publication& publication) {
+  std::string missing;
+  auto note = [&](bool published, const char* kind) {
+    if (!published) missing += (missing.empty() ? "" : ", ") + std::string(kind);
+  };
+  note(publication.publishes_insert, "insert");
+  note(publication.publishes_update, "update");
+  note(publication.publishes_delete, "delete");
+  note(publication.publishes_truncate, "truncate");
+  if (missing.empty()) return Status::ok();
+  return Status(ErrorCode::kFailedPrecondition,
+                "publication \"" + publication.name + "\" does not publish " + missing +
+                    ": the store would keep rows those changes alter (ALTER PUBLICATION " +
+                    publication.name + " SET (publish = 'insert, update, delete, truncate'))");
 }
 
 Status check_published_whole(const Publication& publication, const PublishedTable& table) {

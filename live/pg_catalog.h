@@ -92,6 +92,11 @@ struct Publication {
 Result<std::optional<Publication>> read_publication(PgConnection& connection,
                                                     const std::string& publication);
 
+// kFailedPrecondition when `publication` leaves out a kind of change
+// (publish = 'insert'): the store would keep rows the source updated,
+// deleted or truncated. The message names the kinds.
+Status check_publishes_every_change(const Publication& publication);
+
 // kFailedPrecondition when `publication` publishes only part of `table`:
 // a row filter or a column list (Postgres 15). walsim copies whole tables,
 // so the store would hold rows and columns whose changes the stream never
@@ -99,8 +104,9 @@ Result<std::optional<Publication>> read_publication(PgConnection& connection,
 // whole table.
 Status check_published_whole(const Publication& publication, const PublishedTable& table);
 
-// The publication exists and publishes every named table (TableName text
-// form), each whole (check_published_whole).
+// The publication exists, publishes every kind of change (insert, update,
+// delete, truncate) and every named table (TableName text form), each
+// whole (check_published_whole).
 Status check_publication(PgConnection& connection, const std::string& publication,
                          const std::vector<std::string>& tables);
 

@@ -124,6 +124,10 @@ Result<std::vector<RulesProblem>> check_rules_against_source(PgConnection& conne
     problems.push_back({"", "publication \"" + publication + "\" does not exist (CREATE "
                             "PUBLICATION " + publication + " FOR TABLE ...)"});
   }
+  if (published) {
+    Status every_change = check_publishes_every_change(*published);
+    if (!every_change.is_ok()) problems.push_back({"", every_change.message()});
+  }
   for (const std::string& name : rules.tables()) {
     WALSIM_ASSIGN_OR_RETURN(std::optional<Relation> relation,
                             check_table(connection, rules, name, problems));

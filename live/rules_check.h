@@ -7,7 +7,8 @@
 //     that name in another schema is not it, and is pointed out);
 //   - the table cannot be replicated (no replica identity to key its rows);
 //   - the rules read a column the table lacks;
-//   - the publication does not exist, or does not publish the table;
+//   - the publication does not exist, leaves out a kind of change
+//     (publish = 'insert'), or does not publish the table;
 //   - the publication's column list leaves out a column the rules read
 //     (the stream would never send it);
 //   - the publication publishes only part of the table, with a row filter

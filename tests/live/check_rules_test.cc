@@ -96,6 +96,18 @@ TEST_F(CheckRulesTest, AMissingPublicationIsNamedOnceAndTablesStillChecked) {
   EXPECT_TRUE(contains(found[1].message, "'gone', which the table lacks")) << all(found);
 }
 
+TEST_F(CheckRulesTest, APublicationThatLeavesOutChangesIsAProblem) {
+  sql("CREATE TABLE cr_inserts (id int PRIMARY KEY);"
+      "CREATE PUBLICATION cr_inserts_pub FOR TABLE cr_inserts WITH (publish = 'insert')");
+  std::vector<RulesProblem> found = problems(
+      "bucket_definitions:\n  b:\n    data:\n      - SELECT id FROM cr_inserts\n", "cr_inserts_pub");
+  ASSERT_EQ(found.size(), 1u) << all(found);
+  EXPECT_EQ(found[0].table, "");
+  EXPECT_TRUE(contains(found[0].message, "publication \"cr_inserts_pub\" does not publish update, "
+                                         "delete, truncate"))
+      << all(found);
+}
+
 TEST_F(CheckRulesTest, CommandExitsNonZeroAndPrintsEachProblem) {
   sql("CREATE TABLE cr_cli (id int PRIMARY KEY, owner text);"
       "CREATE PUBLICATION cr_cli_pub FOR TABLE cr_cli");

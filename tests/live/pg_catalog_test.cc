@@ -278,6 +278,13 @@ TEST_F(PgCatalogTest, CheckPublicationRefusesAPartlyPublishedTable) {
             "WHERE (id > 3)): walsim copies whole tables, so the store would hold rows and "
             "columns whose changes the stream never sends; publish the whole table (ALTER "
             "PUBLICATION partly_pub DROP TABLE part_filtered, then ADD TABLE part_filtered)");
+  ASSERT_OK(server_->exec("CREATE PUBLICATION inserts_pub FOR TABLE part_whole "
+                          "WITH (publish = 'insert, delete')"));
+  Status inserts = check_publication(*connection_, "inserts_pub", {"part_whole"});
+  EXPECT_EQ(inserts.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(inserts.message().find("does not publish update, truncate: the store would keep"),
+            std::string::npos)
+      << inserts.message();
   Status listed = check_publication(*connection_, "partly_pub", {"part_listed"});
   EXPECT_EQ(listed.code(), ErrorCode::kFailedPrecondition);
   EXPECT_NE(listed.message().find("part_listed (column list id, v)"), std::string::npos)
