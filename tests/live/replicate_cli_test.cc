@@ -196,6 +196,23 @@ TEST_F(ReplicateCliTest, RefusesSourceProblems) {
                  "role \"plain_cli\" lacks the REPLICATION privilege");
 }
 
+// A publication that publishes only part of a table, or only some kinds of
+// change, is refused before anything is written: the copy would store rows
+// and columns the stream never maintains.
+TEST_F(ReplicateCliTest, RefusesAPartialPublication) {
+  sql(create_items_sql("partial_items", 5) +
+      "CREATE PUBLICATION srcfilter_pub FOR TABLE partial_items WHERE (id > 2);"
+      "CREATE PUBLICATION srclist_pub FOR TABLE partial_items (id, owner, title);"
+      "CREATE PUBLICATION srcinsert_pub FOR TABLE partial_items WITH (publish = 'insert')");
+  expect_refusal(args("srcfilter", "partial_items"), "srcfilter",
+                 "publication \"srcfilter_pub\" publishes only part of table partial_items "
+                 "(row filter WHERE (id > 2))");
+  expect_refusal(args("srclist", "partial_items"), "srclist",
+                 "publishes only part of table partial_items (column list id, owner, title)");
+  expect_refusal(args("srcinsert", "partial_items"), "srcinsert",
+                 "publication \"srcinsert_pub\" does not publish update, delete, truncate");
+}
+
 TEST_F(ReplicateCliTest, RefusesUnreachableHostAndWrongPasswordWithoutShowingIt) {
   sql(create_items_sql("pw_items", 5) + "CREATE PUBLICATION pw_pub FOR TABLE pw_items");
   password_role("Right-Pw-1");
