@@ -26,6 +26,7 @@
 #include "campaign/summary.h"
 #include "cli/canary_flags.h"
 #include "cli/command.h"
+#include "cli/parse_flags.h"
 #include "engine/assert.h"
 #include "sim/params.h"
 #include "sim/replay_file.h"
@@ -253,11 +254,7 @@ int campaign_command(int argc, char** argv) {
   app.add_option("--plant-assertion-failure-at-seed", options.planted_seed,
                  "test only: seed N's run fails an assertion")
       ->group("");  // hidden from --help
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? kExitOk : kExitUsage;
-  }
+  if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
   auto seconds = parse_duration_s(time);
   if (!seconds) {
     std::fprintf(stderr, "walsim campaign: --time '%s' is not a duration (e.g. 90s, 10m, 1h)\n",

@@ -6,8 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/parse_flags.h"
 #include "engine/bucket_storage.h"
 #include "engine/storage_schema.h"
+#include "live/store_slot.h"
 
 namespace walsim {
 
@@ -116,13 +118,11 @@ int inspect_command(int argc, char** argv) {
   bool as_json = false;
   app.add_option("--store", path, "the walsim store (SQLite file)")->required();
   app.add_flag("--json", as_json, "print JSON instead of text");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? kExitOk : kExitUsage;
-  }
-  auto db = SqliteDb::open(path, /*create=*/false);
-  Status status = db.is_ok() ? check_store_schema(**db) : db.status();
+  if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
+  Status status = check_not_directory(path);
+  auto db = status.is_ok() ? SqliteDb::open(path, /*create=*/false)
+                           : Result<std::unique_ptr<SqliteDb>>(status);
+  status = db.is_ok() ? check_store_schema(**db) : db.status();
   if (!status.is_ok()) {
     std::fprintf(stderr, "walsim inspect: %s\n", status.message().c_str());
     return kExitUsage;

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/parse_flags.h"
 #include "live/replication_session.h"
 #include "live/stop_signal.h"
 
@@ -30,6 +31,10 @@ void print_error(const Status& status) {
     if (c == '\n') c = ' ';
   }
   std::fprintf(stderr, "%s: %s\n", kName, message.c_str());
+}
+
+const char* stop_signal_name() {
+  return live::stop_signal_number() == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
 struct Flags {
@@ -78,11 +83,7 @@ int replicate_command(int argc, char** argv) {
                kName);
   Flags flags;
   add_flags(app, flags);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? kExitOk : kExitUsage;
-  }
+  if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
   flags.config.reader.statement_timeout_ms = int64_t{flags.read_timeout_s} * 1000;
   live::install_stop_signal_handlers();
   live::ProgressPrinter printer(stdout, ::isatty(STDOUT_FILENO) == 1,
@@ -90,11 +91,17 @@ int replicate_command(int argc, char** argv) {
   auto notify = [&printer](const std::string& text) {
     printer.message(stderr, std::string(kName) + ": " + text);
   };
+  flags.config.stop = &live::stop_signal_flag();
   Result<std::unique_ptr<live::ReplicationSession>> session =
       live::ReplicationSession::open(flags.config, notify);
   if (!session.is_ok()) {
     print_error(session.status());
     return exit_code_for(session.status());
+  }
+  if (*session == nullptr) {  // stopped while waiting for the slot
+    notify(std::string("stopped on ") + stop_signal_name() +
+           " while waiting for the replication slot; nothing was written");
+    return kExitOk;
   }
   live::ReplicationSession& running = **session;
   notify("replicating into " + flags.config.store_path + "; Ctrl-C stops");
@@ -107,8 +114,7 @@ int replicate_command(int argc, char** argv) {
     print_error(outcome.status());
     return kExitFailed;
   }
-  const char* signal_name = live::stop_signal_number() == SIGTERM ? "SIGTERM" : "SIGINT";
-  notify(std::string("stopped on ") + signal_name +
+  notify(std::string("stopped on ") + stop_signal_name() +
          "; committed state is safe, run the same command to resume");
   return kExitOk;
 }

@@ -12,6 +12,7 @@
 
 #include "cli/canary_flags.h"
 #include "cli/command.h"
+#include "cli/parse_flags.h"
 #include "sim/params.h"
 #include "sim/replay_file.h"
 #include "sim/simulation.h"
@@ -233,12 +234,7 @@ int sim_command(int argc, char** argv) {
                  "how tasks are chosen, instead of the seed's: random, pct or targeted")
       ->check(CLI::IsMember({"random", "pct", "targeted"}));
   app.add_flag("--quiet", quiet, "with --seeds: no progress lines");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);  // prints help or the error
-    return code == 0 ? kExitOk : kExitUsage;
-  }
+  if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
   overrides.preset = *sim::parse_preset(preset);
   if (!schedule.empty()) overrides.schedule = sim::parse_schedule_mode(schedule);
   if (!replay_path.empty()) {

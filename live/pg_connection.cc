@@ -40,19 +40,55 @@ bool looks_like_conninfo(const std::string& conninfo) {
          conninfo.find('=') != std::string::npos;
 }
 
+// Whether `fragment`, which libpq quoted after "invalid connection option"
+// or "invalid URI query parameter:", is an option's name and nothing else:
+// it looks like a keyword and stands, wherever it occurs in `conninfo`,
+// where keys stand (after a space, '?' or '&', before an '='), as in
+// `name=value` or `?name=value`. A password stands elsewhere, so one that
+// equals or contains the name keeps it hidden.
+bool is_option_name(const std::string& fragment, const std::string& conninfo) {
+  if (fragment.empty() || fragment.size() > 63) return false;
+  for (size_t i = 0; i < fragment.size(); i++) {
+    const unsigned char c = static_cast<unsigned char>(fragment[i]);
+    if (!(std::isalpha(c) || c == '_' || (i > 0 && std::isdigit(c)))) return false;
+  }
+  size_t occurrences = 0;
+  for (size_t at = conninfo.find(fragment); at != std::string::npos;
+       at = conninfo.find(fragment, at + 1)) {
+    const char before = at == 0 ? ' ' : conninfo[at - 1];
+    if (before != ' ' && before != '\t' && before != '?' && before != '&') return false;
+    size_t after = at + fragment.size();
+    while (after < conninfo.size() && (conninfo[after] == ' ' || conninfo[after] == '\t')) after++;
+    if (after >= conninfo.size() || conninfo[after] != '=') return false;
+    occurrences++;
+  }
+  return occurrences > 0;
+}
+
 // libpq's parse errors quote the fragment they choke on, and that fragment
-// may be (part of) the password: drop everything between double quotes.
-std::string redact_quoted(const std::string& message) {
+// may be (part of) the password: drop everything between double quotes,
+// except an option's name in the messages that name one.
+std::string redact_quoted(const std::string& message, const std::string& conninfo) {
   std::string out;
   bool quoted = false;
+  std::string fragment;
   for (char c : message) {
-    if (c == '"') {
-      if (!quoted) out += "\"<redacted>\"";
-      quoted = !quoted;
-    } else if (!quoted) {
-      out += c;
+    if (c != '"') {
+      (quoted ? fragment : out) += c;
+      continue;
     }
+    if (quoted) {
+      const bool names_option = out.ends_with("invalid connection option \"") ||
+                                out.ends_with("invalid URI query parameter: \"");
+      out += names_option && is_option_name(fragment, conninfo) ? fragment : "<redacted>";
+      out += '"';
+      fragment.clear();
+    } else {
+      out += '"';
+    }
+    quoted = !quoted;
   }
+  if (quoted) out += "<redacted>";  // an unbalanced quote: hide the rest
   return out;
 }
 
@@ -64,7 +100,7 @@ Result<std::string> password_of(const std::string& conninfo) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
   if (options == nullptr) {
-    std::string detail = error ? redact_quoted(one_line(error)) : "out of memory";
+    std::string detail = error ? redact_quoted(one_line(error), conninfo) : "out of memory";
     PQfreemem(error);
     return Status(ErrorCode::kInvalidArgument, "invalid connection string: " + detail);
   }

@@ -7,7 +7,7 @@
 // Errors are Status values that never contain the connection password: a
 // connection failure names only host, port, dbname and user, and a
 // connection string libpq cannot parse is rejected before libpq can echo
-// pieces of it.
+// pieces of it (a mistyped option's name is shown: it is no secret).
 //
 // The few files that speak libpq directly (the change stream, slot
 // administration) use raw() and the PgResult/PgMemory holders below; only

@@ -62,6 +62,21 @@ Status PgTableReader::lost_or(Status status) const {
   return Status(ErrorCode::kDisconnected, status.message());
 }
 
+Status PgTableReader::failed_read(const Relation& table, Status status) {
+  status = lost_or(std::move(status));
+  WALSIM_ASSERT(!status.is_ok(), "only a failed read is explained");
+  if (status.code() != ErrorCode::kNotFound) return status;
+  Result<std::vector<Row>> found = connection_->query(
+      "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = $2",
+      {table.schema, table.name});
+  // Still there (a column went, say), or no way to tell: the server's word.
+  if (!found.is_ok() || !found->empty()) return status;
+  return Status(ErrorCode::kNotFound, "table " + table.schema + "." + table.name +
+                                          " does not exist any more: it was dropped during "
+                                          "its copy");
+}
+
 // SELECT cols FROM schema.table [WHERE (keys) > (..) AND ...] ORDER BY keys
 // LIMIT n. Columns come back in the text format, i.e. through each type's
 // output function (COPY's text format too): the same text pgoutput sends
@@ -119,7 +134,7 @@ Result<std::vector<Row>> PgTableReader::copy_rows(const Relation& table,
                                           rows.push_back(std::move(row));
                                           return Status::ok();
                                         });
-  WALSIM_RETURN_IF_ERROR(lost_or(status));
+  if (!status.is_ok()) return failed_read(table, std::move(status));
   return rows;
 }
 
@@ -137,7 +152,7 @@ Result<std::optional<Row>> PgTableReader::read_bound_key(const Relation& table) 
   WALSIM_ASSIGN_OR_RETURN(std::string name, connection_->quote_identifier(table.name));
   Result<std::vector<Row>> rows = connection_->query(
       "SELECT " + keys + " FROM " + schema + "." + name + " ORDER BY " + descending + " LIMIT 1");
-  if (!rows.is_ok()) return lost_or(rows.status());
+  if (!rows.is_ok()) return failed_read(table, rows.status());
   if (rows->empty()) return std::optional<Row>();  // empty: read to the end
   Row& last = rows->front();
   WALSIM_ASSERT(last.size() == table.key_indexes().size(), "the bound is a key");
@@ -180,7 +195,7 @@ Result<TableChunk> PgTableReader::read_chunk(const Relation& table,
     WALSIM_ASSIGN_OR_RETURN(rows, copy_rows(table, sql));
   } else {
     Result<std::vector<Row>> selected = connection_->query(sql, params);
-    if (!selected.is_ok()) return lost_or(selected.status());
+    if (!selected.is_ok()) return failed_read(table, selected.status());
     rows = std::move(selected).value();
   }
   // Read after the rows: every commit they show lies before this position.
@@ -209,7 +224,7 @@ Result<TableChunk> PgTableReader::read_rows(const Relation& table, const std::ve
   for (const Row& key : keys) {
     WALSIM_ASSIGN_OR_RETURN(std::vector<std::string> params, key_params(table, key));
     Result<std::vector<Row>> rows = connection_->query(sql, params);
-    if (!rows.is_ok()) return lost_or(rows.status());
+    if (!rows.is_ok()) return failed_read(table, rows.status());
     for (Row& row : *rows) chunk.rows.push_back(std::move(row));
   }
   WALSIM_ASSIGN_OR_RETURN(chunk.consistent_lsn, current_lsn());

@@ -88,6 +88,10 @@ class PgTableReader {
   Result<std::optional<Row>> read_bound_key(const Relation& table);
   // A lost connection becomes kDisconnected; other errors pass.
   Status lost_or(Status status) const;
+  // lost_or, and a read that failed because `table` is gone (dropped
+  // during its copy) says so by name (kNotFound still), instead of with
+  // the server's message, which quotes the whole statement.
+  Status failed_read(const Relation& table, Status status);
 
   std::unique_ptr<PgConnection> connection_;
   ReadMethod method_;

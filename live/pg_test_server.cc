@@ -165,6 +165,18 @@ PgTestServer::~PgTestServer() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
+Status PgTestServer::restart() {
+  WALSIM_ASSERT(started_, "restart a started server");
+  admin_.reset();
+  WALSIM_RETURN_IF_ERROR(run_as_postgres(
+      {bin_dir() + "/pg_ctl", "-D", data_dir_, "-l", dir_ + "/server.log", "-m", "fast", "-w",
+       "-t", "60", "restart"},
+      dir_ + "/pg_ctl.log"));
+  WALSIM_ASSIGN_OR_RETURN(admin_, PgConnection::open(conninfo_, PgConnection::Mode::kNormal));
+  WALSIM_ASSERT(admin_ != nullptr);
+  return Status::ok();
+}
+
 std::string PgTestServer::conninfo_as(const std::string& user) const {
   return "host=" + dir_ + " dbname=postgres user=" + user;
 }

@@ -46,6 +46,11 @@ class PgTestServer {
   // The unix socket directory (libpq's host).
   const std::string& socket_dir() const { return dir_; }
 
+  // Stops the server (-m fast: every connection is cut, as in a real
+  // restart) and starts it again on the same data and socket; the admin
+  // connection is reopened.
+  Status restart();
+
   // Runs SQL (several statements allowed) as the superuser.
   Status exec(const std::string& sql);
   Result<std::vector<Row>> query(const std::string& sql);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/snapshotter.h"
+#include "live/table_name.h"
 
 namespace walsim::live {
 
@@ -12,11 +13,11 @@ Status check_all_exist(const std::vector<std::string>& names,
                        const std::vector<Relation>& relations) {
   std::string missing;
   for (const std::string& name : names) {
-    // describe_tables names relations without their schema.
-    size_t dot = name.find('.');
-    std::string table = dot == std::string::npos ? name : name.substr(dot + 1);
-    bool found = std::any_of(relations.begin(), relations.end(),
-                             [&](const Relation& relation) { return relation.name == table; });
+    // By schema and name: a table of that name in another schema is not it.
+    WALSIM_ASSIGN_OR_RETURN(TableName table, parse_table_name(name));
+    bool found = std::any_of(relations.begin(), relations.end(), [&](const Relation& relation) {
+      return relation.schema == table.schema && relation.name == table.name;
+    });
     if (!found) missing += (missing.empty() ? "" : ", ") + name;
   }
   if (missing.empty()) return Status::ok();

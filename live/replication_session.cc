@@ -20,7 +20,8 @@ Result<std::unique_ptr<ReplicationSession>> ReplicationSession::open(SessionConf
   }
   std::unique_ptr<ReplicationSession> session(
       new ReplicationSession(std::move(config), std::move(notify), std::move(rules)));
-  WALSIM_RETURN_IF_ERROR(session->prepare());
+  WALSIM_ASSIGN_OR_RETURN(bool prepared, session->prepare());
+  if (!prepared) return std::unique_ptr<ReplicationSession>();
   return session;
 }
 
@@ -45,39 +46,51 @@ ReplicationSession::~ReplicationSession() {
   db_.reset();
 }
 
-Status ReplicationSession::prepare() {
+Result<bool> ReplicationSession::prepare() {
   WALSIM_ASSIGN_OR_RETURN(StoreFacts facts, probe_store(config_.store_path));
   if (!facts.slot_name && !facts.has_tables) {
     WALSIM_RETURN_IF_ERROR(check_store_location(config_.store_path));
   }
   WALSIM_RETURN_IF_ERROR(check_source(connector_, monitor_, rules_).status());
-  WALSIM_ASSIGN_OR_RETURN(SlotState state, idle_slot_state());
+  WALSIM_ASSIGN_OR_RETURN(std::optional<SlotState> state, idle_slot_state());
+  if (!state) return false;
   WALSIM_ASSIGN_OR_RETURN(SlotPlan plan,
-                          plan_slot(facts.slot_name, facts.has_tables, config_.slot, state));
+                          plan_slot(facts.slot_name, facts.has_tables, config_.slot, *state));
   // Every check passed: from here on, things are written.
   WALSIM_RETURN_IF_ERROR(apply_slot_plan(plan));
   Result<std::map<std::string, int64_t>> estimates = monitor_.row_estimates(rules_.tables());
   if (estimates.is_ok()) row_estimates_ = std::move(estimates).value();
   build_replicator();
-  return Status::ok();
+  return true;
 }
 
 // A slot in use means another process streams from it: another walsim on
 // this store, or the server process of one that just died, which exits
 // within moments. Waiting a little tells the two apart.
-Result<SlotState> ReplicationSession::idle_slot_state() {
+Result<std::optional<SlotState>> ReplicationSession::idle_slot_state() {
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(config_.slot_release_wait_ms);
+  bool told = false;
   for (;;) {
-    Result<SlotState> state = monitor_.slot_state(config_.slot);
-    if (!state.is_ok() || !state->active_pid) return state;
+    WALSIM_ASSIGN_OR_RETURN(SlotState state, monitor_.slot_state(config_.slot));
+    if (!state.active_pid) return std::optional<SlotState>(state);
     if (std::chrono::steady_clock::now() >= deadline) {
       return Status(ErrorCode::kFailedPrecondition,
                     "replication slot '" + config_.slot + "' is in use by server process " +
-                        std::to_string(*state->active_pid) +
+                        std::to_string(*state.active_pid) +
                         ": is another walsim replicating through it?");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!told) {
+      notify_("replication slot '" + config_.slot + "' is in use by server process " +
+              std::to_string(*state.active_pid) + ": waiting up to " +
+              std::to_string(config_.slot_release_wait_ms / 1000) + " s for it to be released");
+      told = true;
+    }
+    // A stop request is looked at every 50 ms: Ctrl-C ends the wait at once.
+    for (int slice = 0; slice < 4; slice++) {
+      if (stop_requested()) return std::optional<SlotState>();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
 }
 

@@ -9,9 +9,11 @@
 // on; the notify callback says so.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/bucket_rules.h"
@@ -40,6 +42,9 @@ struct SessionConfig {
   // How long start-up waits for another process to let go of the slot
   // before refusing to run.
   int64_t slot_release_wait_ms = 10'000;
+  // A stop request (the stop signal's flag, or nullptr): raised during
+  // start-up's wait for the slot, it ends the wait at once.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 class ReplicationSession {
@@ -47,7 +52,9 @@ class ReplicationSession {
   using Notify = std::function<void(const std::string& message)>;
 
   // Runs every check, then prepares the store and the slot. Errors name the
-  // problem in one message; passwords never appear in them.
+  // problem in one message; passwords never appear in them. nullptr (and no
+  // error) when config.stop was raised while start-up waited for the slot:
+  // nothing has been written then.
   static Result<std::unique_ptr<ReplicationSession>> open(SessionConfig config, Notify notify);
   ~ReplicationSession();
 
@@ -69,8 +76,11 @@ class ReplicationSession {
  private:
   ReplicationSession(SessionConfig config, Notify notify, BucketRules rules);
 
-  Status prepare();
-  Result<SlotState> idle_slot_state();
+  // false when a stop request ended start-up before anything was written.
+  Result<bool> prepare();
+  // nullopt when a stop request ended the wait.
+  Result<std::optional<SlotState>> idle_slot_state();
+  bool stop_requested() const { return config_.stop != nullptr && config_.stop->load(); }
   Status check_store_location(const std::string& path);
   Status apply_slot_plan(const SlotPlan& plan);
   Status open_storage();

@@ -14,7 +14,12 @@ namespace walsim {
 // What the store file at `path` says (BucketStorage::probe), opened without
 // creating or changing it. A missing file is a new store (no slot, no
 // tables) and is not created; any other file that is not a walsim store is
-// kInvalidArgument "... is not a walsim store: ...".
+// kInvalidArgument "... is not a walsim store: ...", and so is a directory
+// (check_not_directory).
 Result<StoreFacts> probe_store(const std::string& path);
+
+// kInvalidArgument "'dir' is a directory; ..." when `path` names a
+// directory, which SQLite would report as a file it cannot open.
+Status check_not_directory(const std::string& path);
 
 }  // namespace walsim

@@ -786,5 +786,36 @@ TEST(PgConnectionTest, ParseErrorsNeverEchoThePassword) {
   EXPECT_FALSE(contains(connection.status().message(), "leaked")) << connection.status().message();
 }
 
+// An option's name is no secret: a typo in one is shown, in key=value
+// pairs and in URIs alike, while the password around it never is.
+TEST(PgConnectionTest, ParseErrorsNameAMistypedOptionButNeverThePassword) {
+  struct Case {
+    std::string conninfo;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"host=/nonexistent-walsim password=Kv-s3cr3t sslmod=require",
+       "invalid connection string: invalid connection option \"sslmod\""},
+      {"postgresql://someone:Uri-s3cr3t@/db?host=/nonexistent-walsim&sslmod=require",
+       "invalid connection string: invalid URI query parameter: \"sslmod\""},
+      // The name equals the password, or the password holds "name=": hidden.
+      {"host=/nonexistent-walsim password=sslmod sslmod=1",
+       "invalid connection string: invalid connection option \"<redacted>\""},
+      {"postgresql://someone:sslmod=x@/db?sslmod=1",
+       "invalid connection string: invalid URI query parameter: \"<redacted>\""},
+      // Not a name: a percent-encoded token in the password.
+      {"postgresql://someone:Pct-s3cr3t%zz@/db",
+       "invalid connection string: invalid percent-encoded token: \"<redacted>\""},
+  };
+  for (const Case& c : cases) {
+    Result<std::unique_ptr<PgConnection>> connection =
+        PgConnection::open(c.conninfo, PgConnection::Mode::kNormal);
+    ASSERT_FALSE(connection.is_ok()) << c.conninfo;
+    EXPECT_EQ(connection.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(connection.status().message(), c.message) << c.conninfo;
+    EXPECT_FALSE(contains(connection.status().message(), "s3cr3t"));
+  }
+}
+
 }  // namespace
 }  // namespace walsim::live
