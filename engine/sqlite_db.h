@@ -249,4 +249,17 @@ Status in_transaction(SqliteDb& db, Body&& body,
   return status;
 }
 
+// Runs `body`, a series of reads, inside one read transaction (BEGIN ..
+// COMMIT with no write): every read sees the same committed state, whatever
+// another connection commits meanwhile. In WAL mode it blocks no writer.
+template <typename Body>
+Status in_read_transaction(SqliteDb& db, Body&& body) {
+  WALSIM_ASSERT(!db.in_write_transaction(), "a read transaction is not nested in a write");
+  WALSIM_RETURN_IF_ERROR(db.exec("BEGIN DEFERRED"));
+  Status status = body();
+  Status ended = db.exec("COMMIT");
+  if (!ended.is_ok()) db.rollback();
+  return status.is_ok() ? ended : status;
+}
+
 }  // namespace walsim
