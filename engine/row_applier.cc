@@ -98,7 +98,8 @@ Status RowApplier::apply_write(const RowChange& change) {
     WALSIM_ASSIGN_OR_RETURN(copied, std::move(filled));
   }
   if (key_changed) WALSIM_RETURN_IF_ERROR(delete_row(relation, *old_id));
-  WALSIM_ASSIGN_OR_RETURN(auto current, read_current_row(txn_.db(), relation.name, row_id));
+  // Only the row's buckets and tombstone: its stored values are not decoded.
+  WALSIM_ASSIGN_OR_RETURN(auto current, read_current_placement(txn_.db(), relation.name, row_id));
   return put_row(relation, row_id, merged, current, copied);
 }
 
@@ -128,7 +129,7 @@ Result<bool> RowApplier::fill_from(const Relation& relation, const std::string& 
 // Writes REMOVE for buckets the row leaves and PUT for each bucket it is
 // in, then stores the row as live.
 Status RowApplier::put_row(const Relation& relation, const std::string& row_id, const Row& row,
-                           const std::optional<CurrentRow>& current, bool copied) {
+                           const std::optional<CurrentPlacement>& current, bool copied) {
   WALSIM_ASSIGN_OR_RETURN(const TableRules* rules, rules_.get(relation));
   const std::vector<BucketRow> placed = rules->evaluate(row);
   static const std::vector<std::string> kNoBuckets;
@@ -151,7 +152,7 @@ Status RowApplier::put_row(const Relation& relation, const std::string& row_id, 
 // after, and the tombstone is what makes that late copy lose. A row that is
 // already a tombstone writes nothing, so a re-applied delete is harmless.
 Status RowApplier::delete_row(const Relation& relation, const std::string& row_id) {
-  WALSIM_ASSIGN_OR_RETURN(auto current, read_current_row(txn_.db(), relation.name, row_id));
+  WALSIM_ASSIGN_OR_RETURN(auto current, read_current_placement(txn_.db(), relation.name, row_id));
   if (current && current->tombstoned) return Status::ok();
   if (!current) {
     if (txn_.options().unsafe_hard_deletes) return Status::ok();
@@ -213,7 +214,8 @@ Status RowApplier::fill(const Relation& relation, const Row& copied) {
   }
   Row filled = current->data;
   fill_unknown_values(filled, copied);
-  return put_row(relation, row_id, filled, current, /*copied=*/true);
+  return put_row(relation, row_id, filled, CurrentPlacement{current->buckets, false},
+                 /*copied=*/true);
 }
 
 Result<std::vector<std::string>> remove_live_rows(StoreTransaction& txn,

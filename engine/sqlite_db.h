@@ -111,6 +111,7 @@ class Statement {
 
  private:
   friend class ScopedStatement;
+  friend class SqliteDb;  // steps its cached transaction statements
   sqlite3_stmt* stmt_;
   SqliteDb& db_;
   bool borrowed_ = false;
@@ -222,6 +223,10 @@ class SqliteDb {
       : db_(db), path_(std::move(path)), options_(options) {}
 
   Status apply_settings();
+  // exec() of one statement through the statement cache: the transaction
+  // statements (BEGIN IMMEDIATE, COMMIT, the sync level) run on every write
+  // and are parsed once.
+  Status exec_cached(const char* sql);
   // The fault hook's verdict for `sql` inside a write transaction.
   Status injected_fault(const char* sql) const;
   Status status_of(int rc, const std::string& what) const;
