@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -168,16 +169,18 @@ int inspect_command(int argc, char** argv) {
   }
   static const BucketRules kNoRules;
   auto storage = BucketStorage::open(**db, kNoRules, {});
-  Result<StoreSummary> summary = storage.status();
+  // One read transaction: the totals and the ops after the checkpoint must
+  // be of the same state while replicate commits.
+  std::optional<StoreSummary> read_summary;
+  Status read = storage.status();
   if (storage.is_ok()) {
-    // One read transaction: the totals and the ops after the checkpoint
-    // must be of the same state while replicate commits.
-    Status read = in_read_transaction(**db, [&]() -> Status {
-      summary = summarize(**storage, count_rows);
-      return summary.status();
+    read = in_read_transaction(**db, [&]() -> Status {
+      WALSIM_ASSIGN_OR_RETURN(read_summary, summarize(**storage, count_rows));
+      return Status::ok();
     });
-    if (!read.is_ok()) summary = read;
   }
+  Result<StoreSummary> summary =
+      read.is_ok() ? Result<StoreSummary>(std::move(*read_summary)) : Result<StoreSummary>(read);
   if (!summary.is_ok()) {
     std::fprintf(stderr, "walsim inspect: %s\n", summary.status().to_string().c_str());
     return kExitFailed;
