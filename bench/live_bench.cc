@@ -24,7 +24,8 @@
 //
 // Last line: snapshot_s copy_s sqlite_insert_s snapshot_ratio read_copy_s
 // read_select_s store_ingest_s reader_busy_s stream_changes_per_s
-// recvlogical_changes_per_s
+// recvlogical_changes_per_s snapshot_max_rss_mib max_rss_mib
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +53,13 @@ namespace {
 using testing::PgTestServer;
 
 constexpr int64_t kChangesPerTransaction = 10'000;
+
+// The process's peak resident set so far, in MiB (ru_maxrss is in KiB).
+double max_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
 
 // COPY ... TO STDOUT through libpq, every row read and dropped: what the
 // server and the wire can deliver, the floor for any copy.
@@ -240,6 +248,8 @@ int run() {
               chunk_rows, read_copy_s, read_select_s);
 
   SnapshotFigures snapshot = run_snapshot(config);
+  // A high-water mark: it includes the reads timed before the snapshot.
+  const double snapshot_rss_mib = max_rss_mib();
   std::printf("snapshot: walsim copied %lld rows in %.2f s (chunks of %zu rows), %.2fx COPY; "
               "reader thread busy %.2f s, %lld chunks read ahead, %lld asks not ready\n",
               static_cast<long long>(rows), snapshot.snapshot_s, chunk_rows,
@@ -288,12 +298,16 @@ int run() {
               "walsim at %.2fx its rate\n",
               recv_s, recv_rate, stream_rate / recv_rate);
   server.reset();
+  const double stream_rss_mib = max_rss_mib();
+  std::printf("memory: peak RSS %.0f MiB after the snapshot, %.0f MiB after the stream\n",
+              snapshot_rss_mib, stream_rss_mib);
   std::printf(
       "snapshot_s=%.2f copy_s=%.2f sqlite_insert_s=%.2f snapshot_ratio=%.2f read_copy_s=%.2f "
       "read_select_s=%.2f store_ingest_s=%.2f reader_busy_s=%.2f stream_changes_per_s=%.0f "
-      "recvlogical_changes_per_s=%.0f\n",
+      "recvlogical_changes_per_s=%.0f snapshot_max_rss_mib=%.0f max_rss_mib=%.0f\n",
       snapshot.snapshot_s, copy_s, sqlite_insert_s, snapshot_ratio, read_copy_s, read_select_s,
-      store_ingest_s, snapshot.reader_busy_s, stream_rate, recv_rate);
+      store_ingest_s, snapshot.reader_busy_s, stream_rate, recv_rate, snapshot_rss_mib,
+      stream_rss_mib);
   return 0;
 }
 

@@ -1,8 +1,10 @@
 #include "cli/inspect_command.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
@@ -15,38 +17,56 @@ namespace walsim {
 
 namespace {
 
+// Reads only one row per bucket (bucket_totals) and the ops past the
+// checkpoint, never the whole log: an operator may run it every second
+// against a store of millions of rows while `walsim replicate` writes.
+constexpr int64_t kPendingOpsReadMax = 200000;
+
 struct BucketSummary {
-  std::string bucket;
-  int64_t rows = 0;
-  uint32_t checksum = 0;
+  BucketTotals totals;  // as of the newest op written
+  // At the published checkpoint (what a client verifies), when known: the
+  // totals less the ops after it; unknown when more than kPendingOpsReadMax
+  // ops wait past it.
+  std::optional<uint32_t> checkpoint_checksum;
+  std::optional<int64_t> pending_ops;  // ops after the checkpoint
 };
 
 struct StoreSummary {
   ReplicationState state;
   std::optional<Checkpoint> checkpoint;
   std::vector<TableState> tables;
-  std::vector<int64_t> live_rows;  // per table, same order
+  std::vector<int64_t> live_rows;  // per table, same order; only with --count-rows
+  int64_t newest_op = 0;
   std::vector<BucketSummary> buckets;
 };
 
-Result<StoreSummary> summarize(BucketStorage& storage) {
+Result<StoreSummary> summarize(BucketStorage& storage, bool count_rows) {
   StoreSummary summary;
   WALSIM_ASSIGN_OR_RETURN(summary.state, storage.replication_state());
   WALSIM_ASSIGN_OR_RETURN(summary.checkpoint, storage.checkpoint());
   WALSIM_ASSIGN_OR_RETURN(summary.tables, storage.tables());
   for (const TableState& table : summary.tables) {
+    if (!count_rows) break;
     WALSIM_ASSIGN_OR_RETURN(int64_t live, storage.live_row_count(table.table));
     summary.live_rows.push_back(live);
   }
-  if (!summary.checkpoint) return summary;
-  const int64_t up_to = summary.checkpoint->op_id;
-  WALSIM_ASSIGN_OR_RETURN(std::vector<std::string> buckets, storage.buckets(up_to));
-  for (const std::string& bucket : buckets) {
-    WALSIM_ASSIGN_OR_RETURN(std::vector<StoredOp> ops, storage.bucket_ops(bucket, 0, up_to));
-    WALSIM_ASSIGN_OR_RETURN(uint32_t checksum, storage.bucket_checksum(bucket, up_to));
-    int64_t rows = 0;
-    for (const auto& [row, op] : reduce_ops(ops)) rows += op.kind == OpKind::kPut;
-    summary.buckets.push_back({bucket, rows, checksum});
+  WALSIM_ASSIGN_OR_RETURN(std::vector<BucketTotals> totals, storage.bucket_totals());
+  std::optional<std::map<std::string, OpsAfter>> after;
+  if (summary.checkpoint) {
+    WALSIM_ASSIGN_OR_RETURN(after, storage.ops_after(summary.checkpoint->op_id,
+                                                     kPendingOpsReadMax));
+  }
+  for (BucketTotals& bucket : totals) {
+    summary.newest_op = std::max(summary.newest_op, bucket.last_op_id);
+    BucketSummary row{std::move(bucket), std::nullopt, std::nullopt};
+    if (after) {
+      auto found = after->find(row.totals.bucket);
+      const OpsAfter pending = found == after->end() ? OpsAfter{} : found->second;
+      WALSIM_ASSERT(pending.ops <= row.totals.ops, "the ops after a checkpoint are in the totals");
+      row.checkpoint_checksum = row.totals.checksum - pending.checksum;
+      row.pending_ops = pending.ops;
+    }
+    summary.buckets.push_back(std::move(row));
   }
   return summary;
 }
@@ -74,14 +94,23 @@ void print_text(const std::string& path, const StoreSummary& s) {
   std::printf("tables (%zu):\n", s.tables.size());
   for (size_t i = 0; i < s.tables.size(); i++) {
     const TableState& t = s.tables[i];
-    std::printf("  %-24s snapshot %-8s rows_copied=%lld live_rows=%lld\n", t.table.c_str(),
-                t.snapshot_done ? "done" : "pending", static_cast<long long>(t.rows_copied),
-                static_cast<long long>(s.live_rows[i]));
+    std::printf("  %-24s snapshot %-8s rows_copied=%lld", t.table.c_str(),
+                t.snapshot_done ? "done" : "pending", static_cast<long long>(t.rows_copied));
+    if (i < s.live_rows.size()) std::printf(" live_rows=%lld", static_cast<long long>(s.live_rows[i]));
+    std::printf("\n");
   }
-  std::printf("buckets at the checkpoint (%zu):\n", s.buckets.size());
+  std::printf("buckets (%zu), rows and ops as of op %lld; checksum at the checkpoint, ops after"
+              " it pending:\n",
+              s.buckets.size(), static_cast<long long>(s.newest_op));
   for (const BucketSummary& b : s.buckets) {
-    std::printf("  %-40s rows=%lld checksum=%08x\n", b.bucket.c_str(),
-                static_cast<long long>(b.rows), b.checksum);
+    std::printf("  %-40s rows=%lld ops=%lld", b.totals.bucket.c_str(),
+                static_cast<long long>(b.totals.rows), static_cast<long long>(b.totals.ops));
+    if (b.checkpoint_checksum) {
+      std::printf(" checksum=%08x pending_ops=%lld\n", *b.checkpoint_checksum,
+                  static_cast<long long>(*b.pending_ops));
+    } else {
+      std::printf(" checksum=unknown\n");
+    }
   }
 }
 
@@ -96,16 +125,24 @@ void print_json(const std::string& path, const StoreSummary& s) {
   out["no_checkpoint_before"] =
       s.state.no_checkpoint_before ? json(s.state.no_checkpoint_before->to_string()) : json();
   out["keepalive_op"] = s.state.keepalive_op ? json(*s.state.keepalive_op) : json();
+  out["newest_op"] = s.newest_op;
   out["tables"] = json::array();
   for (size_t i = 0; i < s.tables.size(); i++) {
-    out["tables"].push_back({{"name", s.tables[i].table},
-                             {"snapshot_done", s.tables[i].snapshot_done},
-                             {"rows_copied", s.tables[i].rows_copied},
-                             {"live_rows", s.live_rows[i]}});
+    json table{{"name", s.tables[i].table},
+               {"snapshot_done", s.tables[i].snapshot_done},
+               {"rows_copied", s.tables[i].rows_copied}};
+    if (i < s.live_rows.size()) table["live_rows"] = s.live_rows[i];
+    out["tables"].push_back(std::move(table));
   }
   out["buckets"] = json::array();
   for (const BucketSummary& b : s.buckets) {
-    out["buckets"].push_back({{"bucket", b.bucket}, {"rows", b.rows}, {"checksum", b.checksum}});
+    out["buckets"].push_back(
+        {{"bucket", b.totals.bucket},
+         {"rows", b.totals.rows},
+         {"ops", b.totals.ops},
+         {"last_op_id", b.totals.last_op_id},
+         {"checksum", b.checkpoint_checksum ? json(*b.checkpoint_checksum) : json()},
+         {"pending_ops", b.pending_ops ? json(*b.pending_ops) : json()}});
   }
   std::cout << out.dump(2) << "\n";
 }
@@ -116,8 +153,11 @@ int inspect_command(int argc, char** argv) {
   CLI::App app("Print a bucket store's checkpoint, buckets and snapshot state.", "walsim inspect");
   std::string path;
   bool as_json = false;
+  bool count_rows = false;
   app.add_option("--store", path, "the walsim store (SQLite file)")->required();
   app.add_flag("--json", as_json, "print JSON instead of text");
+  app.add_flag("--count-rows", count_rows,
+               "also count each table's live rows (reads all of current data: slow on a big store)");
   if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
   Status status = check_not_directory(path);
   auto db = status.is_ok() ? SqliteDb::open(path, /*create=*/false)
@@ -129,7 +169,18 @@ int inspect_command(int argc, char** argv) {
   }
   static const BucketRules kNoRules;
   auto storage = BucketStorage::open(**db, kNoRules, {});
-  auto summary = storage.is_ok() ? summarize(**storage) : Result<StoreSummary>(storage.status());
+  // One read transaction: the totals and the ops after the checkpoint must
+  // be of the same state while replicate commits.
+  std::optional<StoreSummary> read_summary;
+  Status read = storage.status();
+  if (storage.is_ok()) {
+    read = in_read_transaction(**db, [&]() -> Status {
+      WALSIM_ASSIGN_OR_RETURN(read_summary, summarize(**storage, count_rows));
+      return Status::ok();
+    });
+  }
+  Result<StoreSummary> summary =
+      read.is_ok() ? Result<StoreSummary>(std::move(*read_summary)) : Result<StoreSummary>(read);
   if (!summary.is_ok()) {
     std::fprintf(stderr, "walsim inspect: %s\n", summary.status().to_string().c_str());
     return kExitFailed;

@@ -153,6 +153,15 @@ Result<uint32_t> BucketStorage::bucket_checksum(const std::string& bucket, int64
   return read_bucket_checksum(db(), bucket, up_to_op);
 }
 
+Result<std::vector<BucketTotals>> BucketStorage::bucket_totals() {
+  return read_bucket_totals(db());
+}
+
+Result<std::optional<std::map<std::string, OpsAfter>>> BucketStorage::ops_after(int64_t after_op,
+                                                                                int64_t limit) {
+  return read_ops_after(db(), after_op, limit);
+}
+
 Result<int64_t> BucketStorage::live_row_count(const std::string& table) {
   return count_live_rows(db(), table);
 }

@@ -114,6 +114,13 @@ class BucketStorage {
   Result<std::vector<std::string>> changed_buckets(int64_t after_op, int64_t up_to_op);
   // Sum of op checksums of `bucket` up to `up_to_op`, wrapping 32-bit.
   Result<uint32_t> bucket_checksum(const std::string& bucket, int64_t up_to_op);
+  // Every bucket's totals over all ops written so far, sorted by bucket:
+  // one row per bucket, no scan of the log (op_log.h).
+  Result<std::vector<BucketTotals>> bucket_totals();
+  // Per bucket, the ops after `after_op` (count, checksum sum), read by op
+  // id; nullopt when there are more than `limit`.
+  Result<std::optional<std::map<std::string, OpsAfter>>> ops_after(int64_t after_op,
+                                                                   int64_t limit);
   // Live rows of a table in current data (not tombstoned).
   Result<int64_t> live_row_count(const std::string& table);
   // Whether a live row has a value the store has not seen (an unchanged-

@@ -56,6 +56,19 @@ Result<std::optional<CurrentRow>> read_current_row(SqliteDb& db, const std::stri
   return std::optional<CurrentRow>(std::move(row));
 }
 
+Result<std::optional<CurrentPlacement>> read_current_placement(SqliteDb& db,
+                                                               const std::string& table,
+                                                               const std::string& row_id) {
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                          db.prepare("SELECT buckets, pending_delete FROM current_data"
+                                     " WHERE source_table = ?1 AND row_id = ?2"));
+  WALSIM_ASSIGN_OR_RETURN(bool found, stmt->bind(1, table).bind(2, row_id).step());
+  if (!found) return std::optional<CurrentPlacement>();
+  CurrentPlacement placement{split_buckets(stmt->text(0)), !stmt->is_null(1)};
+  WALSIM_ASSERT(!placement.tombstoned || placement.buckets.empty(), "a tombstone is in no bucket");
+  return std::optional<CurrentPlacement>(std::move(placement));
+}
+
 Result<std::vector<LiveRowBuckets>> read_live_rows(SqliteDb& db, const std::string& table) {
   WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                           db.prepare("SELECT row_id, buckets FROM current_data"

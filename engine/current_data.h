@@ -30,6 +30,13 @@ struct CurrentRow {
   bool copied = false;  // values came from a table copy, not the stream
 };
 
+// What a write or delete needs of a stored row when no value is to be
+// merged: its buckets and tombstone, without decoding its values.
+struct CurrentPlacement {
+  std::vector<std::string> buckets;  // empty for a tombstone
+  bool tombstoned = false;
+};
+
 // A live row's id and buckets, for REMOVE ops.
 struct LiveRowBuckets {
   std::string row_id;
@@ -40,6 +47,9 @@ struct LiveRowBuckets {
 
 Result<std::optional<CurrentRow>> read_current_row(SqliteDb& db, const std::string& table,
                                                    const std::string& row_id);
+Result<std::optional<CurrentPlacement>> read_current_placement(SqliteDb& db,
+                                                               const std::string& table,
+                                                               const std::string& row_id);
 // Every live (not tombstoned) row of `table`, in row id order.
 Result<std::vector<LiveRowBuckets>> read_live_rows(SqliteDb& db, const std::string& table);
 Result<int64_t> count_live_rows(SqliteDb& db, const std::string& table);

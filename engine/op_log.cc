@@ -114,9 +114,12 @@ Status OpLogWriter::reserve_ahead(int64_t ahead) {
 
 Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
                                     const std::string& table, const std::string& row_id,
-                                    const std::optional<std::string>& data) {
+                                    const std::optional<std::string>& data,
+                                    bool row_was_in_bucket) {
   WALSIM_ASSERT(!finished_, "no op is written after the sequence was stored");
   WALSIM_ASSERT((kind == OpKind::kPut) == data.has_value(), "a PUT has data, a REMOVE none");
+  WALSIM_ASSERT(kind == OpKind::kPut || row_was_in_bucket,
+                "a REMOVE names a bucket the row is in");
   WALSIM_ASSIGN_OR_RETURN(int64_t latest, latest_op());
   const int64_t op_id = latest + 1;
   if (sequence_.reserving && op_id > reserved_) {
@@ -135,12 +138,42 @@ Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
                               .bind(6, static_cast<int64_t>(checksum)).bind(7, data).run());
   WALSIM_ASSERT(inserted == 1, "an op id is never reused: the sequence is past every op");
   last_written_op_ = op_id;
+  auto delta = totals_.find(bucket);
+  if (delta == totals_.end()) delta = totals_.emplace(bucket, TotalsDelta{}).first;
+  delta->second.ops++;
+  delta->second.rows += kind == OpKind::kRemove ? -1 : (row_was_in_bucket ? 0 : 1);
+  delta->second.checksum += checksum;
+  delta->second.last_op_id = op_id;
   return op_id;
+}
+
+// One upsert per bucket this transaction touched, in bucket order.
+Status OpLogWriter::store_totals() {
+  if (totals_.empty()) return Status::ok();
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement upsert,
+      db_.prepare("INSERT INTO bucket_totals (bucket, op_count, live_rows, checksum, last_op_id)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (bucket) DO UPDATE SET"
+                  " op_count = op_count + excluded.op_count,"
+                  " live_rows = live_rows + excluded.live_rows,"
+                  " checksum = (checksum + excluded.checksum) % 4294967296,"
+                  " last_op_id = excluded.last_op_id"));
+  for (const auto& [bucket, delta] : totals_) {
+    WALSIM_ASSERT(delta.ops > 0 && delta.last_op_id > 0, "a bucket touched has ops");
+    upsert->reset();
+    WALSIM_ASSIGN_OR_RETURN(int64_t stored,
+                            upsert->bind(1, bucket).bind(2, delta.ops).bind(3, delta.rows)
+                                .bind(4, static_cast<int64_t>(delta.checksum))
+                                .bind(5, delta.last_op_id).run());
+    WALSIM_ASSERT(stored == 1, "an upsert stores exactly one row");
+  }
+  return Status::ok();
 }
 
 Status OpLogWriter::finish() {
   WALSIM_ASSERT(!finished_, "the sequence is stored once per transaction");
   finished_ = true;
+  WALSIM_RETURN_IF_ERROR(store_totals());
   if (!stored_op_) return Status::ok();  // never read, so never moved
   const int64_t last_op = last_written_op_.value_or(base_op_);
   // Persisted op ids only grow: this transaction read the sequence under
@@ -211,6 +244,45 @@ Result<uint32_t> read_bucket_checksum(SqliteDb& db, const std::string& bucket,
     sum += static_cast<uint32_t>(stmt->int64(0));
   }
   return sum;
+}
+
+Result<std::vector<BucketTotals>> read_bucket_totals(SqliteDb& db) {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      db.prepare("SELECT bucket, op_count, live_rows, checksum, last_op_id FROM bucket_totals"
+                 " ORDER BY bucket"));
+  std::vector<BucketTotals> totals;
+  while (true) {
+    WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
+    if (!row) break;
+    totals.push_back({stmt->text(0), stmt->int64(1), stmt->int64(2),
+                      static_cast<uint32_t>(stmt->int64(3)), stmt->int64(4)});
+    WALSIM_ASSERT(totals.back().rows >= 0 && totals.back().rows <= totals.back().ops,
+                  "a bucket holds at most one row per op");
+  }
+  return totals;
+}
+
+Result<std::optional<std::map<std::string, OpsAfter>>> read_ops_after(SqliteDb& db,
+                                                                      int64_t after_op,
+                                                                      int64_t limit) {
+  WALSIM_ASSERT(limit > 0);
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      db.prepare("SELECT bucket, checksum FROM bucket_data WHERE op_id > ?1 ORDER BY op_id"
+                 " LIMIT ?2"));
+  stmt->bind(1, after_op).bind(2, limit + 1);
+  std::map<std::string, OpsAfter> after;
+  int64_t read = 0;
+  while (true) {
+    WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
+    if (!row) break;
+    if (++read > limit) return std::optional<std::map<std::string, OpsAfter>>();
+    OpsAfter& sums = after[stmt->text(0)];
+    sums.ops++;
+    sums.checksum += static_cast<uint32_t>(stmt->int64(1));
+  }
+  return std::optional<std::map<std::string, OpsAfter>>(std::move(after));
 }
 
 }  // namespace walsim

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -86,9 +87,13 @@ class OpLogWriter {
   };
   OpLogWriter(SqliteDb& db, Sequence sequence) : db_(db), sequence_(sequence) {}
 
-  // Writes one op with the next op id; returns that id.
+  // Writes one op with the next op id; returns that id. `row_was_in_bucket`:
+  // the row is in `bucket` before this op (a REMOVE always is; a PUT is
+  // either a new row of the bucket or new data for one it holds), which is
+  // how the bucket's row count in bucket_totals moves.
   Result<int64_t> append(OpKind kind, const std::string& bucket, const std::string& table,
-                         const std::string& row_id, const std::optional<std::string>& data);
+                         const std::string& row_id, const std::optional<std::string>& data,
+                         bool row_was_in_bucket);
   // The newest op id in the store, this transaction's included (0 when the
   // log is empty). A tombstone takes it as its op id.
   Result<int64_t> latest_op();
@@ -106,11 +111,21 @@ class OpLogWriter {
   // Ids still reserved after this transaction's ops (once loaded()).
   int64_t headroom() const { return reserved_ - last_written_op_.value_or(base_op_); }
   // Stores the sequence and the reservation if this transaction moved
-  // either. Call once, last.
+  // either, and adds this transaction's ops to bucket_totals, one upsert
+  // per bucket it touched. Call once, last.
   Status finish();
 
  private:
+  // What this transaction's ops add to one bucket's totals.
+  struct TotalsDelta {
+    int64_t ops = 0;
+    int64_t rows = 0;
+    uint32_t checksum = 0;  // wrapping, as clients add
+    int64_t last_op_id = 0;
+  };
+
   Status load();
+  Status store_totals();
 
   SqliteDb& db_;
   Sequence sequence_;
@@ -121,6 +136,8 @@ class OpLogWriter {
   std::optional<int64_t> last_written_op_;
   bool needs_reservation_ = false;
   bool finished_ = false;
+  // Per bucket touched; std::less<> finds a bucket without copying its name.
+  std::map<std::string, TotalsDelta, std::less<>> totals_;
 };
 
 // --- reads, outside or inside a transaction --------------------------------
@@ -138,5 +155,30 @@ Result<std::vector<std::string>> read_changed_buckets(SqliteDb& db, int64_t afte
                                                       int64_t up_to_op);
 // Sum of the op checksums of `bucket` up to `up_to_op`, wrapping 32-bit.
 Result<uint32_t> read_bucket_checksum(SqliteDb& db, const std::string& bucket, int64_t up_to_op);
+
+// One bucket's totals over every op written so far (the bucket_totals
+// table), kept by every write transaction: what `walsim inspect` reads
+// instead of scanning the log.
+struct BucketTotals {
+  std::string bucket;
+  int64_t ops = 0;         // ops in the bucket
+  int64_t rows = 0;        // rows whose latest op in the bucket is a PUT
+  uint32_t checksum = 0;   // sum of the op checksums, wrapping 32-bit
+  int64_t last_op_id = 0;  // its newest op
+  bool operator==(const BucketTotals&) const = default;
+};
+// Every bucket's totals, sorted by bucket.
+Result<std::vector<BucketTotals>> read_bucket_totals(SqliteDb& db);
+
+// Per bucket, the count and checksum sum of its ops after `after_op`: what
+// turns the totals into a checkpoint's checksums. A range read on the op id
+// of at most `limit` ops; nullopt when there are more.
+struct OpsAfter {
+  int64_t ops = 0;
+  uint32_t checksum = 0;
+};
+Result<std::optional<std::map<std::string, OpsAfter>>> read_ops_after(SqliteDb& db,
+                                                                      int64_t after_op,
+                                                                      int64_t limit);
 
 }  // namespace walsim

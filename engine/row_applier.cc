@@ -32,10 +32,17 @@ std::vector<std::string> bucket_ids(const std::vector<BucketRow>& placed) {
   return ids;
 }
 
+bool contains(const std::vector<std::string>& buckets, const std::string& bucket) {
+  return std::find(buckets.begin(), buckets.end(), bucket) != buckets.end();
+}
+
+// `in_buckets`: the buckets the row is in before these PUTs.
 Status write_puts(StoreTransaction& txn, const std::vector<BucketRow>& placed,
-                  const std::string& table, const std::string& row_id) {
+                  const std::string& table, const std::string& row_id,
+                  const std::vector<std::string>& in_buckets) {
   for (const BucketRow& p : placed) {
-    WALSIM_RETURN_IF_ERROR(txn.op_log().append(OpKind::kPut, p.bucket, table, row_id, p.data_json));
+    WALSIM_RETURN_IF_ERROR(txn.op_log().append(OpKind::kPut, p.bucket, table, row_id, p.data_json,
+                                               contains(in_buckets, p.bucket)));
   }
   return Status::ok();
 }
@@ -91,7 +98,8 @@ Status RowApplier::apply_write(const RowChange& change) {
     WALSIM_ASSIGN_OR_RETURN(copied, std::move(filled));
   }
   if (key_changed) WALSIM_RETURN_IF_ERROR(delete_row(relation, *old_id));
-  WALSIM_ASSIGN_OR_RETURN(auto current, read_current_row(txn_.db(), relation.name, row_id));
+  // Only the row's buckets and tombstone: its stored values are not decoded.
+  WALSIM_ASSIGN_OR_RETURN(auto current, read_current_placement(txn_.db(), relation.name, row_id));
   return put_row(relation, row_id, merged, current, copied);
 }
 
@@ -121,20 +129,21 @@ Result<bool> RowApplier::fill_from(const Relation& relation, const std::string& 
 // Writes REMOVE for buckets the row leaves and PUT for each bucket it is
 // in, then stores the row as live.
 Status RowApplier::put_row(const Relation& relation, const std::string& row_id, const Row& row,
-                           const std::optional<CurrentRow>& current, bool copied) {
+                           const std::optional<CurrentPlacement>& current, bool copied) {
   WALSIM_ASSIGN_OR_RETURN(const TableRules* rules, rules_.get(relation));
   const std::vector<BucketRow> placed = rules->evaluate(row);
-  if (current && !current->tombstoned) {
-    for (const std::string& bucket : current->buckets) {
-      const bool stays = std::any_of(placed.begin(), placed.end(),
-                                     [&](const BucketRow& p) { return p.bucket == bucket; });
-      if (!stays) {
-        WALSIM_RETURN_IF_ERROR(
-            txn_.op_log().append(OpKind::kRemove, bucket, relation.name, row_id, std::nullopt));
-      }
+  static const std::vector<std::string> kNoBuckets;
+  const std::vector<std::string>& in_buckets =
+      current && !current->tombstoned ? current->buckets : kNoBuckets;
+  for (const std::string& bucket : in_buckets) {
+    const bool stays = std::any_of(placed.begin(), placed.end(),
+                                   [&](const BucketRow& p) { return p.bucket == bucket; });
+    if (!stays) {
+      WALSIM_RETURN_IF_ERROR(txn_.op_log().append(OpKind::kRemove, bucket, relation.name, row_id,
+                                                  std::nullopt, /*row_was_in_bucket=*/true));
     }
   }
-  WALSIM_RETURN_IF_ERROR(write_puts(txn_, placed, relation.name, row_id));
+  WALSIM_RETURN_IF_ERROR(write_puts(txn_, placed, relation.name, row_id, in_buckets));
   return store_live_row(txn_, relation.name, row_id, row, bucket_ids(placed), copied);
 }
 
@@ -143,7 +152,7 @@ Status RowApplier::put_row(const Relation& relation, const std::string& row_id, 
 // after, and the tombstone is what makes that late copy lose. A row that is
 // already a tombstone writes nothing, so a re-applied delete is harmless.
 Status RowApplier::delete_row(const Relation& relation, const std::string& row_id) {
-  WALSIM_ASSIGN_OR_RETURN(auto current, read_current_row(txn_.db(), relation.name, row_id));
+  WALSIM_ASSIGN_OR_RETURN(auto current, read_current_placement(txn_.db(), relation.name, row_id));
   if (current && current->tombstoned) return Status::ok();
   if (!current) {
     if (txn_.options().unsafe_hard_deletes) return Status::ok();
@@ -151,8 +160,8 @@ Status RowApplier::delete_row(const Relation& relation, const std::string& row_i
     return store_tombstone(txn_, relation.name, row_id, tombstone_op);
   }
   for (const std::string& bucket : current->buckets) {
-    WALSIM_RETURN_IF_ERROR(
-        txn_.op_log().append(OpKind::kRemove, bucket, relation.name, row_id, std::nullopt));
+    WALSIM_RETURN_IF_ERROR(txn_.op_log().append(OpKind::kRemove, bucket, relation.name, row_id,
+                                                std::nullopt, /*row_was_in_bucket=*/true));
   }
   return bury(relation.name, {row_id});
 }
@@ -192,7 +201,7 @@ Status RowApplier::copy(const Relation& relation, const Row& row) {
                                                   bucket_ids(placed)));
   if (!stored) return Status::ok();
   rows_copied_++;
-  return write_puts(txn_, placed, relation.name, row_id);
+  return write_puts(txn_, placed, relation.name, row_id, /*in_buckets=*/{});
 }
 
 // Completes an incomplete row with values read from the source after the
@@ -205,7 +214,8 @@ Status RowApplier::fill(const Relation& relation, const Row& copied) {
   }
   Row filled = current->data;
   fill_unknown_values(filled, copied);
-  return put_row(relation, row_id, filled, current, /*copied=*/true);
+  return put_row(relation, row_id, filled, CurrentPlacement{current->buckets, false},
+                 /*copied=*/true);
 }
 
 Result<std::vector<std::string>> remove_live_rows(StoreTransaction& txn,
@@ -215,8 +225,8 @@ Result<std::vector<std::string>> remove_live_rows(StoreTransaction& txn,
   std::vector<std::string> removed;
   for (const LiveRowBuckets& row : live) {
     for (const std::string& bucket : row.buckets) {
-      WALSIM_RETURN_IF_ERROR(
-          txn.op_log().append(OpKind::kRemove, bucket, table, row.row_id, std::nullopt));
+      WALSIM_RETURN_IF_ERROR(txn.op_log().append(OpKind::kRemove, bucket, table, row.row_id,
+                                                 std::nullopt, /*row_was_in_bucket=*/true));
     }
     removed.push_back(row.row_id);
   }

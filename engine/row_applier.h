@@ -67,7 +67,7 @@ class RowApplier {
   Result<bool> fill_from(const Relation& relation, const std::string& row_id, Row& row,
                          Trust trust);
   Status put_row(const Relation& relation, const std::string& row_id, const Row& row,
-                 const std::optional<CurrentRow>& current, bool copied);
+                 const std::optional<CurrentPlacement>& current, bool copied);
   Status delete_row(const Relation& relation, const std::string& row_id);
   Status truncate(const Relation& relation);
   Status bury(const std::string& table, const std::vector<std::string>& row_ids);

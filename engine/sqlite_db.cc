@@ -36,6 +36,13 @@ void check_bind(int rc) {
   WALSIM_ASSERT(rc == SQLITE_OK, "bind a reset statement, at an index it has");
 }
 
+// The two sync levels a write transaction switches between, as cached
+// statements (sqlite_db.h, StoreSettings).
+constexpr const char* kSynchronousDurablePragma = "PRAGMA synchronous=FULL";
+constexpr const char* kSynchronousNormalPragma = "PRAGMA synchronous=NORMAL";
+static_assert(std::string_view(StoreSettings::kSynchronousDurable) == "FULL");
+static_assert(std::string_view(StoreSettings::kSynchronous) == "NORMAL");
+
 }  // namespace
 
 Statement& Statement::bind(int index, int64_t value) {
@@ -197,6 +204,14 @@ Status SqliteDb::exec(const char* sql) {
   return status_of(rc, std::string("sqlite '") + sql + "'");
 }
 
+Status SqliteDb::exec_cached(const char* sql) {
+  WALSIM_RETURN_IF_ERROR(injected_fault(sql));
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt, prepare(sql));
+  const int rc = sqlite3_step(stmt->stmt_);
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::ok();
+  return status_of(rc, std::string("sqlite '") + sql + "'");
+}
+
 Result<ScopedStatement> SqliteDb::prepare(const char* sql) {
   WALSIM_ASSERT(sql != nullptr);
   auto found = statements_.find(sql);
@@ -219,11 +234,10 @@ Status SqliteDb::begin_immediate(Durability durability) {
   WALSIM_ASSERT(!in_write_transaction_, "write transactions do not nest");
   // ":memory:" has no disk to sync, and SQLite ignores the level there.
   if (durability == Durability::kSurvivesPowerLoss && !options_.unsafe_no_sync) {
-    WALSIM_RETURN_IF_ERROR(
-        exec((std::string("PRAGMA synchronous=") + StoreSettings::kSynchronousDurable).c_str()));
+    WALSIM_RETURN_IF_ERROR(exec_cached(kSynchronousDurablePragma));
     durable_transaction_ = true;
   }
-  Status begun = exec("BEGIN IMMEDIATE");
+  Status begun = exec_cached("BEGIN IMMEDIATE");
   if (!begun.is_ok()) {
     end_write_transaction();
     return begun;
@@ -234,7 +248,7 @@ Status SqliteDb::begin_immediate(Durability durability) {
 
 Status SqliteDb::commit() {
   WALSIM_ASSERT(in_write_transaction_, "COMMIT ends a write transaction begun here");
-  WALSIM_RETURN_IF_ERROR(exec("COMMIT"));
+  WALSIM_RETURN_IF_ERROR(exec_cached("COMMIT"));
   in_write_transaction_ = false;
   end_write_transaction();
   return Status::ok();
@@ -242,7 +256,11 @@ Status SqliteDb::commit() {
 
 void SqliteDb::rollback() {
   in_write_transaction_ = false;
-  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!sqlite3_get_autocommit(db_)) {
+    // Best effort, as before: a failed ROLLBACK leaves SQLite to roll back.
+    auto stmt = prepare("ROLLBACK");
+    if (stmt.is_ok()) sqlite3_step((*stmt)->stmt_);
+  }
   end_write_transaction();
 }
 
@@ -251,9 +269,10 @@ void SqliteDb::end_write_transaction() {
   durable_transaction_ = false;
   // Cannot fail outside a transaction: the level is a field of the
   // connection, and setting it does no I/O.
-  const std::string normal = std::string("PRAGMA synchronous=") + StoreSettings::kSynchronous;
-  const int rc = sqlite3_exec(db_, normal.c_str(), nullptr, nullptr, nullptr);
-  WALSIM_ASSERT(rc == SQLITE_OK, "the sync level is set outside a transaction");
+  auto stmt = prepare(kSynchronousNormalPragma);
+  WALSIM_ASSERT(stmt.is_ok(), "a PRAGMA prepares");
+  const int rc = sqlite3_step((*stmt)->stmt_);
+  WALSIM_ASSERT(rc == SQLITE_DONE || rc == SQLITE_ROW, "the sync level is set outside a transaction");
 }
 
 Status SqliteDb::injected_fault(const char* sql) const {

@@ -111,6 +111,7 @@ class Statement {
 
  private:
   friend class ScopedStatement;
+  friend class SqliteDb;  // steps its cached transaction statements
   sqlite3_stmt* stmt_;
   SqliteDb& db_;
   bool borrowed_ = false;
@@ -222,6 +223,10 @@ class SqliteDb {
       : db_(db), path_(std::move(path)), options_(options) {}
 
   Status apply_settings();
+  // exec() of one statement through the statement cache: the transaction
+  // statements (BEGIN IMMEDIATE, COMMIT, the sync level) run on every write
+  // and are parsed once.
+  Status exec_cached(const char* sql);
   // The fault hook's verdict for `sql` inside a write transaction.
   Status injected_fault(const char* sql) const;
   Status status_of(int rc, const std::string& what) const;
@@ -247,6 +252,19 @@ Status in_transaction(SqliteDb& db, Body&& body,
   if (status.is_ok()) status = db.commit();
   if (!status.is_ok()) db.rollback();
   return status;
+}
+
+// Runs `body`, a series of reads, inside one read transaction (BEGIN ..
+// COMMIT with no write): every read sees the same committed state, whatever
+// another connection commits meanwhile. In WAL mode it blocks no writer.
+template <typename Body>
+Status in_read_transaction(SqliteDb& db, Body&& body) {
+  WALSIM_ASSERT(!db.in_write_transaction(), "a read transaction is not nested in a write");
+  WALSIM_RETURN_IF_ERROR(db.exec("BEGIN DEFERRED"));
+  Status status = body();
+  Status ended = db.exec("COMMIT");
+  if (!ended.is_ok()) db.rollback();
+  return status.is_ok() ? ended : status;
 }
 
 }  // namespace walsim

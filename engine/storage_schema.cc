@@ -11,7 +11,10 @@ constexpr const char* kFormatName = "walsim-bucket-store";
 // published checkpoint, the op id reservation). A writer upgrades a version 1 store in place
 // (kUpgradeFrom1), in a durable transaction: the checkpoint it publishes
 // survives a power loss from then on.
-constexpr const char* kFormatVersion = "2";
+// 3: bucket_totals, per-bucket totals kept as ops are written, so
+// `walsim inspect` reads one row per bucket instead of the op log. A writer
+// fills it from the log once (kUpgradeFrom2).
+constexpr const char* kFormatVersion = "3";
 constexpr const char* kUpgradeFrom1 = R"sql(
 ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
 ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
@@ -20,6 +23,24 @@ ALTER TABLE replication_state ADD COLUMN op_id_reserved INTEGER NOT NULL DEFAULT
 UPDATE replication_state SET published_checkpoint = last_checkpoint,
   published_checkpoint_lsn = last_checkpoint_lsn, op_id_reserved = last_op_id;
 UPDATE walsim_meta SET value = '2' WHERE key = 'version';
+)sql";
+// The totals as the writers would have kept them: per (bucket, row), its
+// ops, and whether its latest op is a PUT (SQLite takes a bare column from
+// the row of the one max()).
+constexpr const char* kUpgradeFrom2 = R"sql(
+CREATE TABLE bucket_totals (
+  bucket TEXT PRIMARY KEY,
+  op_count INTEGER NOT NULL,
+  live_rows INTEGER NOT NULL,
+  checksum INTEGER NOT NULL,
+  last_op_id INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO bucket_totals (bucket, op_count, live_rows, checksum, last_op_id)
+  SELECT bucket, sum(ops), sum(op = 'PUT'), sum(checksums) % 4294967296, max(last_op)
+  FROM (SELECT bucket, op, max(op_id) AS last_op, count(*) AS ops, sum(checksum) AS checksums
+        FROM bucket_data GROUP BY bucket, source_table, row_id)
+  GROUP BY bucket;
+UPDATE walsim_meta SET value = '3' WHERE key = 'version';
 )sql";
 
 constexpr const char* kSlotKey = "slot_name";
@@ -69,6 +90,15 @@ CREATE TABLE bucket_data (
   data TEXT                        -- PUT: the bucket's data JSON; REMOVE: NULL
 );
 CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
+-- Per bucket, its ops so far added up: kept by every write transaction
+-- (one upsert per bucket it touched, op_log.cc), read by `walsim inspect`.
+CREATE TABLE bucket_totals (
+  bucket TEXT PRIMARY KEY,
+  op_count INTEGER NOT NULL,       -- ops in the bucket
+  live_rows INTEGER NOT NULL,      -- rows whose latest op in the bucket is a PUT
+  checksum INTEGER NOT NULL,       -- sum of the op checksums, wrapping 32-bit
+  last_op_id INTEGER NOT NULL      -- the bucket's newest op
+) WITHOUT ROWID;
 -- The checkpoint state (checkpoint_rules.h states the rules over it).
 CREATE TABLE replication_state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -122,13 +152,19 @@ Result<std::string> read_format_version(SqliteDb& db) {
 Status check_format(SqliteDb& db, bool upgrade) {
   WALSIM_ASSIGN_OR_RETURN(std::string version, read_format_version(db));
   if (version == kFormatVersion) return Status::ok();
-  if (version == "1" && upgrade) {
-    return in_transaction(db, [&] { return db.exec(kUpgradeFrom1); },
-                          Durability::kSurvivesPowerLoss);
+  const bool known = version == "1" || version == "2";
+  if (known && upgrade) {
+    return in_transaction(
+        db,
+        [&]() -> Status {
+          if (version == "1") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom1));
+          return db.exec(kUpgradeFrom2);
+        },
+        Durability::kSurvivesPowerLoss);
   }
-  if (version == "1") {
-    return not_a_store(db, "format version 1, this build reads " + std::string(kFormatVersion) +
-                               " (`walsim replicate` upgrades it)");
+  if (known) {
+    return not_a_store(db, "format version " + version + ", this build reads " +
+                               kFormatVersion + " (`walsim replicate` upgrades it)");
   }
   return not_a_store(db, "format version " + version + ", this build reads " + kFormatVersion);
 }

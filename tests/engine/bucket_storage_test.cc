@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "engine/storage_schema.h"
 #include "tests/engine/store_fixture.h"
 
 namespace walsim {
@@ -505,6 +506,40 @@ TEST_F(BucketStorageTest, AFullDiskIsSaidRetriedAndRecoveredFrom) {
   ASSERT_TRUE(retried.is_ok()) << retried.status().to_string();
   EXPECT_TRUE(storage_->write_error().is_ok());
   EXPECT_EQ(ops(), Ops({put("a", "1", "t")}));
+}
+
+TEST_F(BucketStorageTest, BucketTotalsFollowEveryOpAndSurviveAnUpgrade) {
+  activate();
+  auto batch = storage_->stream_batch();
+  batch->insert(todos(), todo("1", "a", "t"));
+  batch->insert(todos(), todo("2", "a", "t"));
+  batch->update(todos(), std::nullopt, todo("1", "b", "t"));  // REMOVE from a, PUT to b
+  batch->update(todos(), std::nullopt, todo("2", "a", "t2"));  // new data, same bucket
+  commit(*batch, "1/1");
+  batch->remove(todos(), key("1"));
+  commit(*batch, "2/1");
+  const std::string a = "by_owner[\"a\"]", b = "by_owner[\"b\"]";
+  auto checksum_of = [&](const std::string& bucket) { return *storage_->bucket_checksum(bucket, 6); };
+  const std::vector<BucketTotals> expected{{a, 4, 1, checksum_of(a), 5},
+                                           {b, 2, 0, checksum_of(b), 6}};
+  auto totals = storage_->bucket_totals();
+  ASSERT_TRUE(totals.is_ok()) << totals.status().to_string();
+  EXPECT_EQ(*totals, expected);
+  auto after = storage_->ops_after(5, 10);
+  ASSERT_TRUE(after.is_ok() && after->has_value());
+  EXPECT_EQ((**after).size(), 1u);
+  EXPECT_EQ((**after)[b].ops, 1);
+  auto too_many = storage_->ops_after(0, 5);
+  ASSERT_TRUE(too_many.is_ok());
+  EXPECT_FALSE(too_many->has_value());
+  // A version 2 store has no totals: a writer opening it fills them from the log.
+  ASSERT_TRUE(db_->exec("DROP TABLE bucket_totals;"
+                        " UPDATE walsim_meta SET value = '2' WHERE key = 'version'").is_ok());
+  EXPECT_EQ(check_store_schema(*db_).code(), ErrorCode::kInvalidArgument);
+  restart();
+  totals = storage_->bucket_totals();
+  ASSERT_TRUE(totals.is_ok()) << totals.status().to_string();
+  EXPECT_EQ(*totals, expected);
 }
 
 }  // namespace

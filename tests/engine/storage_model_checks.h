@@ -39,6 +39,8 @@ inline void check_clients(StoreUnderTest& store, int64_t checkpoint, const Bucke
   check_same(difference("buckets at the checkpoint", view, expected));
   std::string mismatch = checked(checksum_mismatch(store.storage(), checkpoint), "checksums");
   if (!mismatch.empty()) RC_FAIL(mismatch);
+  mismatch = checked(totals_mismatch(store.storage()), "bucket totals");
+  if (!mismatch.empty()) RC_FAIL(mismatch);
   check_ok(store.client().sync(store.storage(), checkpoint), "incremental sync");
   check_same(difference("incremental client", store.client().view(), expected));
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 namespace walsim::model {
 namespace {
@@ -51,6 +52,38 @@ Result<std::string> checksum_mismatch(BucketStorage& storage, int64_t up_to_op) 
     if (stored != sum) {
       return "bucket " + bucket + ": bucket_checksum " + std::to_string(stored) +
              " but its ops sum to " + std::to_string(sum);
+    }
+  }
+  return std::string();
+}
+
+Result<std::string> totals_mismatch(BucketStorage& storage) {
+  WALSIM_ASSIGN_OR_RETURN(std::vector<ModelOp> ops, all_ops(storage));
+  std::map<std::string, BucketTotals> expected;
+  std::map<std::pair<std::string, RowRef>, OpKind> latest;
+  for (const ModelOp& op : ops) {
+    BucketTotals& totals = expected[op.bucket];
+    totals.bucket = op.bucket;
+    totals.ops++;
+    totals.checksum += op_checksum(op.kind, op.bucket, op.table, op.row_id, op.data);
+    totals.last_op_id = op.op_id;
+    latest[{op.bucket, {op.table, op.row_id}}] = op.kind;
+  }
+  for (const auto& [row, kind] : latest) expected[row.first].rows += kind == OpKind::kPut;
+  WALSIM_ASSIGN_OR_RETURN(std::vector<BucketTotals> stored, storage.bucket_totals());
+  if (stored.size() != expected.size()) {
+    return "bucket_totals has " + std::to_string(stored.size()) + " buckets, the ops name " +
+           std::to_string(expected.size());
+  }
+  for (const BucketTotals& totals : stored) {
+    const BucketTotals& want = expected[totals.bucket];
+    if (!(totals == want)) {
+      return "bucket " + totals.bucket + ": totals ops=" + std::to_string(totals.ops) +
+             " rows=" + std::to_string(totals.rows) + " checksum=" +
+             std::to_string(totals.checksum) + " last_op=" + std::to_string(totals.last_op_id) +
+             ", its ops give ops=" + std::to_string(want.ops) + " rows=" +
+             std::to_string(want.rows) + " checksum=" + std::to_string(want.checksum) +
+             " last_op=" + std::to_string(want.last_op_id);
     }
   }
   return std::string();

@@ -26,6 +26,11 @@ Result<BucketView> reduced_view(BucketStorage& storage, int64_t up_to_op);
 // checksums. Returns a description of the first mismatch, or "".
 Result<std::string> checksum_mismatch(BucketStorage& storage, int64_t up_to_op);
 
+// The bucket totals the writers keep (bucket_totals) must be every op of
+// each bucket added up: ops, checksum, newest op, and rows whose latest op
+// is a PUT. Returns a description of the first mismatch, or "".
+Result<std::string> totals_mismatch(BucketStorage& storage);
+
 // A client that syncs bucket by bucket from its last checkpoint: after each
 // sync it must hold what a fresh client reducing from zero holds.
 class IncrementalClient {
