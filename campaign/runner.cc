@@ -12,6 +12,7 @@
 #include <limits>
 #include <string>
 
+#include "campaign/isolated_run.h"
 #include "engine/assert.h"
 #include "sim/simulation.h"
 
@@ -31,6 +32,8 @@ struct Worker {
   int fd = -1;             // read end of its pipe; -1 once closed
   std::string buffer;      // the start of a line not yet complete
   std::optional<uint64_t> running;  // started and not yet finished
+  Clock::time_point running_since;  // when `running` started
+  bool killed_hung = false;         // the parent killed it past the seed limit
   bool started_any = false;
 };
 
@@ -93,18 +96,6 @@ void parse_report(const std::string& rest, SeedFailure& out) {
   }
 }
 
-// "crashed: signal 6 (SIGABRT)", "crashed: exit 3".
-std::string describe_death(int status) {
-  if (WIFSIGNALED(status)) {
-    const int number = WTERMSIG(status);
-    const char* name = sigabbrev_np(number);
-    return "crashed: signal " + std::to_string(number) +
-           (name ? " (SIG" + std::string(name) + ")" : std::string());
-  }
-  if (WIFEXITED(status)) return "crashed: exit " + std::to_string(WEXITSTATUS(status));
-  return "crashed: wait status " + std::to_string(status);
-}
-
 class Pool {
  public:
   explicit Pool(const RunnerOptions& options)
@@ -115,6 +106,7 @@ class Pool {
                       options.shard_index < options.shard_count,
                   "shard I of N has 0 <= I < N");
     WALSIM_ASSERT(options.run_seed != nullptr, "a campaign needs a way to run a seed");
+    WALSIM_ASSERT(options.seed_timeout_s > 0, "a seed limit is a positive time");
     if (options.seeds_max) {
       result_.seeds_asked = shard_seeds(options.first_seed, *options.seeds_max,
                                         options.shard_index, options.shard_count).size();
@@ -170,7 +162,12 @@ class Pool {
       run_worker(fds[1], next_seed, end_seed(), step_, options_.run_seed);
     }
     close(fds[1]);
-    workers_.push_back(Worker{stride, next_seed, pid, fds[0], {}, std::nullopt, false});
+    Worker worker;
+    worker.stride = stride;
+    worker.next_seed = next_seed;
+    worker.pid = pid;
+    worker.fd = fds[0];
+    workers_.push_back(std::move(worker));
     result_.workers_started++;
   }
 
@@ -194,9 +191,24 @@ class Pool {
       for (size_t k = 0; k < polls.size(); k++) {
         if (polls[k].revents != 0) read_from(polled[k], /*stopping=*/false);
       }
+      kill_hung_workers();
       if (options_.on_progress) {
         options_.on_progress({result_.seeds_run, result_.failures.size(), elapsed_s()});
       }
+    }
+  }
+
+  // A seed past its limit: the worker is killed; its pipe then closes and
+  // reap() records the seed as hung and starts a replacement.
+  void kill_hung_workers() {
+    const auto now = Clock::now();
+    for (Worker& w : workers_) {
+      if (w.pid <= 0 || !w.running || w.killed_hung) continue;
+      if (std::chrono::duration<double>(now - w.running_since).count() < options_.seed_timeout_s) {
+        continue;
+      }
+      w.killed_hung = true;
+      kill(w.pid, SIGKILL);
     }
   }
 
@@ -231,6 +243,7 @@ class Pool {
     if (what == "start") {
       WALSIM_ASSERT(!w.running, "a worker runs one seed at a time");
       w.running = seed;
+      w.running_since = Clock::now();
       w.started_any = true;
       return;
     }
@@ -261,7 +274,9 @@ class Pool {
       const uint64_t seed = *w.running;
       w.running.reset();
       result_.seeds_run++;
-      record_failure({seed, describe_death(status), true, {}});
+      const std::string how =
+          w.killed_hung ? describe_hang(options_.seed_timeout_s) : describe_death(status);
+      record_failure({seed, how, true, {}});
       if (!stopping) restart(w.stride, seed + step_);
       return;
     }

@@ -18,7 +18,9 @@
 // it, it exits non-zero) is a failure, never a silent gap: its pipe closes
 // with a seed started and not finished, so the parent records that seed
 // as failed ("crashed: signal 6 (SIGABRT)") and starts a replacement
-// worker for the rest of that stride.
+// worker for the rest of that stride. A seed that runs longer than the
+// per-seed limit (seed_timeout_s) is a failure too ("hung: ..."): the
+// parent kills its worker and starts a replacement, as for a crash.
 #pragma once
 
 #include <cstdint>
@@ -53,8 +55,8 @@ struct SeedFailure {
   // The invariant the seed broke, or how its worker died
   // ("crashed: signal 6 (SIGABRT)", "crashed: exit 3").
   std::string invariant;
-  // The worker died: the seed cannot be replayed in-process (it would take
-  // the caller down too) and has no violation to minimize.
+  // The worker died or hung: the seed cannot be replayed in-process (it
+  // would take the caller down too); minimize it in child processes.
   bool crashed = false;
   Tally counts;  // the seed's report (empty for a crash)
 };
@@ -76,6 +78,7 @@ struct RunnerOptions {
   std::optional<uint64_t> seeds_max;  // nullopt: until the time is up
   int shard_index = 0;                // this campaign is shard I of N
   int shard_count = 1;
+  double seed_timeout_s = 60;         // a seed still running after this is "hung"
   SeedRun run_seed;                   // e.g. simulate_seed(overrides)
   // Both run in the calling process as results arrive; either may be empty.
   std::function<void(const SeedFailure&)> on_failure;
@@ -89,6 +92,8 @@ struct CampaignResult {
   std::vector<SeedFailure> failures;    // in the order they arrived
   int workers_started = 0;              // jobs, plus one per replaced worker
   double elapsed_s = 0;
+  // A fixed range whose seeds did not all run (the time was up first).
+  bool incomplete() const { return seeds_asked && seeds_run < *seeds_asked; }
 };
 
 CampaignResult run_campaign(const RunnerOptions& options);

@@ -155,6 +155,11 @@ std::string verdict(const CampaignResult& result) {
     return "FAIL: " + std::to_string(result.failures.size()) + " of " +
            std::to_string(result.seeds_run) + " seeds broke an invariant";
   }
+  // A range cut short proves nothing about the seeds it did not run.
+  if (result.incomplete()) {
+    return "FAIL: only " + std::to_string(result.seeds_run) + " of the " +
+           std::to_string(*result.seeds_asked) + " seeds asked for ran before the time was up";
+  }
   return "PASS: " + std::to_string(result.seeds_run) + " seeds, no invariant broken";
 }
 
@@ -285,7 +290,8 @@ std::string summary_json(const SummaryInput& in) {
   json counts = json::object();
   for (const auto& [name, names] : result.counts) counts[name] = tally_json(&names);
   out["counts"] = counts;
-  out["passed"] = result.failures.empty();
+  out["complete"] = !result.incomplete();
+  out["passed"] = result.failures.empty() && !result.incomplete();
   return out.dump(2) + "\n";
 }
 

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -45,6 +46,7 @@ struct Options {
   std::string json_path;
   std::string regressions_dir = "tests/regressions";
   double minimize_s = 60;
+  double seed_timeout_s = 60;
   bool no_minimize = false;
   sim::Overrides overrides;
   std::optional<uint64_t> planted_seed;  // hidden test flag, see seed_run()
@@ -75,16 +77,22 @@ std::optional<double> parse_duration_s(const std::string& text) {
 // WALSIM_ASSERT inside the simulation's loop, in every build mode, so a
 // test (tests/cli/campaign_command_test.cc) and anyone holding a -c opt
 // binary can see a worker killed by an assertion reported with its seed.
+// The planted failure's hook for `seed`'s runs (its minimizing too), or none.
+sim::StepHook planted_hook(const Options& options, uint64_t seed) {
+  if (options.planted_seed != seed) return nullptr;
+  return [](int64_t step) {
+    WALSIM_ASSERT(step > 1, "planted by --plant-assertion-failure-at-seed");
+  };
+}
+
 campaign::SeedRun seed_run(const Options& options) {
   campaign::SeedRun simulate = campaign::simulate_seed(options.overrides);
   if (!options.planted_seed) return simulate;
   const uint64_t planted = *options.planted_seed;
   const sim::Overrides overrides = options.overrides;
-  return [planted, overrides, simulate](uint64_t seed) -> campaign::SeedReport {
+  const sim::StepHook plant = planted_hook(options, planted);
+  return [planted, overrides, simulate, plant](uint64_t seed) -> campaign::SeedReport {
     if (seed != planted) return simulate(seed);
-    const sim::StepHook plant = [](int64_t step) {
-      WALSIM_ASSERT(step > 1, "planted by --plant-assertion-failure-at-seed");
-    };
     const sim::SimParams params = sim::draw_params(seed, overrides);
     return campaign::report_of(params, sim::run_simulation(params, nullptr, plant));
   };
@@ -131,16 +139,26 @@ std::function<void(const campaign::CampaignProgress&)> progress_printer(const Op
   };
 }
 
+// "crashed: signal 6 (SIGABRT)" -> "crashed-signal-6-SIGABRT": a file name.
+std::string file_stem(const std::string& invariant) {
+  std::string stem;
+  for (char c : invariant) {
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    if (plain) stem += c;
+    else if (!stem.empty() && stem.back() != '-') stem += '-';
+  }
+  while (!stem.empty() && stem.back() == '-') stem.pop_back();
+  return stem;
+}
+
 // One replay file per distinct invariant: its first failing seed, shrunk.
-// A seed that crashed its worker is not run here: it would crash this
-// process too; its FAIL line says how to reproduce it.
+// A seed that crashed or hung its worker is minimized too: every run of the
+// minimizer is a child process of its own (campaign/isolated_run.h).
 std::map<std::string, std::string> minimize_failures(
     const std::vector<campaign::SeedFailure>& failures, const Options& options) {
   std::map<std::string, std::string> paths;  // invariant -> replay file
   std::map<std::string, uint64_t> firsts;
-  for (const campaign::SeedFailure& f : failures) {
-    if (!f.crashed) firsts.emplace(f.invariant, f.seed);
-  }
+  for (const campaign::SeedFailure& f : failures) firsts.emplace(f.invariant, f.seed);
   for (const auto& [invariant, seed] : firsts) {
     sim::SimParams params = sim::draw_params(seed, options.overrides);
     sim::ReplayFile file{params, invariant,
@@ -149,7 +167,12 @@ std::map<std::string, std::string> minimize_failures(
       std::printf("minimizing seed %llu (%s, budget %.0fs)...\n",
                   static_cast<unsigned long long>(seed), invariant.c_str(), options.minimize_s);
       std::fflush(stdout);
-      campaign::MinimizeResult small = campaign::minimize(params, options.minimize_s);
+      campaign::MinimizeResult small = campaign::minimize(
+          params, {options.minimize_s, options.seed_timeout_s, planted_hook(options, seed)});
+      if (!small.reproduced) {
+        std::printf("  seed %llu passed when run again alone: not deterministic? saved as found\n",
+                    static_cast<unsigned long long>(seed));
+      }
       std::printf("  before: %s\n  after:  %s\n  %lld runs in %.1fs\n",
                   campaign::describe_size(params, small.events_before).c_str(),
                   campaign::describe_size(small.params, small.events_after).c_str(),
@@ -160,7 +183,7 @@ std::map<std::string, std::string> minimize_failures(
     }
     std::error_code ignored;  // a missing directory shows as the save's error
     std::filesystem::create_directories(options.regressions_dir, ignored);
-    std::string path = options.regressions_dir + "/" + invariant + "-seed" +
+    std::string path = options.regressions_dir + "/" + file_stem(invariant) + "-seed" +
                        std::to_string(seed) + ".json";
     Status saved = sim::save_replay_file(path, file);
     if (!saved.is_ok()) {
@@ -191,6 +214,7 @@ int run(const Options& options) {
   runner.seeds_max = options.seeds_max;
   runner.shard_index = options.shard_index;
   runner.shard_count = options.shard_count;
+  runner.seed_timeout_s = options.seed_timeout_s;
   runner.run_seed = seed_run(options);
   runner.on_failure = [&options](const campaign::SeedFailure& f) { print_failure(f, options); };
   runner.on_progress = progress_printer(options);
@@ -214,7 +238,7 @@ int run(const Options& options) {
       !write_json(options.json_path, campaign::summary_json(summary))) {
     return kExitUsage;
   }
-  return result.failures.empty() ? kExitOk : kExitFailed;
+  return result.failures.empty() && !result.incomplete() ? kExitOk : kExitFailed;
 }
 
 }  // namespace
@@ -242,6 +266,10 @@ int campaign_command(int argc, char** argv) {
   app.add_option("--minimize-time", options.minimize_s, "seconds to spend minimizing a failure")
       ->capture_default_str();
   app.add_flag("--no-minimize", options.no_minimize, "save failures as found");
+  std::string seed_timeout = "60s";
+  app.add_option("--seed-timeout", seed_timeout,
+                 "a seed still running after this is a failure (\"hung\"); its worker is killed")
+      ->capture_default_str();
   app.add_option("--preset", preset, "world size: quick, default or heavy")
       ->check(CLI::IsMember({"quick", "default", "heavy"}))->capture_default_str();
   app.add_flag("--no-faults", options.overrides.no_faults, "turn every fault site off");
@@ -265,6 +293,13 @@ int campaign_command(int argc, char** argv) {
     return kExitUsage;
   }
   options.time_s = *seconds;
+  auto seed_limit = parse_duration_s(seed_timeout);
+  if (!seed_limit) {
+    std::fprintf(stderr, "walsim campaign: --seed-timeout '%s' is not a duration (e.g. 60s)\n",
+                 seed_timeout.c_str());
+    return kExitUsage;
+  }
+  options.seed_timeout_s = *seed_limit;
   options.overrides.preset = *sim::parse_preset(preset);
   if (!schedule.empty()) options.overrides.schedule = sim::parse_schedule_mode(schedule);
   if (!shard.empty()) {

@@ -129,3 +129,28 @@ TEST(Summary, TheJsonCarriesTheSame) {
 
 }  // namespace
 }  // namespace walsim::campaign
+
+namespace walsim::campaign {
+namespace {
+
+// A fixed range cut short by the time: no failure, and still not a pass.
+TEST(Summary, ARangeNotRunInFullIsAFailureThatSaysSo) {
+  CampaignResult result;
+  result.seeds_asked = 400;
+  result.seeds_run = 123;
+  result.elapsed_s = 20;
+  SummaryInput input;
+  input.result = &result;
+  input.seeds_max = 400;
+  std::string text;
+  for (const std::string& line : summary_lines(input)) text += line + "\n";
+  EXPECT_NE(text.find("FAIL: only 123 of the 400 seeds asked for ran"), std::string::npos) << text;
+  const nlohmann::json json = nlohmann::json::parse(summary_json(input));
+  EXPECT_EQ(json["seeds_asked"], 400);
+  EXPECT_EQ(json["seeds_run"], 123);
+  EXPECT_FALSE(json["complete"]);
+  EXPECT_FALSE(json["passed"]);
+}
+
+}  // namespace
+}  // namespace walsim::campaign
