@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +15,7 @@
 
 #include "campaign/isolated_run.h"
 #include "engine/assert.h"
+#include "engine/probe.h"
 #include "sim/simulation.h"
 
 namespace walsim::campaign {
@@ -187,6 +189,7 @@ class Pool {
         polled.push_back(i);
       }
       if (polls.empty()) break;  // every stride is done
+      if (options_.stop_at_first_failure && !result_.failures.empty()) break;
       if (poll(polls.data(), polls.size(), kPollMs) < 0 && errno != EINTR) break;
       for (size_t k = 0; k < polls.size(); k++) {
         if (polls[k].revents != 0) read_from(polled[k], /*stopping=*/false);
@@ -292,6 +295,8 @@ class Pool {
   }
 
   void record_failure(SeedFailure failure) {
+    failure.seeds_run_at = result_.seeds_run;
+    failure.elapsed_s = elapsed_s();
     result_.failures.push_back(std::move(failure));
     if (options_.on_failure) options_.on_failure(result_.failures.back());
   }
@@ -318,8 +323,16 @@ class Pool {
 }  // namespace
 
 void add_to(Tally& total, const Tally& more) {
+  static const std::string kKeepsSmallest = "_first_seed";
   for (const auto& [section, names] : more) {
-    for (const auto& [name, count] : names) total[section][name] += count;
+    const bool smallest = section.size() > kKeepsSmallest.size() &&
+                          section.compare(section.size() - kKeepsSmallest.size(),
+                                          kKeepsSmallest.size(), kKeepsSmallest) == 0;
+    for (const auto& [name, count] : names) {
+      auto [at, added] = total[section].try_emplace(name, count);
+      if (added) continue;
+      at->second = smallest ? std::min(at->second, count) : at->second + count;
+    }
   }
 }
 
@@ -344,6 +357,12 @@ SeedReport report_of(const sim::SimParams& params, const sim::RunResult& result)
     report.counts["fault_seeds"][kind] = 1;
   }
   report.counts["schedule"][sim::schedule_mode_name(params.scheduler.mode)] = 1;
+  const std::vector<probe::Probe>& probes = probe::catalog();
+  for (size_t i = 0; i < probes.size() && i < result.probe_hits.size(); i++) {
+    if (result.probe_hits[i] == 0) continue;
+    report.counts["rare_paths"][probes[i].name] = result.probe_hits[i];
+    report.counts["rare_path_first_seed"][probes[i].name] = static_cast<int64_t>(params.seed);
+  }
   return report;
 }
 

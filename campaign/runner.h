@@ -37,8 +37,10 @@ namespace walsim::campaign {
 
 // Counts by section and name, summed over seeds: "faults" -> firings per
 // kind, "fault_seeds" -> seeds in which a kind fired, "schedule" -> seeds
-// per mode; later sections (rare paths, planted bugs) add their own, and
-// the summary (summary.h) shows every section. Names are single tokens.
+// per mode, "rare_paths" -> hits per probe; later sections add their own,
+// and the summary (summary.h) shows every section. Names are single
+// tokens. A section whose name ends in "_first_seed" is not summed: it
+// keeps the smallest value (the first seed that reached a rare path).
 using Tally = std::map<std::string, std::map<std::string, int64_t>>;
 void add_to(Tally& total, const Tally& more);
 
@@ -59,6 +61,10 @@ struct SeedFailure {
   // would take the caller down too); minimize it in child processes.
   bool crashed = false;
   Tally counts;  // the seed's report (empty for a crash)
+  // When it arrived: seeds finished until then (this one included) and
+  // seconds since the campaign started.
+  uint64_t seeds_run_at = 0;
+  double elapsed_s = 0;
 };
 
 struct CampaignProgress {
@@ -79,6 +85,7 @@ struct RunnerOptions {
   int shard_index = 0;                // this campaign is shard I of N
   int shard_count = 1;
   double seed_timeout_s = 60;         // a seed still running after this is "hung"
+  bool stop_at_first_failure = false; // the planted-bug gate: one failure is the answer
   SeedRun run_seed;                   // e.g. simulate_seed(overrides)
   // Both run in the calling process as results arrive; either may be empty.
   std::function<void(const SeedFailure&)> on_failure;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -28,6 +29,7 @@
 #include "cli/canary_flags.h"
 #include "cli/command.h"
 #include "engine/assert.h"
+#include "engine/mutant.h"
 #include "sim/params.h"
 #include "sim/replay_file.h"
 #include "sim/simulation.h"
@@ -50,6 +52,9 @@ struct Options {
   bool no_minimize = false;
   sim::Overrides overrides;
   std::optional<uint64_t> planted_seed;  // hidden test flag, see seed_run()
+  bool require_rare_paths = false;       // fail on a catalog entry never reached
+  bool mutants = false;                  // the planted-bug gate
+  double mutant_time_s = 60;             // its bound per planted bug
 };
 
 // "90", "90s", "10m", "1h" -> seconds; nullopt when malformed.
@@ -162,7 +167,7 @@ std::map<std::string, std::string> minimize_failures(
   for (const auto& [invariant, seed] : firsts) {
     sim::SimParams params = sim::draw_params(seed, options.overrides);
     sim::ReplayFile file{params, invariant,
-                         "found by walsim campaign at seed " + std::to_string(seed)};
+                         "found by walsim campaign at seed " + std::to_string(seed), ""};
     if (!options.no_minimize) {
       std::printf("minimizing seed %llu (%s, budget %.0fs)...\n",
                   static_cast<unsigned long long>(seed), invariant.c_str(), options.minimize_s);
@@ -196,6 +201,12 @@ std::map<std::string, std::string> minimize_failures(
   return paths;
 }
 
+std::string fixed_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", value);
+  return text;
+}
+
 bool write_json(const std::string& path, const std::string& text) {
   std::ofstream file(path);
   file << text;
@@ -204,6 +215,138 @@ bool write_json(const std::string& path, const std::string& text) {
     return false;
   }
   return true;
+}
+
+// --- the planted-bug gate (--mutants) -----------------------------------------
+
+struct GateRow {
+  const mutant::Mutant* mutant = nullptr;
+  bool caught = false;
+  uint64_t seed = 0;
+  uint64_t seeds_to_failure = 0;  // seeds finished until the first failure, it included
+  double seconds_to_failure = 0;
+  std::string invariant;
+  std::string minimized;  // describe_size() of the shrunk failure, or ""
+  uint64_t seeds_run = 0;
+  double seconds = 0;
+};
+
+// One bounded campaign with `m` on, stopped at its first failure.
+GateRow run_one_mutant(const mutant::Mutant& m, const Options& options) {
+  WALSIM_ASSERT(mutant::set_active(m.name), "the catalog's names are valid");
+  sim::Overrides overrides = options.overrides;
+  overrides.mutant = m.name;
+  campaign::RunnerOptions runner;
+  runner.time_s = options.mutant_time_s;
+  runner.jobs = options.jobs;
+  runner.first_seed = options.first_seed;
+  runner.seeds_max = options.seeds_max;
+  runner.seed_timeout_s = options.seed_timeout_s;
+  runner.stop_at_first_failure = true;
+  runner.run_seed = campaign::simulate_seed(overrides);
+  const campaign::CampaignResult result = campaign::run_campaign(runner);
+  GateRow row;
+  row.mutant = &m;
+  row.seeds_run = result.seeds_run;
+  row.seconds = result.elapsed_s;
+  if (!result.failures.empty()) {
+    const campaign::SeedFailure& first = result.failures.front();
+    row.caught = true;
+    row.seed = first.seed;
+    row.seeds_to_failure = first.seeds_run_at;
+    row.seconds_to_failure = first.elapsed_s;
+    row.invariant = first.invariant;
+    if (!options.no_minimize) {
+      const sim::SimParams params = sim::draw_params(first.seed, overrides);
+      const campaign::MinimizeResult small =
+          campaign::minimize(params, {options.minimize_s, options.seed_timeout_s, nullptr});
+      row.minimized = campaign::describe_size(small.params, small.events_after);
+    }
+  }
+  WALSIM_ASSERT(mutant::set_active(""), "turning the planted bug off always works");
+  return row;
+}
+
+void print_gate_row(const GateRow& row, const Options& options) {
+  sim::Overrides overrides = options.overrides;
+  overrides.mutant = row.mutant->name;
+  if (!row.caught) {
+    std::printf("ESCAPED %-42s %llu seeds in %.1fs found nothing\n", row.mutant->name,
+                static_cast<unsigned long long>(row.seeds_run), row.seconds);
+  } else {
+    std::printf("caught  %-42s seed %llu, %llu seeds, %.1fs to the first failure: %s\n",
+                row.mutant->name, static_cast<unsigned long long>(row.seed),
+                static_cast<unsigned long long>(row.seeds_to_failure), row.seconds_to_failure,
+                row.invariant.c_str());
+    if (!row.minimized.empty()) std::printf("        minimized: %s\n", row.minimized.c_str());
+    std::printf("        reproduce: %s\n",
+                campaign::reproduce_command(row.seed, overrides).c_str());
+  }
+  std::fflush(stdout);
+}
+
+std::string gate_json(const std::vector<GateRow>& rows, const Options& options) {
+  nlohmann::ordered_json out;
+  out["schedule"] = options.overrides.schedule
+                        ? nlohmann::ordered_json(sim::schedule_mode_name(*options.overrides.schedule))
+                        : nlohmann::ordered_json(nullptr);
+  out["mutant_time_s"] = options.mutant_time_s;
+  out["mutants"] = nlohmann::ordered_json::array();
+  int escaped = 0;
+  for (const GateRow& row : rows) {
+    escaped += !row.caught;
+    out["mutants"].push_back({{"name", row.mutant->name},
+                              {"area", row.mutant->area},
+                              {"reverts", row.mutant->reverts},
+                              {"caught", row.caught},
+                              {"seed", row.caught ? nlohmann::ordered_json(row.seed) : nullptr},
+                              {"seeds_to_failure", row.seeds_to_failure},
+                              {"seconds_to_failure", row.seconds_to_failure},
+                              {"invariant", row.invariant},
+                              {"minimized", row.minimized},
+                              {"seeds_run", row.seeds_run}});
+  }
+  out["escaped"] = escaped;
+  out["passed"] = escaped == 0;
+  return out.dump(2) + "\n";
+}
+
+// Every planted bug in the catalog (or the --mutant one), each a bounded
+// campaign of its own; an escape fails the gate.
+int run_gate(const Options& options) {
+  if (!mutant::kCompiled) {
+    std::fprintf(stderr, "walsim campaign: --mutants needs a build with the planted bugs "
+                         "compiled in (bazel build -c opt --config=mutants //:walsim)\n");
+    return kExitUsage;
+  }
+  std::vector<GateRow> rows;
+  for (const mutant::Mutant& m : mutant::catalog()) {
+    if (!options.overrides.mutant.empty() && options.overrides.mutant != m.name) continue;
+    if (options.overrides.mutant.empty() && *m.not_gated) {
+      std::printf("skipped %-42s not gated: %s\n", m.name, m.not_gated);
+      continue;
+    }
+    rows.push_back(run_one_mutant(m, options));
+    print_gate_row(rows.back(), options);
+  }
+  int escaped = 0;
+  for (const GateRow& row : rows) escaped += !row.caught;
+  std::printf("\n== planted-bug gate ==\n");
+  for (const GateRow& row : rows) {
+    std::printf("  %-8s %-42s %-18s %s\n", row.caught ? "caught" : "ESCAPED", row.mutant->name,
+                row.mutant->area,
+                row.caught ? (std::to_string(row.seeds_to_failure) + " seeds, " +
+                              fixed_text(row.seconds_to_failure) + "s")
+                                 .c_str()
+                           : "");
+  }
+  std::printf("result:       %s: %zu planted bugs, %d escaped\n", escaped ? "FAIL" : "PASS",
+              rows.size(), escaped);
+  std::fflush(stdout);
+  if (!options.json_path.empty() && !write_json(options.json_path, gate_json(rows, options))) {
+    return kExitUsage;
+  }
+  return escaped == 0 ? kExitOk : kExitFailed;
 }
 
 int run(const Options& options) {
@@ -238,7 +381,14 @@ int run(const Options& options) {
       !write_json(options.json_path, campaign::summary_json(summary))) {
     return kExitUsage;
   }
-  return result.failures.empty() && !result.incomplete() ? kExitOk : kExitFailed;
+  bool unreached = false;
+  if (options.require_rare_paths) {
+    for (const std::string& name : campaign::rare_paths_never_reached(result)) {
+      std::printf("FAIL: rare path never reached: %s\n", name.c_str());
+      unreached = true;
+    }
+  }
+  return result.failures.empty() && !result.incomplete() && !unreached ? kExitOk : kExitFailed;
 }
 
 }  // namespace
@@ -266,6 +416,15 @@ int campaign_command(int argc, char** argv) {
   app.add_option("--minimize-time", options.minimize_s, "seconds to spend minimizing a failure")
       ->capture_default_str();
   app.add_flag("--no-minimize", options.no_minimize, "save failures as found");
+  app.add_flag("--mutants", options.mutants,
+               "the planted-bug gate: for each planted bug (or the --mutant one) a campaign of\n"
+               "--mutant-time that stops at its first failure; exit 1 if any escapes");
+  app.add_flag("--require-rare-paths", options.require_rare_paths,
+               "exit 1 if a rare path of the catalog (engine/probe.cc) or a fault kind was\n"
+               "never reached by any seed");
+  std::string mutant_time = "60s";
+  app.add_option("--mutant-time", mutant_time, "with --mutants: the bound per planted bug")
+      ->capture_default_str();
   std::string seed_timeout = "60s";
   app.add_option("--seed-timeout", seed_timeout,
                  "a seed still running after this is a failure (\"hung\"); its worker is killed")
@@ -274,6 +433,7 @@ int campaign_command(int argc, char** argv) {
       ->check(CLI::IsMember({"quick", "default", "heavy"}))->capture_default_str();
   app.add_flag("--no-faults", options.overrides.no_faults, "turn every fault site off");
   add_canary_flags(app, options.overrides);
+  add_mutant_flag(app, options.overrides);
   std::string schedule;
   app.add_option("--schedule", schedule,
                  "force a schedule mode (random, pct, targeted); default: each seed draws one")
@@ -300,7 +460,17 @@ int campaign_command(int argc, char** argv) {
     return kExitUsage;
   }
   options.seed_timeout_s = *seed_limit;
+  auto mutant_limit = parse_duration_s(mutant_time);
+  if (!mutant_limit) {
+    std::fprintf(stderr, "walsim campaign: --mutant-time '%s' is not a duration (e.g. 60s)\n",
+                 mutant_time.c_str());
+    return kExitUsage;
+  }
+  options.mutant_time_s = *mutant_limit;
   options.overrides.preset = *sim::parse_preset(preset);
+  // Before any worker forks: every worker inherits the planted bug.
+  if (!apply_mutant_flag(options.overrides, "walsim campaign")) return kExitUsage;
+  if (options.mutants) return run_gate(options);
   if (!schedule.empty()) options.overrides.schedule = sim::parse_schedule_mode(schedule);
   if (!shard.empty()) {
     auto parsed = parse_shard(shard);

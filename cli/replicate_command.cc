@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "engine/mutant.h"
 #include "live/replication_session.h"
 #include "live/stop_signal.h"
 
@@ -82,6 +83,12 @@ int replicate_command(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     return app.exit(error) == 0 ? kExitOk : kExitUsage;
+  }
+  // A binary with planted bugs compiled in is for the simulator only.
+  if (mutant::kCompiled) {
+    std::fprintf(stderr, "%s: this build has planted bugs compiled in (--config=mutants); "
+                         "it never replicates real data\n", kName);
+    return kExitUsage;
   }
   flags.config.reader.statement_timeout_ms = int64_t{flags.read_timeout_s} * 1000;
   live::install_stop_signal_handlers();
