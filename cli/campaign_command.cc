@@ -229,6 +229,7 @@ struct GateRow {
   std::string minimized;  // describe_size() of the shrunk failure, or ""
   uint64_t seeds_run = 0;
   double seconds = 0;
+  bool time_up = false;  // a fixed range (--seeds) not run in full: an escape, not a pass
 };
 
 // One bounded campaign with `m` on, stopped at its first failure.
@@ -249,6 +250,7 @@ GateRow run_one_mutant(const mutant::Mutant& m, const Options& options) {
   row.mutant = &m;
   row.seeds_run = result.seeds_run;
   row.seconds = result.elapsed_s;
+  row.time_up = result.failures.empty() && result.incomplete();
   if (!result.failures.empty()) {
     const campaign::SeedFailure& first = result.failures.front();
     row.caught = true;
@@ -271,8 +273,9 @@ void print_gate_row(const GateRow& row, const Options& options) {
   sim::Overrides overrides = options.overrides;
   overrides.mutant = row.mutant->name;
   if (!row.caught) {
-    std::printf("ESCAPED %-42s %llu seeds in %.1fs found nothing\n", row.mutant->name,
-                static_cast<unsigned long long>(row.seeds_run), row.seconds);
+    std::printf("ESCAPED %-42s %llu seeds in %.1fs found nothing%s\n", row.mutant->name,
+                static_cast<unsigned long long>(row.seeds_run), row.seconds,
+                row.time_up ? " (time up before the range was run)" : "");
   } else {
     std::printf("caught  %-42s seed %llu, %llu seeds, %.1fs to the first failure: %s\n",
                 row.mutant->name, static_cast<unsigned long long>(row.seed),
@@ -418,7 +421,8 @@ int campaign_command(int argc, char** argv) {
   app.add_flag("--no-minimize", options.no_minimize, "save failures as found");
   app.add_flag("--mutants", options.mutants,
                "the planted-bug gate: for each planted bug (or the --mutant one) a campaign of\n"
-               "--mutant-time that stops at its first failure; exit 1 if any escapes");
+               "--seeds seeds (a bound that does not depend on the machine's speed) or\n"
+               "--mutant-time, that stops at its first failure; exit 1 if any escapes");
   app.add_flag("--require-rare-paths", options.require_rare_paths,
                "exit 1 if a rare path of the catalog (engine/probe.cc) or a fault kind was\n"
                "never reached by any seed");
