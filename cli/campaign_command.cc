@@ -474,7 +474,6 @@ int campaign_command(int argc, char** argv) {
   options.overrides.preset = *sim::parse_preset(preset);
   // Before any worker forks: every worker inherits the planted bug.
   if (!apply_mutant_flag(options.overrides, "walsim campaign")) return kExitUsage;
-  if (options.mutants) return run_gate(options);
   if (!schedule.empty()) options.overrides.schedule = sim::parse_schedule_mode(schedule);
   if (!shard.empty()) {
     auto parsed = parse_shard(shard);
@@ -485,6 +484,7 @@ int campaign_command(int argc, char** argv) {
     }
     std::tie(options.shard_index, options.shard_count) = *parsed;
   }
+  if (options.mutants) return run_gate(options);
   std::printf("campaign: %d jobs, %.0fs, first seed %llu%s, preset %s%s%s\n", options.jobs,
               options.time_s, static_cast<unsigned long long>(options.first_seed),
               options.shard_count > 1 ? (", shard " + shard).c_str() : "", preset.c_str(),

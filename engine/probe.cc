@@ -33,7 +33,9 @@ const std::vector<Probe>& catalog() {
       {"redelivered_transaction_skipped",
        "the slot resent a transaction the store holds: it is skipped, not applied (4c5262c)"},
       {"mark_all_snapshot_done_refused",
-       "rule 4: refused while a table needs a copy; the tables not done are queued again"},
+       "rule 4: refused while a table needs a copy; the tables not done are queued again",
+       "the world never re-creates a table (a new relid), the event that makes a table "
+       "need a copy that is not queued"},
       {"toast_value_filled_from_source",
        "an unchanged TOAST value nothing in the store knew, read from the source by key"},
       {"truncate_restarted_copy", "a truncate during a copy: the copy starts over"},
