@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "campaign/isolated_run.h"
 #include "engine/assert.h"
 #include "sim/simulation.h"
 
@@ -83,10 +84,10 @@ struct Attempt {
   int64_t events = 0;
 };
 
-Attempt attempt(const SimParams& params, const std::string& invariant) {
-  sim::RunResult result = sim::run_simulation(params, nullptr);
-  return {!result.passed() && result.violation->invariant == invariant,
-          result.stats.trace_events};
+Attempt attempt(const SimParams& params, const std::string& invariant,
+                const MinimizeOptions& options) {
+  const IsolatedOutcome run = run_isolated(params, options.hook, options.run_timeout_s);
+  return {run.outcome == invariant, run.events};
 }
 
 }  // namespace
@@ -100,18 +101,23 @@ std::string describe_size(const SimParams& p, int64_t events) {
          " fault_sites=" + std::to_string(faults) + " events=" + std::to_string(events);
 }
 
-MinimizeResult minimize(const SimParams& failing, double budget_s) {
+MinimizeResult minimize(const SimParams& failing, const MinimizeOptions& options) {
+  const double budget_s = options.budget_s;
   using Clock = std::chrono::steady_clock;  // a tool's budget, never seen by a run
   const auto started = Clock::now();
   auto elapsed_s = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
 
   MinimizeResult out;
   out.params = failing;
-  sim::RunResult first = sim::run_simulation(failing, nullptr);
-  WALSIM_ASSERT(!first.passed(), "minimize needs a failing run");
-  out.invariant = first.violation->invariant;
-  out.events_before = out.events_after = first.stats.trace_events;
+  const IsolatedOutcome first = run_isolated(failing, options.hook, options.run_timeout_s);
+  out.invariant = first.outcome;
+  out.events_before = out.events_after = first.events;
   out.runs = 1;
+  out.reproduced = first.outcome != "pass";
+  if (!out.reproduced) {  // nothing to keep failing: say so, shrink nothing
+    out.seconds = elapsed_s();
+    return out;
+  }
 
   const std::vector<Shrink> list = shrinks();
   bool shrunk = true;
@@ -125,7 +131,7 @@ MinimizeResult minimize(const SimParams& failing, double budget_s) {
       if (candidate.workload.rows_per_table > out.params.workload.rows_per_table) continue;
       for (uint64_t offset = 0; offset <= kNearbySeeds; offset++) {
         candidate.seed = out.params.seed + offset;
-        Attempt tried = attempt(candidate, out.invariant);
+        Attempt tried = attempt(candidate, out.invariant, options);
         out.runs++;
         if (!tried.fails_alike) continue;
         out.params = candidate;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -12,7 +13,9 @@
 #include <limits>
 #include <string>
 
+#include "campaign/isolated_run.h"
 #include "engine/assert.h"
+#include "engine/probe.h"
 #include "sim/simulation.h"
 
 namespace walsim::campaign {
@@ -31,6 +34,8 @@ struct Worker {
   int fd = -1;             // read end of its pipe; -1 once closed
   std::string buffer;      // the start of a line not yet complete
   std::optional<uint64_t> running;  // started and not yet finished
+  Clock::time_point running_since;  // when `running` started
+  bool killed_hung = false;         // the parent killed it past the seed limit
   bool started_any = false;
 };
 
@@ -93,18 +98,6 @@ void parse_report(const std::string& rest, SeedFailure& out) {
   }
 }
 
-// "crashed: signal 6 (SIGABRT)", "crashed: exit 3".
-std::string describe_death(int status) {
-  if (WIFSIGNALED(status)) {
-    const int number = WTERMSIG(status);
-    const char* name = sigabbrev_np(number);
-    return "crashed: signal " + std::to_string(number) +
-           (name ? " (SIG" + std::string(name) + ")" : std::string());
-  }
-  if (WIFEXITED(status)) return "crashed: exit " + std::to_string(WEXITSTATUS(status));
-  return "crashed: wait status " + std::to_string(status);
-}
-
 class Pool {
  public:
   explicit Pool(const RunnerOptions& options)
@@ -115,6 +108,7 @@ class Pool {
                       options.shard_index < options.shard_count,
                   "shard I of N has 0 <= I < N");
     WALSIM_ASSERT(options.run_seed != nullptr, "a campaign needs a way to run a seed");
+    WALSIM_ASSERT(options.seed_timeout_s > 0, "a seed limit is a positive time");
     if (options.seeds_max) {
       result_.seeds_asked = shard_seeds(options.first_seed, *options.seeds_max,
                                         options.shard_index, options.shard_count).size();
@@ -170,7 +164,12 @@ class Pool {
       run_worker(fds[1], next_seed, end_seed(), step_, options_.run_seed);
     }
     close(fds[1]);
-    workers_.push_back(Worker{stride, next_seed, pid, fds[0], {}, std::nullopt, false});
+    Worker worker;
+    worker.stride = stride;
+    worker.next_seed = next_seed;
+    worker.pid = pid;
+    worker.fd = fds[0];
+    workers_.push_back(std::move(worker));
     result_.workers_started++;
   }
 
@@ -190,13 +189,29 @@ class Pool {
         polled.push_back(i);
       }
       if (polls.empty()) break;  // every stride is done
+      if (options_.stop_at_first_failure && !result_.failures.empty()) break;
       if (poll(polls.data(), polls.size(), kPollMs) < 0 && errno != EINTR) break;
       for (size_t k = 0; k < polls.size(); k++) {
         if (polls[k].revents != 0) read_from(polled[k], /*stopping=*/false);
       }
+      kill_hung_workers();
       if (options_.on_progress) {
         options_.on_progress({result_.seeds_run, result_.failures.size(), elapsed_s()});
       }
+    }
+  }
+
+  // A seed past its limit: the worker is killed; its pipe then closes and
+  // reap() records the seed as hung and starts a replacement.
+  void kill_hung_workers() {
+    const auto now = Clock::now();
+    for (Worker& w : workers_) {
+      if (w.pid <= 0 || !w.running || w.killed_hung) continue;
+      if (std::chrono::duration<double>(now - w.running_since).count() < options_.seed_timeout_s) {
+        continue;
+      }
+      w.killed_hung = true;
+      kill(w.pid, SIGKILL);
     }
   }
 
@@ -231,6 +246,7 @@ class Pool {
     if (what == "start") {
       WALSIM_ASSERT(!w.running, "a worker runs one seed at a time");
       w.running = seed;
+      w.running_since = Clock::now();
       w.started_any = true;
       return;
     }
@@ -261,7 +277,9 @@ class Pool {
       const uint64_t seed = *w.running;
       w.running.reset();
       result_.seeds_run++;
-      record_failure({seed, describe_death(status), true, {}});
+      const std::string how =
+          w.killed_hung ? describe_hang(options_.seed_timeout_s) : describe_death(status);
+      record_failure({seed, how, true, {}});
       if (!stopping) restart(w.stride, seed + step_);
       return;
     }
@@ -277,6 +295,8 @@ class Pool {
   }
 
   void record_failure(SeedFailure failure) {
+    failure.seeds_run_at = result_.seeds_run;
+    failure.elapsed_s = elapsed_s();
     result_.failures.push_back(std::move(failure));
     if (options_.on_failure) options_.on_failure(result_.failures.back());
   }
@@ -303,8 +323,16 @@ class Pool {
 }  // namespace
 
 void add_to(Tally& total, const Tally& more) {
+  static const std::string kKeepsSmallest = "_first_seed";
   for (const auto& [section, names] : more) {
-    for (const auto& [name, count] : names) total[section][name] += count;
+    const bool smallest = section.size() > kKeepsSmallest.size() &&
+                          section.compare(section.size() - kKeepsSmallest.size(),
+                                          kKeepsSmallest.size(), kKeepsSmallest) == 0;
+    for (const auto& [name, count] : names) {
+      auto [at, added] = total[section].try_emplace(name, count);
+      if (added) continue;
+      at->second = smallest ? std::min(at->second, count) : at->second + count;
+    }
   }
 }
 
@@ -329,6 +357,12 @@ SeedReport report_of(const sim::SimParams& params, const sim::RunResult& result)
     report.counts["fault_seeds"][kind] = 1;
   }
   report.counts["schedule"][sim::schedule_mode_name(params.scheduler.mode)] = 1;
+  const std::vector<probe::Probe>& probes = probe::catalog();
+  for (size_t i = 0; i < probes.size() && i < result.probe_hits.size(); i++) {
+    if (result.probe_hits[i] == 0) continue;
+    report.counts["rare_paths"][probes[i].name] = result.probe_hits[i];
+    report.counts["rare_path_first_seed"][probes[i].name] = static_cast<int64_t>(params.seed);
+  }
   return report;
 }
 

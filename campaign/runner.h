@@ -18,7 +18,9 @@
 // it, it exits non-zero) is a failure, never a silent gap: its pipe closes
 // with a seed started and not finished, so the parent records that seed
 // as failed ("crashed: signal 6 (SIGABRT)") and starts a replacement
-// worker for the rest of that stride.
+// worker for the rest of that stride. A seed that runs longer than the
+// per-seed limit (seed_timeout_s) is a failure too ("hung: ..."): the
+// parent kills its worker and starts a replacement, as for a crash.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +37,10 @@ namespace walsim::campaign {
 
 // Counts by section and name, summed over seeds: "faults" -> firings per
 // kind, "fault_seeds" -> seeds in which a kind fired, "schedule" -> seeds
-// per mode; later sections (rare paths, planted bugs) add their own, and
-// the summary (summary.h) shows every section. Names are single tokens.
+// per mode, "rare_paths" -> hits per probe; later sections add their own,
+// and the summary (summary.h) shows every section. Names are single
+// tokens. A section whose name ends in "_first_seed" is not summed: it
+// keeps the smallest value (the first seed that reached a rare path).
 using Tally = std::map<std::string, std::map<std::string, int64_t>>;
 void add_to(Tally& total, const Tally& more);
 
@@ -53,10 +57,14 @@ struct SeedFailure {
   // The invariant the seed broke, or how its worker died
   // ("crashed: signal 6 (SIGABRT)", "crashed: exit 3").
   std::string invariant;
-  // The worker died: the seed cannot be replayed in-process (it would take
-  // the caller down too) and has no violation to minimize.
+  // The worker died or hung: the seed cannot be replayed in-process (it
+  // would take the caller down too); minimize it in child processes.
   bool crashed = false;
   Tally counts;  // the seed's report (empty for a crash)
+  // When it arrived: seeds finished until then (this one included) and
+  // seconds since the campaign started.
+  uint64_t seeds_run_at = 0;
+  double elapsed_s = 0;
 };
 
 struct CampaignProgress {
@@ -76,6 +84,8 @@ struct RunnerOptions {
   std::optional<uint64_t> seeds_max;  // nullopt: until the time is up
   int shard_index = 0;                // this campaign is shard I of N
   int shard_count = 1;
+  double seed_timeout_s = 60;         // a seed still running after this is "hung"
+  bool stop_at_first_failure = false; // the planted-bug gate: one failure is the answer
   SeedRun run_seed;                   // e.g. simulate_seed(overrides)
   // Both run in the calling process as results arrive; either may be empty.
   std::function<void(const SeedFailure&)> on_failure;
@@ -89,6 +99,8 @@ struct CampaignResult {
   std::vector<SeedFailure> failures;    // in the order they arrived
   int workers_started = 0;              // jobs, plus one per replaced worker
   double elapsed_s = 0;
+  // A fixed range whose seeds did not all run (the time was up first).
+  bool incomplete() const { return seeds_asked && seeds_run < *seeds_asked; }
 };
 
 CampaignResult run_campaign(const RunnerOptions& options);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/assert.h"
+#include "engine/probe.h"
 #include "sim/buggify.h"
 
 namespace walsim::campaign {
@@ -16,6 +17,7 @@ using json = nlohmann::ordered_json;
 // Sections of the Tally the summary shows under a title of its own, and
 // the ones a later change will fill (shown as missing until then).
 constexpr const char* kRarePaths = "rare_paths";
+constexpr const char* kRarePathFirstSeed = "rare_path_first_seed";
 constexpr const char* kPlantedBugs = "planted_bugs";
 constexpr size_t kSeedsListed = 8;  // per invariant, in the text
 
@@ -150,10 +152,37 @@ void add_wrapped(std::vector<std::string>& lines, const std::string& title,
   lines.push_back(line);
 }
 
+// Every entry of the catalog, reached or not: hits and the first seed.
+void add_rare_path_lines(const CampaignResult& result, std::vector<std::string>& lines) {
+  const auto* hits = section(result, kRarePaths);
+  const auto* first = section(result, kRarePathFirstSeed);
+  size_t reached = 0;
+  for (const probe::Probe& p : probe::catalog()) reached += count_of(hits, p.name) > 0;
+  lines.push_back("rare paths:   " + std::to_string(reached) + " of " +
+                  std::to_string(probe::catalog().size()) + " reached  (hits, first seed)");
+  for (const probe::Probe& p : probe::catalog()) {
+    const int64_t count = count_of(hits, p.name);
+    char line[160];
+    if (count == 0) {
+      std::snprintf(line, sizeof line, "  %-46s NEVER%s", p.name,
+                    *p.gap ? "  (a known gap of the world: see engine/probe.cc)" : "");
+    } else {
+      std::snprintf(line, sizeof line, "  %-46s %8lld  seed %lld", p.name,
+                    static_cast<long long>(count), static_cast<long long>(count_of(first, p.name)));
+    }
+    lines.push_back(line);
+  }
+}
+
 std::string verdict(const CampaignResult& result) {
   if (!result.failures.empty()) {
     return "FAIL: " + std::to_string(result.failures.size()) + " of " +
            std::to_string(result.seeds_run) + " seeds broke an invariant";
+  }
+  // A range cut short proves nothing about the seeds it did not run.
+  if (result.incomplete()) {
+    return "FAIL: only " + std::to_string(result.seeds_run) + " of the " +
+           std::to_string(*result.seeds_asked) + " seeds asked for ran before the time was up";
   }
   return "PASS: " + std::to_string(result.seeds_run) + " seeds, no invariant broken";
 }
@@ -183,6 +212,20 @@ std::string canaries_text(const sim::Overrides& overrides) {
 }
 
 }  // namespace
+
+std::vector<std::string> rare_paths_never_reached(const CampaignResult& result) {
+  std::vector<std::string> never;
+  const auto* hits = section(result, kRarePaths);
+  for (const probe::Probe& p : probe::catalog()) {
+    if (count_of(hits, p.name) == 0 && !*p.gap) never.push_back(p.name);
+  }
+  const auto* fired = section(result, "faults");
+  for (size_t i = 0; i < sim::kFaultKinds; i++) {
+    const std::string kind = sim::fault_name(static_cast<sim::FaultKind>(i));
+    if (count_of(fired, kind) == 0) never.push_back("fault:" + kind);
+  }
+  return never;
+}
 
 std::string reproduce_command(uint64_t seed, const sim::Overrides& overrides) {
   return "walsim sim --seed " + std::to_string(seed) + sim::override_flags(overrides);
@@ -219,16 +262,14 @@ std::vector<std::string> summary_lines(const SummaryInput& in) {
   lines.push_back("schedules:    " + modes + "  (seeds per mode)");
   add_wrapped(lines, "faults fired:", faults_text(result));
   add_failure_lines(in, lines);
-  // Sections a later change fills; until then they say so.
-  const auto* rare = section(result, kRarePaths);
-  lines.push_back("rare paths:   " + (rare ? names_text(*rare)
-                                           : std::string("(not counted yet: issue 13, item 4)")));
+  add_rare_path_lines(result, lines);
   const auto* planted = section(result, kPlantedBugs);
   lines.push_back("planted bugs: " + (planted ? names_text(*planted)
-                                              : std::string("(not run: issue 13, item 3)")));
+                                              : std::string("(a gate of its own: walsim campaign "
+                                                            "--mutants, in a mutants build)")));
   for (const auto& [name, names] : result.counts) {
     static const std::vector<std::string> kShown = {"faults", "fault_seeds", "schedule",
-                                                    kRarePaths, kPlantedBugs};
+                                                    kRarePaths, kRarePathFirstSeed, kPlantedBugs};
     if (std::find(kShown.begin(), kShown.end(), name) != kShown.end()) continue;
     add_wrapped(lines, name + ":", names_text(names));
   }
@@ -278,14 +319,21 @@ std::string summary_json(const SummaryInput& in) {
   out["faults"] = faults;
   // Filled by later work; null until then, so a reader can tell "none
   // reached" ({}) from "not counted" (null).
-  out["rare_paths"] = section(result, kRarePaths) ? tally_json(section(result, kRarePaths))
-                                                   : json(nullptr);
+  json rare = json::object();
+  for (const probe::Probe& p : probe::catalog()) {
+    const int64_t count = count_of(section(result, kRarePaths), p.name);
+    rare[p.name] = {{"hits", count},
+                    {"first_seed", count ? json(count_of(section(result, kRarePathFirstSeed), p.name))
+                                         : json(nullptr)}};
+  }
+  out["rare_paths"] = rare;
   out["planted_bugs"] = section(result, kPlantedBugs) ? tally_json(section(result, kPlantedBugs))
                                                        : json(nullptr);
   json counts = json::object();
   for (const auto& [name, names] : result.counts) counts[name] = tally_json(&names);
   out["counts"] = counts;
-  out["passed"] = result.failures.empty();
+  out["complete"] = !result.incomplete();
+  out["passed"] = result.failures.empty() && !result.incomplete();
   return out.dump(2) + "\n";
 }
 

@@ -39,6 +39,11 @@ struct SummaryInput {
 std::string reproduce_command(uint64_t seed, const sim::Overrides& overrides);
 
 std::vector<std::string> summary_lines(const SummaryInput& input);
+
+// The rare paths (engine/probe.h's catalog, known gaps left out) no seed
+// reached, then the fault kinds that never fired ("fault:disk_full"):
+// what the campaign's --require-rare-paths gate fails on.
+std::vector<std::string> rare_paths_never_reached(const CampaignResult& result);
 // The same content, as a JSON document (ends with a newline).
 std::string summary_json(const SummaryInput& input);
 

@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/parse_flags.h"
+#include "engine/mutant.h"
 #include "live/replication_session.h"
 #include "live/stop_signal.h"
 
@@ -84,6 +85,12 @@ int replicate_command(int argc, char** argv) {
   Flags flags;
   add_flags(app, flags);
   if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
+  // A binary with planted bugs compiled in is for the simulator only.
+  if (mutant::kCompiled) {
+    std::fprintf(stderr, "%s: this build has planted bugs compiled in (--config=mutants); "
+                         "it never replicates real data\n", kName);
+    return kExitUsage;
+  }
   flags.config.reader.statement_timeout_ms = int64_t{flags.read_timeout_s} * 1000;
   live::install_stop_signal_handlers();
   live::ProgressPrinter printer(stdout, ::isatty(STDOUT_FILENO) == 1,

@@ -229,6 +229,7 @@ int sim_command(int argc, char** argv) {
       ->check(CLI::Range(1, 16));
   app.add_flag("--no-faults", overrides.no_faults, "turn every fault site off");
   add_canary_flags(app, overrides);
+  add_mutant_flag(app, overrides);
   std::string schedule;
   app.add_option("--schedule", schedule,
                  "how tasks are chosen, instead of the seed's: random, pct or targeted")
@@ -237,6 +238,8 @@ int sim_command(int argc, char** argv) {
   if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
   overrides.preset = *sim::parse_preset(preset);
   if (!schedule.empty()) overrides.schedule = sim::parse_schedule_mode(schedule);
+  if (!apply_mutant_flag(overrides, "walsim sim")) return kExitUsage;
+  if (!overrides.mutant.empty()) std::printf("planted bug on: %s\n", overrides.mutant.c_str());
   if (!replay_path.empty()) {
     if (!seeds.empty()) {
       std::fprintf(stderr, "walsim sim: --replay runs one file; drop --seeds\n");

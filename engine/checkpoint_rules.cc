@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "engine/current_data.h"
+#include "engine/mutant.h"
+#include "engine/probe.h"
 
 namespace walsim {
 
@@ -55,9 +57,10 @@ Status store_checkpoint(StoreTransaction& txn, int64_t checkpoint, Lsn lsn) {
 }
 
 bool can_checkpoint(const ReplicationState& state, bool incomplete_rows, Lsn lsn) {
-  return !incomplete_rows && state.snapshot_done &&
+  return (!incomplete_rows || WALSIM_MUTANT("incomplete_rows_publish")) && state.snapshot_done &&
          (!state.last_checkpoint_lsn || *state.last_checkpoint_lsn <= lsn) &&
-         (!state.no_checkpoint_before || *state.no_checkpoint_before <= lsn);
+         (!state.no_checkpoint_before || *state.no_checkpoint_before <= lsn ||
+          WALSIM_MUTANT("checkpoint_ignores_no_checkpoint_before"));
 }
 
 // The decision, exactly as the header states it.
@@ -73,9 +76,14 @@ Result<CommitResult> decide(StoreTransaction& txn, const CommitPoint& point,
   }
   CommitResult result;
   if (!can_checkpoint(state, incomplete, point.lsn)) {
+    if (point.kind != CommitPoint::Kind::kSnapshot && state.no_checkpoint_before &&
+        point.lsn < *state.no_checkpoint_before) {
+      WALSIM_PROBE("checkpoint_blocked_by_no_checkpoint_before");
+    }
     result.checkpoint_blocked = true;
     std::optional<int64_t> keepalive_op = max_of(state.keepalive_op, point.persisted_op);
     if (keepalive_op == state.keepalive_op) return result;  // nothing changes
+    if (WALSIM_MUTANT("blocked_commit_drops_keepalive_op")) return result;
     WALSIM_RETURN_IF_ERROR(store_keepalive_op(txn, *keepalive_op));
     return result;
   }
@@ -84,7 +92,13 @@ Result<CommitResult> decide(StoreTransaction& txn, const CommitPoint& point,
   WALSIM_ASSERT(checkpoint <= latest_op, "a checkpoint covers only ops the log holds");
   const bool changes_nothing = !state.keepalive_op && state.last_checkpoint == checkpoint;
   if (changes_nothing && !options.create_empty_checkpoints) return result;
+  if (state.last_checkpoint_lsn == point.lsn) WALSIM_PROBE("commit_at_last_checkpoint_lsn");
+  if (state.no_checkpoint_before && *state.no_checkpoint_before > Lsn::zero() &&
+      state.last_checkpoint_lsn.value_or(Lsn::zero()) < *state.no_checkpoint_before) {
+    WALSIM_PROBE("checkpoint_released_past_no_checkpoint_before");
+  }
   WALSIM_RETURN_IF_ERROR(store_checkpoint(txn, checkpoint, point.lsn));
+  if (WALSIM_MUTANT("publish_unsynced_checkpoint")) WALSIM_RETURN_IF_ERROR(publish_checkpoint(txn));
   result.checkpoint_created = true;
   return result;
 }
@@ -181,6 +195,7 @@ Status set_snapshot_not_done(StoreTransaction& txn) {
 Status set_all_snapshots_done(StoreTransaction& txn, Lsn lsn,
                               const std::vector<std::string>& tables_not_done) {
   if (!tables_not_done.empty()) {
+    WALSIM_PROBE("mark_all_snapshot_done_refused");
     std::string pending;
     for (const std::string& table : tables_not_done) {
       pending += (pending.empty() ? "" : ", ") + table;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/mutant.h"
+#include "engine/probe.h"
 #include "engine/row_codec.h"
 
 namespace walsim {
@@ -152,12 +154,23 @@ Result<bool> store_copied_row_if_new(StoreTransaction& txn, const std::string& t
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement insert,
       txn.db().prepare(
-          "INSERT INTO current_data (source_table, row_id, data, buckets, pending_delete, copied)"
-          " VALUES (?1, ?2, ?3, ?4, NULL, 1) ON CONFLICT (source_table, row_id) DO NOTHING"));
+          WALSIM_MUTANT("copy_overwrites_tombstone")
+              ? "INSERT INTO current_data (source_table, row_id, data, buckets, pending_delete,"
+                " copied) VALUES (?1, ?2, ?3, ?4, NULL, 1) ON CONFLICT (source_table, row_id)"
+                " DO UPDATE SET data = excluded.data, buckets = excluded.buckets,"
+                " pending_delete = NULL, copied = 1 WHERE current_data.pending_delete IS NOT NULL"
+              : "INSERT INTO current_data (source_table, row_id, data, buckets, pending_delete,"
+                " copied) VALUES (?1, ?2, ?3, ?4, NULL, 1)"
+                " ON CONFLICT (source_table, row_id) DO NOTHING"));
   WALSIM_ASSIGN_OR_RETURN(int64_t inserted,
                           insert->bind(1, table).bind(2, row_id).bind(3, encode_row(row))
                               .bind(4, join_buckets(buckets)).run());
   WALSIM_ASSERT(inserted == 0 || inserted == 1);
+  if (inserted == 0 && !WALSIM_MUTANT("copy_overwrites_tombstone")) {
+    // Which rule kept the row out: counted for the rare-path catalog only.
+    WALSIM_ASSIGN_OR_RETURN(auto kept, read_current_row(txn.db(), table, row_id));
+    if (kept && kept->tombstoned) WALSIM_PROBE("copy_row_skipped_for_tombstone");
+  }
   return inserted == 1;
 }
 

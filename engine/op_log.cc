@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/mutant.h"
 #include "engine/row_codec.h"
 
 namespace walsim {
@@ -91,8 +92,10 @@ Status OpLogWriter::load() {
                 "every op id handed out was reserved first");
   // A process that lost power may have handed out ids up to the
   // reservation in commits the disk did not keep: skip them all.
-  base_op_ = sequence_.reserving && sequence_.resume_past_reservation ? stored_reserved_
-                                                                       : *stored_op_;
+  base_op_ = sequence_.reserving && sequence_.resume_past_reservation &&
+                     !WALSIM_MUTANT("op_ids_resume_at_last_stored")
+                 ? stored_reserved_
+                 : *stored_op_;
   base_op_ = std::max(base_op_, sequence_.burned_through);
   return Status::ok();
 }

@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "engine/checkpoint_rules.h"
+#include "engine/mutant.h"
 #include "engine/op_log.h"
+#include "engine/probe.h"
 #include "engine/source_tables.h"
 
 namespace walsim {
@@ -106,7 +108,9 @@ Status RowApplier::apply_write(const RowChange& change) {
 Result<bool> RowApplier::fill_after_key_change(const Relation& relation,
                                                const std::string& old_id,
                                                const std::string& new_id, Row& row) {
-  WALSIM_ASSIGN_OR_RETURN(bool copied, fill_from(relation, new_id, row, Trust::kLiveRow));
+  const Trust new_row_trust =
+      WALSIM_MUTANT("toast_key_change_trusts_any_new_key_row") ? Trust::kAnyRow : Trust::kLiveRow;
+  WALSIM_ASSIGN_OR_RETURN(bool copied, fill_from(relation, new_id, row, new_row_trust));
   if (!has_unknown_values(row)) return copied;
   WALSIM_ASSIGN_OR_RETURN(bool from_old, fill_from(relation, old_id, row, Trust::kLiveStreamRow));
   return copied || from_old;
@@ -138,7 +142,7 @@ Status RowApplier::put_row(const Relation& relation, const std::string& row_id, 
   for (const std::string& bucket : in_buckets) {
     const bool stays = std::any_of(placed.begin(), placed.end(),
                                    [&](const BucketRow& p) { return p.bucket == bucket; });
-    if (!stays) {
+    if (!stays && !WALSIM_MUTANT("bucket_move_keeps_old_bucket")) {
       WALSIM_RETURN_IF_ERROR(txn_.op_log().append(OpKind::kRemove, bucket, relation.name, row_id,
                                                   std::nullopt, /*row_was_in_bucket=*/true));
     }
@@ -156,6 +160,7 @@ Status RowApplier::delete_row(const Relation& relation, const std::string& row_i
   if (current && current->tombstoned) return Status::ok();
   if (!current) {
     if (txn_.options().unsafe_hard_deletes) return Status::ok();
+    if (WALSIM_MUTANT("delete_of_unseen_key_leaves_no_tombstone")) return Status::ok();
     WALSIM_ASSIGN_OR_RETURN(int64_t tombstone_op, txn_.op_log().latest_op());
     return store_tombstone(txn_, relation.name, row_id, tombstone_op);
   }
@@ -175,7 +180,10 @@ Status RowApplier::truncate(const Relation& relation) {
                           remove_live_rows(txn_, relation.name));
   WALSIM_RETURN_IF_ERROR(bury(relation.name, removed));
   WALSIM_ASSIGN_OR_RETURN(auto state, read_table(txn_.db(), relation.name));
-  if (state && !state->snapshot_done) WALSIM_RETURN_IF_ERROR(require_copy(txn_, relation.name));
+  if (state && !state->snapshot_done && !WALSIM_MUTANT("truncate_leaves_copy_running")) {
+    WALSIM_PROBE("truncate_restarted_copy");
+    WALSIM_RETURN_IF_ERROR(require_copy(txn_, relation.name));
+  }
   return Status::ok();
 }
 
@@ -199,7 +207,10 @@ Status RowApplier::copy(const Relation& relation, const Row& row) {
   WALSIM_ASSIGN_OR_RETURN(bool stored,
                           store_copied_row_if_new(txn_, relation.name, row_id, row,
                                                   bucket_ids(placed)));
-  if (!stored) return Status::ok();
+  if (!stored) {
+    WALSIM_PROBE("copy_row_skipped");
+    return Status::ok();
+  }
   rows_copied_++;
   return write_puts(txn_, placed, relation.name, row_id, /*in_buckets=*/{});
 }
@@ -214,6 +225,7 @@ Status RowApplier::fill(const Relation& relation, const Row& copied) {
   }
   Row filled = current->data;
   fill_unknown_values(filled, copied);
+  WALSIM_PROBE("toast_value_filled_from_source");
   return put_row(relation, row_id, filled, CurrentPlacement{current->buckets, false},
                  /*copied=*/true);
 }

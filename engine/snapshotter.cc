@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "engine/mutant.h"
+#include "engine/probe.h"
+
 namespace walsim {
 
 // One snapshot worker: copies one table at a time, one step per source call
@@ -68,6 +71,7 @@ class Snapshotter::Worker : public Task {
     }
     if (!*state || (*state)->snapshot_done) return StepResult::kProgress;  // nothing to copy
     owner_.all_done_marked_ = false;
+    if ((*state)->resume_key) WALSIM_PROBE("copy_resumed_from_key");
     auto batch = owner_.storage_.snapshot_batch(table);
     if (!batch.is_ok()) return retry_or_fail(batch.status());
     copy_ = Copy{std::move(**state), std::move(*batch), {}, {}, Lsn::zero()};
@@ -85,6 +89,10 @@ class Snapshotter::Worker : public Task {
     TableChunk& chunk = **answer;
     WALSIM_ASSERT(chunk.rows.size() <= owner_.options_.snapshot_chunk_rows,
                   "a chunk holds at most the rows asked for");
+    if (WALSIM_MUTANT("copy_resume_skips_a_row") && copy_->table.resume_key &&
+        !copy_->until_key && !chunk.rows.empty()) {
+      chunk.rows.erase(chunk.rows.begin());  // the planted bug: a resumed copy loses a row
+    }
     // The copy's first chunk (also after a restart) brings the table's
     // largest key: the copy reads up to it (see TableChunk::bound_key).
     if (!copy_->until_key) copy_->until_key = std::move(chunk.bound_key);

@@ -1,5 +1,7 @@
 #include "engine/sqlite_db.h"
 
+#include "engine/probe.h"
+
 namespace walsim {
 
 namespace {
@@ -14,7 +16,9 @@ ErrorCode code_of(int rc) {
     case SQLITE_IOERR:
     case SQLITE_NOMEM:
     case SQLITE_PROTOCOL: return ErrorCode::kIoError;
-    case SQLITE_FULL: return ErrorCode::kStorageFull;
+    case SQLITE_FULL:
+      WALSIM_PROBE("storage_full_seen");
+      return ErrorCode::kStorageFull;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB: return ErrorCode::kCorrupt;
     default: return ErrorCode::kStorageFailed;  // CONSTRAINT, ERROR, MISMATCH, TOOBIG, ...

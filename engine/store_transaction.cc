@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <optional>
 
+#include "engine/mutant.h"
+#include "engine/probe.h"
+
 namespace walsim {
 
 StoreWriter::StoreWriter(SqliteDb& db, StoreOptions options) : db_(db), options_(options) {
@@ -69,7 +72,8 @@ Status StoreWriter::run(const std::function<Status(StoreTransaction&)>& body,
       },
       durability);
   // A failed COMMIT may have reached the disk and come back later.
-  if (!status.is_ok() && committing_op) {
+  if (!status.is_ok() && committing_op && !WALSIM_MUTANT("failed_commit_op_ids_reused")) {
+    WALSIM_PROBE("failed_commit_op_ids_burned");
     burned_through_ = std::max(burned_through_, *committing_op);
   }
   // Committed: the sequence's resume point is stored.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/mutant.h"
+#include "engine/probe.h"
 #include "engine/snapshotter.h"
 
 namespace walsim {
@@ -82,8 +84,12 @@ void Streamer::on_message(ChangeMessage message) {
     // The slot may send again what the store already holds (an ack lost
     // in a crash, a rewound slot). Applying it again would rebuild rows
     // from a store that is ahead of it; skip it and only acknowledge.
-    skipping_ = last_applied_lsn_ && begin->final_lsn <= *last_applied_lsn_;
-    if (skipping_) progress_.transactions_skipped++;
+    skipping_ = last_applied_lsn_ && begin->final_lsn <= *last_applied_lsn_ &&
+                !WALSIM_MUTANT("redelivered_transactions_applied");
+    if (skipping_) {
+      WALSIM_PROBE("redelivered_transaction_skipped");
+      progress_.transactions_skipped++;
+    }
     progress_.last_received_lsn = std::max(progress_.last_received_lsn, begin->final_lsn);
   } else if (auto* commit = std::get_if<CommitMessage>(&message)) {
     if (!in_transaction_) {
@@ -220,6 +226,7 @@ StepResult Streamer::commit() {
 void Streamer::committed_up_to(Lsn lsn, int64_t changes) {
   WALSIM_ASSERT(durable_lsn_ <= committed_lsn_, "only what the store holds is made durable");
   committed_lsn_ = std::max(committed_lsn_, lsn);
+  if (WALSIM_MUTANT("ack_without_durable_commit")) durable_lsn_ = committed_lsn_;
   transactions_not_durable_++;
   changes_not_durable_ += changes;
   const bool due = transactions_not_durable_ >= options_.durable_every_transactions ||

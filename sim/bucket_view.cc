@@ -1,5 +1,7 @@
 #include "sim/bucket_view.h"
 
+#include "sim/oracle_checksum.h"
+
 namespace walsim::sim {
 
 namespace {
@@ -53,12 +55,24 @@ std::optional<Violation> BucketView::apply(std::vector<StoredOp>& ops, const std
                                 std::to_string(last)};
       break;
     }
+    // The oracle's own checksum of what it read, not the stored column: a
+    // stored checksum that does not match its op's data is caught here, and
+    // the sum the store's bucket_checksum is held to is the oracle's.
+    const uint32_t own = oracle_op_checksum(op.kind == OpKind::kPut, op.bucket, op.table,
+                                            op.row_id, op.data);
+    if (own != op.checksum) {
+      violation = Violation{"op_checksum", "op " + std::to_string(op.op_id) + " of bucket " +
+                                               bucket + ": stored checksum " +
+                                               std::to_string(op.checksum) +
+                                               ", its fields' checksum " + std::to_string(own)};
+      break;
+    }
     if (observer_) {
       violation = observer_(op);
       if (violation) break;
     }
     last = op.op_id;
-    checksum += op.checksum;
+    checksum += own;
     RowRef row{std::move(op.table), std::move(op.row_id)};
     if (op.kind == OpKind::kPut) {
       rows->second.insert_or_assign(row, std::move(*op.data));

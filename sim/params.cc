@@ -257,6 +257,7 @@ std::string override_flags(const Overrides& o) {
     if (o.*canary.override) flags += std::string(" ") + canary.flag;
   }
   if (o.schedule) flags += std::string(" --schedule ") + schedule_mode_name(*o.schedule);
+  if (!o.mutant.empty()) flags += " --mutant " + o.mutant;
   return flags;
 }
 

@@ -135,6 +135,10 @@ struct Overrides {
   bool unsafe_leave_reads_open = false;
   bool unsafe_retry_all_errors = false;
   std::optional<ScheduleMode> schedule;  // nullopt: the seed draws one
+  // The planted bug on (engine/mutant.h), in a mutants build; "" for none.
+  // It is process-wide, not a parameter of the run, but part of what a
+  // seed means: reproduce lines carry it.
+  std::string mutant;
 };
 
 // A known-unsafe engine mode, kept so the simulator's invariants can be

@@ -187,8 +187,9 @@ std::string to_json(const ReplayFile& file) {
       {"safety_steps_max", p.safety_steps_max},
       {"heal_steps_max", p.heal_steps_max}};
   for (const Canary& canary : canaries()) params["engine"][canary.name] = p.engine.*canary.engine;
-  json out = {{"format", "walsim-replay-1"}, {"expect", file.expect}, {"note", file.note},
-              {"params", params}};
+  json out = {{"format", "walsim-replay-1"}, {"expect", file.expect}, {"note", file.note}};
+  if (!file.reverts.empty()) out["reverts"] = file.reverts;  // optional: older files lack it
+  out["params"] = params;
   return out.dump(2) + "\n";
 }
 
@@ -206,6 +207,7 @@ Result<ReplayFile> replay_from_json(const std::string& text) {
     }
     read(parsed, "expect", file.expect, "file");
     if (parsed.contains("note")) read(parsed, "note", file.note, "file");
+    if (parsed.contains("reverts")) read(parsed, "reverts", file.reverts, "file");
     if (!parsed.contains("params")) throw std::runtime_error("missing field file.params");
     read_params(parsed.at("params"), file.params);
   } catch (const std::exception& error) {

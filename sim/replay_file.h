@@ -19,6 +19,9 @@ struct ReplayFile {
   // break (e.g. "checkpoint_content"). A fixed bug's file says "pass".
   std::string expect = "pass";
   std::string note;  // how it was found, in words
+  // The planted bug (engine/mutant.h) that undoes this file's fix, or "":
+  // with it on, the run must fail (tests/sim/regression_replay_test.cc).
+  std::string reverts;
 };
 
 std::string to_json(const ReplayFile& file);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/assert.h"
+#include "engine/probe.h"
 
 namespace walsim::sim {
 
@@ -598,6 +599,7 @@ void SimDisk::revert_to_durable(FileNode& node, Prng& prng, bool tear, PowerLoss
                  node.unsynced_min_size < static_cast<int64_t>(node.durable.size()) ||
                  node.bytes.size() != node.durable.size();
   if (!changed) return;
+  WALSIM_PROBE("sim_power_loss_with_unsynced_writes");
   report.files_reverted++;
   report.bytes_lost += node.counters.unsynced_bytes;
   std::vector<uint8_t> cache_before;

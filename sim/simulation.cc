@@ -7,6 +7,7 @@
 #include "engine/assert.h"
 #include "engine/bucket_rules.h"
 #include "engine/bucket_storage.h"
+#include "engine/probe.h"
 #include "engine/replicator.h"
 #include "engine/sqlite_db.h"
 #include "sim/oracle.h"
@@ -804,8 +805,14 @@ void skip_sqlite_memory_statistics() {
 RunResult run_simulation(const SimParams& params, std::FILE* trace_file,
                          const StepHook& after_step, TraceObserver* observer) {
   skip_sqlite_memory_statistics();
-  Simulation simulation(params, trace_file, observer);
-  return simulation.run(after_step);
+  probe::reset();  // the counts are per process; a run counts its own
+  RunResult result;
+  {
+    Simulation simulation(params, trace_file, observer);
+    result = simulation.run(after_step);
+  }
+  result.probe_hits = probe::counts();
+  return result;
 }
 
 }  // namespace walsim::sim

@@ -42,6 +42,8 @@ struct RunResult {
   std::string faults_summary;         // "crash=2 disconnect=7" or "none"
   std::vector<std::string> world;     // tables and rules, for the report
   std::vector<std::string> recent_events;  // the last events, oldest first
+  // Hits per rare path of engine/probe.h's catalog, in its order.
+  std::vector<int64_t> probe_hits;
   bool passed() const { return !violation.has_value(); }
 };
 

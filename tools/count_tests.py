@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Prints 'N passed, N failed' for one `bazel test` run, counting test cases.
 
+When any case was skipped (GTEST_SKIP, or a target Bazel skipped) the line
+is 'N passed, N failed, N skipped': a skipped case is not a passed one.
+
 Usage: count_tests.py BAZEL_OUTPUT_LOG BAZEL_EXIT_CODE
 
 Why test cases and not targets: one target holds dozens of GoogleTest
@@ -21,7 +24,7 @@ SUMMARY = re.compile(r"^(//\S+)\s+(?:\(cached\)\s+)?(PASSED|FAILED|FLAKY|TIMEOUT
 
 
 def cases_of(target: str):
-    """(passed, failed, failed names) from the target's test.xml, or None."""
+    """(passed, failed, skipped, failed names) from the target's test.xml, or None."""
     package, _, name = target[2:].partition(":")
     xml = pathlib.Path("bazel-testlogs", package, name, "test.xml")
     if not xml.exists():
@@ -30,21 +33,24 @@ def cases_of(target: str):
         root = ET.parse(xml).getroot()
     except ET.ParseError:
         return None
-    passed, failed, names = 0, 0, []
+    passed, failed, skipped, names = 0, 0, 0, []
     for case in root.iter("testcase"):
         if case.find("failure") is not None or case.find("error") is not None:
             failed += 1
             names.append(f"{target} {case.get('classname')}.{case.get('name')}")
-        elif case.get("status", "run") == "run" and case.find("skipped") is None:
+        elif (case.get("status", "run") == "run" and case.get("result", "completed") != "skipped"
+              and case.find("skipped") is None):
             passed += 1
-    if passed + failed == 0:
+        else:
+            skipped += 1
+    if passed + failed + skipped == 0:
         return None
-    return passed, failed, names
+    return passed, failed, skipped, names
 
 
 def main():
     log, exit_code = pathlib.Path(sys.argv[1]), int(sys.argv[2])
-    passed = failed = 0
+    passed = failed = skipped = 0
     failures = []
     seen = 0
     for line in log.read_text(errors="replace").splitlines():
@@ -54,6 +60,7 @@ def main():
         target, verdict = match.groups()
         seen += 1
         if verdict == "SKIPPED":
+            skipped += 1
             continue
         counted = cases_of(target) if verdict in ("PASSED", "FAILED", "FLAKY") else None
         if counted is None:
@@ -65,7 +72,8 @@ def main():
             continue
         passed += counted[0]
         failed += counted[1]
-        failures += counted[2]
+        skipped += counted[2]
+        failures += counted[3]
         if verdict == "FAILED" and counted[1] == 0:  # crashed after its cases
             failed += 1
             failures.append(f"{target} FAILED")
@@ -74,7 +82,7 @@ def main():
         failures.append(f"bazel exited with {exit_code}" + ("" if seen else " before any test ran"))
     for failure in failures:
         print(f"FAILED: {failure}")
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 0 if failed == 0 else 1
 
 

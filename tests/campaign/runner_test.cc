@@ -112,6 +112,36 @@ TEST(Runner, WorkersStoppedAtTheDeadlineAreNotFailures) {
   EXPECT_EQ(result.workers_started, 2);
 }
 
+// A seed that never ends is a failure naming it: its worker is killed at
+// the per-seed limit and a replacement runs the rest of its stride.
+TEST(Runner, AHungSeedIsKilledAndReportedWithItsSeed) {
+  RunnerOptions options = seed_range(1, 6, [](uint64_t seed) {
+    while (seed == 4) pause();
+    return std::optional<std::string>();
+  });
+  options.seed_timeout_s = 0.5;
+  const CampaignResult result = run_campaign(options);
+  EXPECT_EQ(result.seeds_run, 6u);
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures[0].seed, 4u);
+  EXPECT_TRUE(result.failures[0].crashed);
+  EXPECT_EQ(result.failures[0].invariant.rfind("hung: ", 0), 0u) << result.failures[0].invariant;
+  EXPECT_EQ(result.workers_started, 3);
+  EXPECT_FALSE(result.incomplete());
+}
+
+// Time up before a fixed range is done: the result says so.
+TEST(Runner, ARangeCutShortByTheTimeIsIncomplete) {
+  RunnerOptions options = seed_range(1, 1000, [](uint64_t) {
+    usleep(20000);
+    return std::optional<std::string>();
+  });
+  options.time_s = 0.3;
+  const CampaignResult result = run_campaign(options);
+  EXPECT_LT(result.seeds_run, 1000u);
+  EXPECT_TRUE(result.incomplete());
+}
+
 // The real thing: the simulation's verdicts, seed by seed, are the ones the
 // workers report.
 TEST(Runner, SimulatedSeedsReportWhatTheSimulationSays) {

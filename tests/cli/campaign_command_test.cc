@@ -31,6 +31,7 @@ TEST(CampaignCommand, BadUsageExitsTwo) {
   EXPECT_EQ(run({"--shard", "-1/4"}), 2);
   EXPECT_EQ(run({"--shard", "1/4x"}), 2);
   EXPECT_EQ(run({"--schedule", "fifo"}), 2);
+  EXPECT_EQ(run({"--seed-timeout", "never"}), 2);
 }
 
 // Two shards of seeds 1-6 with a forced mode: each runs its half, and the
@@ -60,7 +61,7 @@ TEST(CampaignCommand, APlantedAssertionFailureIsReportedWithItsSeedAndExitsOne) 
   const std::string dir = ::testing::TempDir();
   const std::string json_path = dir + "/campaign.json";
   EXPECT_EQ(run({"--seeds", "6", "--jobs", "2", "--preset", "quick", "--no-faults",
-                 "--no-minimize", "--regressions", dir, "--json", json_path,
+                 "--minimize-time", "5", "--regressions", dir, "--json", json_path,
                  "--plant-assertion-failure-at-seed", "3"}),
             1);
   std::ifstream in(json_path);
@@ -74,7 +75,23 @@ TEST(CampaignCommand, APlantedAssertionFailureIsReportedWithItsSeedAndExitsOne) 
     EXPECT_EQ(failure["invariant"], "crashed: signal 6 (SIGABRT)");
   }
   EXPECT_TRUE(found) << summary.dump(2);
-  EXPECT_TRUE(summary["replay_files"].empty());  // a crash is not replayed in-process
+  // Minimized in child processes like any failure; the campaign lived on.
+  ASSERT_EQ(summary["replay_files"].size(), 1u) << summary.dump(2);
+  EXPECT_EQ(summary["replay_files"][0], dir + "/crashed-signal-6-SIGABRT-seed3.json");
+}
+
+// Time up before the range ran in full: exit 1, and the JSON says why.
+TEST(CampaignCommand, ARangeCutShortByTheTimeExitsOne) {
+  const std::string json_path = ::testing::TempDir() + "/short.json";
+  EXPECT_EQ(run({"--seeds", "100000", "--time", "1s", "--jobs", "1", "--preset", "quick",
+                 "--no-faults", "--no-minimize", "--json", json_path}),
+            1);
+  std::ifstream in(json_path);
+  const nlohmann::json summary = nlohmann::json::parse(in);
+  EXPECT_EQ(summary["seeds_asked"], 100000);
+  EXPECT_LT(summary["seeds_run"].get<uint64_t>(), 100000u);
+  EXPECT_FALSE(summary["complete"]);
+  EXPECT_FALSE(summary["passed"]);
 }
 
 }  // namespace

@@ -4,10 +4,12 @@
 // caught). Files are found through the test's runfiles.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "engine/mutant.h"
 #include "sim/replay_file.h"
 #include "sim/simulation.h"
 
@@ -34,6 +36,33 @@ TEST(RegressionReplay, EveryFileEndsAsItExpects) {
     std::string outcome = result.passed() ? "pass" : result.violation->invariant;
     EXPECT_EQ(outcome, file->expect)
         << (result.passed() ? std::string() : result.violation->detail);
+  }
+}
+
+// A fixed bug's file names the planted bug that undoes its fix. In a build
+// with mutants (--config=mutants) the file runs again with it on and must
+// fail: "fails without the fix" is checked, not claimed. In other builds
+// the name must still be one the catalog knows.
+TEST(RegressionReplay, EveryFileFailsWithItsFixReverted) {
+  int checked = 0;
+  for (const auto& path : replay_files()) {
+    SCOPED_TRACE(path.string());
+    auto file = sim::load_replay_file(path.string());
+    ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+    if (file->reverts.empty()) continue;
+    EXPECT_EQ(file->expect, "pass") << "only a fixed bug's file reverts a fix";
+    ASSERT_NE(mutant::find(file->reverts), nullptr) << "no planted bug named " << file->reverts;
+    if (!mutant::kCompiled) continue;
+    ASSERT_TRUE(mutant::set_active(file->reverts));
+    sim::RunResult result = sim::run_simulation(file->params, nullptr);
+    ASSERT_TRUE(mutant::set_active(""));
+    EXPECT_FALSE(result.passed()) << "passes with " << file->reverts << " on: the file no "
+                                  << "longer shows its bug";
+    checked++;
+  }
+  if (mutant::kCompiled) {
+    EXPECT_GT(checked, 0) << "a mutants build checks at least one file";
+    std::printf("%d replay files failed with their fix reverted\n", checked);
   }
 }
 

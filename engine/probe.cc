@@ -1,0 +1,69 @@
+#include "engine/probe.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace walsim::probe {
+
+namespace {
+
+std::vector<int64_t>& storage() {
+  static std::vector<int64_t> counts(catalog().size(), 0);
+  return counts;
+}
+
+}  // namespace
+
+// The catalog: the paths that matter and are easy to miss. Engine sites
+// first, then the simulator's world events (names starting "sim_"). Each
+// fault kind firing is a rare path too; the campaign counts those itself
+// (its "faults" section) and its gate requires every kind.
+const std::vector<Probe>& catalog() {
+  static const std::vector<Probe> kCatalog = {
+      {"copy_row_skipped",
+       "rule 1: a copied row the store already held (the stream's newer version) is ignored"},
+      {"copy_row_skipped_for_tombstone",
+       "rule 2: a copy read before a delete and written after it: the delete must win"},
+      {"checkpoint_blocked_by_no_checkpoint_before",
+       "rule 3: a stream commit before a copy's consistent point must not publish"},
+      {"checkpoint_released_past_no_checkpoint_before",
+       "rule 3: the checkpoint a held-back stream publishes once it passes the copy's LSN"},
+      {"commit_at_last_checkpoint_lsn",
+       "rule 3: a commit at exactly last_checkpoint_lsn may checkpoint (<=, not <)"},
+      {"redelivered_transaction_skipped",
+       "the slot resent a transaction the store holds: it is skipped, not applied (4c5262c)"},
+      {"mark_all_snapshot_done_refused",
+       "rule 4: refused while a table needs a copy; the tables not done are queued again",
+       "the world never re-creates a table (a new relid), the event that makes a table "
+       "need a copy that is not queued"},
+      {"toast_value_filled_from_source",
+       "an unchanged TOAST value nothing in the store knew, read from the source by key"},
+      {"truncate_restarted_copy", "a truncate during a copy: the copy starts over"},
+      {"copy_resumed_from_key", "a copy resumed after a restart from its stored resume key"},
+      {"failed_commit_op_ids_burned",
+       "a COMMIT failed: its op ids are never handed out again (5a4d93d)"},
+      {"storage_full_seen", "the store's disk was full: a transient error, retried"},
+      {"sim_power_loss_with_unsynced_writes",
+       "world: a power loss that takes back writes the disk had not synced"},
+  };
+  return kCatalog;
+}
+
+size_t index_of(std::string_view name) {
+  const std::vector<Probe>& probes = catalog();
+  for (size_t i = 0; i < probes.size(); i++) {
+    if (name == probes[i].name) return i;
+  }
+  // Not WALSIM_ASSERT: this library is below assert.h's.
+  std::fprintf(stderr, "WALSIM_PROBE(\"%.*s\"): not in engine/probe.cc's catalog\n",
+               static_cast<int>(name.size()), name.data());
+  std::abort();
+}
+
+void hit(size_t index) { storage()[index]++; }
+
+void reset() { storage().assign(catalog().size(), 0); }
+
+const std::vector<int64_t>& counts() { return storage(); }
+
+}  // namespace walsim::probe
