@@ -13,6 +13,7 @@
 #include "sim/rules_model.h"
 #include "sim/scheduler.h"
 #include "sim/sim_client.h"
+#include "sim/sim_cluster.h"
 #include "sim/sim_clock.h"
 #include "sim/sim_disk.h"
 #include "sim/sim_disk_faults.h"
@@ -85,6 +86,7 @@ class Simulation : public SourceHooks {
         trace_(trace_file, observer),
         source_(SimPostgresOptions{params.read_mode, params.start_lsn, kKeepaliveIntervalMs},
                 clock_, buggify_),
+        cluster_(source_),
         workload_(params, source_),
         disk_faults_(buggify_, trace_),
         power_prng_(derive(params.seed, "power")),
@@ -136,6 +138,9 @@ class Simulation : public SourceHooks {
   // restarts on what the disk kept.
   void crash(const std::string& why, bool power_loss = false);
   void restart_after_failure(const Status& error);
+  // --- issue 10 part B: events between engine runs
+  void change_world_while_down();
+  bool pair_new_slot();
   void check_connection(const char* after);
   void count_retries(Scheduler::TaskId id, int64_t retries_before, int64_t changes_before);
 
@@ -158,6 +163,7 @@ class Simulation : public SourceHooks {
   Buggify buggify_;
   Trace trace_;
   SimPostgres source_;
+  SimCluster cluster_;  // the source as the engine sees it (issue 10 part B)
   Workload workload_;
   SimDiskFaults disk_faults_;
   Prng power_prng_;  // which sectors of a torn write keep their new bytes
@@ -614,7 +620,9 @@ void Simulation::start_engine() {
   replicator_options.durable_every_transactions = params_.engine.durable_every_transactions;
   replicator_options.unsafe_ack_before_commit = params_.engine.unsafe_ack_before_commit;
   replicator_options.commit_options.create_empty_checkpoints = params_.engine.empty_checkpoints;
-  replicator_ = std::make_unique<Replicator>(*storage_, source_, replicator_options);
+  // The slot the store followed is gone (issue 10 part B).
+  if (!source_.has_slot() && !pair_new_slot()) return;
+  replicator_ = std::make_unique<Replicator>(*storage_, cluster_, replicator_options);
   std::vector<Task*> tasks = replicator_->tasks();
   stream_transactions_seen_ = 0;
   for (size_t i = 0; i < tasks.size(); i++) {
@@ -655,6 +663,7 @@ void Simulation::crash(const std::string& why, bool power_loss) {
                   " bytes_lost=" + std::to_string(lost.bytes_lost) +
                   " torn_writes=" + std::to_string(lost.torn_writes));
   }
+  change_world_while_down();
   restarts_++;
   if (!open_store()) return;
   start_engine();
@@ -664,6 +673,68 @@ void Simulation::crash(const std::string& why, bool power_loss) {
   }
   scheduler_.wake(Scheduler::kAll, /*new_input=*/true);
   after_engine_change(true);  // a new connection counts changes from 0
+}
+
+// --- issue 10 part B: events while the engine is down --------------------------
+
+// What may happen to the source between two engine runs: the slot is
+// dropped (an operator, max_slot_wal_keep_size), or the whole cluster is
+// replaced by a fresh one restored from a dump, whose LSNs start lower
+// than anything the store holds. Either way the store's slot is gone.
+void Simulation::change_world_while_down() {
+  if (!source_.has_slot()) return;
+  if (buggify_.fire(FaultKind::kSlotDropped)) {
+    trace_.record("fault:slot_dropped", source_.confirmed_flush());
+    source_.drop_slot();
+    return;
+  }
+  const Lsn head = cluster_.to_cluster(source_.head());
+  if (head.value() <= 0x2000 || !buggify_.fire(FaultKind::kFreshCluster)) return;
+  const Lsn start(std::max<uint64_t>(0x1000, head.value() / buggify_.range(2, 8)));
+  trace_.record("fault:fresh_cluster start=" + start.to_string() + " was=" + head.to_string(),
+                source_.head());
+  source_.drop_slot();
+  cluster_.replace(start);
+}
+
+// What live's slot plan does (live/slot_plan.h) when the slot the store
+// follows is gone: reset the store's replication state first, then create
+// a new slot at the head. The reset is retried through storage faults, as
+// the operator's next start would retry it; it writes a REMOVE per stored
+// row in one transaction, which refused statements may fail every time,
+// so after a few tries it runs without the statement hook (the operator
+// mended the store, as in restart_after_failure).
+bool Simulation::pair_new_slot() {
+  constexpr int kAttemptsWithFaults = 10;
+  Status reset = Status::ok();
+  for (int attempt = 0; attempt <= kAttemptsWithFaults; attempt++) {
+    if (attempt == kAttemptsWithFaults) {
+      BucketStorage::Options options = storage_->options();
+      options.faults = nullptr;
+      auto mended = BucketStorage::open(*db_, *rules_, options);
+      reset = mended.is_ok() ? (*mended)->start_new_replication_state() : mended.status();
+      break;
+    }
+    reset = storage_->start_new_replication_state();
+    if (reset.is_ok()) break;
+    if (storage_faults_.refusal()) storage_faults_.clear_refusal();
+    else if (!reset.is_transient()) break;
+  }
+  if (!reset.is_ok()) {
+    fail(Violation{"engine_restart", "resetting the store for a new slot failed: " +
+                                         reset.to_string()});
+    return false;
+  }
+  trace_.record("store reset for a new slot");
+  // The reset publishes what the old stream created, in the old cluster's
+  // numbering; from here on every checkpoint is the new cluster's.
+  if (auto violation = oracle_->poll(*storage_)) {
+    fail(std::move(*violation));
+    return false;
+  }
+  oracle_->set_cluster_offset(cluster_.offset());
+  source_.create_slot();
+  return true;
 }
 
 // --- healing and liveness ------------------------------------------------------
