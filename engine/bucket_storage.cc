@@ -102,15 +102,20 @@ Status BucketStorage::set_slot_name(const std::string& slot) {
                        [&](StoreTransaction& txn) { return write_slot_name(txn, slot); });
 }
 
+// Durable: the LSN reset must not be taken back by a power loss once the
+// new slot exists (its stream may number its LSNs from lower down).
 Status BucketStorage::start_new_replication_state() {
-  return writer_.write("start_new_replication_state", [&](StoreTransaction& txn) -> Status {
-    WALSIM_ASSIGN_OR_RETURN(std::vector<TableState> all, read_tables(txn.db()));
-    for (const TableState& table : all) {
-      WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table.table));
-      WALSIM_RETURN_IF_ERROR(require_copy(txn, table.table));
-    }
-    return Status::ok();
-  });
+  return writer_.write(
+      "start_new_replication_state",
+      [&](StoreTransaction& txn) -> Status {
+        WALSIM_ASSIGN_OR_RETURN(std::vector<TableState> all, read_tables(txn.db()));
+        for (const TableState& table : all) {
+          WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table.table));
+          WALSIM_RETURN_IF_ERROR(require_copy(txn, table.table));
+        }
+        return reset_lsn_state(txn);
+      },
+      Durability::kSurvivesPowerLoss);
 }
 
 // --- read side ----------------------------------------------------------------
