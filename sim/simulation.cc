@@ -726,8 +726,9 @@ bool Simulation::pair_new_slot() {
     return false;
   }
   trace_.record("store reset for a new slot");
-  // The reset publishes what the old stream created, in the old cluster's
-  // numbering; from here on every checkpoint is the new cluster's.
+  // A checkpoint published before the reset is in the old cluster's
+  // numbering; the reset publishes none, and every later one is the new
+  // cluster's.
   if (auto violation = oracle_->poll(*storage_)) {
     fail(std::move(*violation));
     return false;
