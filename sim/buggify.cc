@@ -30,6 +30,8 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kStorageRefused: return "storage_refused";
     case FaultKind::kSlotDropped: return "slot_dropped";
     case FaultKind::kFreshCluster: return "fresh_cluster";
+    case FaultKind::kSecondWriter: return "second_writer";
+    case FaultKind::kRulesEdited: return "rules_edited";
     case FaultKind::kCount: break;
   }
   return "unknown";

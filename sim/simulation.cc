@@ -19,6 +19,7 @@
 #include "sim/sim_disk_faults.h"
 #include "sim/sim_postgres.h"
 #include "sim/sim_storage_faults.h"
+#include "sim/sim_store_locks.h"
 #include "sim/sim_vfs.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
@@ -141,6 +142,9 @@ class Simulation : public SourceHooks {
   // --- issue 10 part B: events between engine runs
   void change_world_while_down();
   bool pair_new_slot();
+  bool lock_store();
+  void start_second_writer();
+  void start_with_edited_rules();
   void check_connection(const char* after);
   void count_retries(Scheduler::TaskId id, int64_t retries_before, int64_t changes_before);
 
@@ -169,6 +173,9 @@ class Simulation : public SourceHooks {
   Prng power_prng_;  // which sectors of a torn write keep their new bytes
   std::unique_ptr<RulesModel> rules_model_;
   std::optional<BucketRules> rules_;
+  SimStoreLocks store_locks_;            // the machine's (issue 10 part B)
+  std::unique_ptr<StoreLock> store_lock_;  // the engine process's
+  int processes_ = 0;                     // engine processes started so far
   std::unique_ptr<SqliteDb> db_;
   SimStorageFaults storage_faults_;
   std::unique_ptr<BucketStorage> storage_;
@@ -288,7 +295,7 @@ void Simulation::setup() {
     return fail(Violation{"rules_rejected", parsed.status().to_string() + "\n" + yaml});
   }
   rules_.emplace(std::move(*parsed));
-  if (!open_store()) return;
+  if (!lock_store() || !open_store()) return;
   oracle_ = std::make_unique<Oracle>(*rules_model_, source_);
 
   writer_ = scheduler_.add("writer", params_.scheduler.writer_weight, TaskRole::kWriter);
@@ -317,6 +324,7 @@ void Simulation::step() {
   }
   if (buggify_.fire(FaultKind::kEngineCrash)) return crash("fault:crash");
   if (buggify_.fire(FaultKind::kPowerLoss)) return crash("fault:power_loss", true);
+  if (buggify_.fire(FaultKind::kSecondWriter)) return start_second_writer();
   std::optional<Scheduler::TaskId> id = scheduler_.pick(clock_.now());
   if (!id) return advance_clock();
   if (buggify_.fire(FaultKind::kTaskStall)) {
@@ -663,9 +671,12 @@ void Simulation::crash(const std::string& why, bool power_loss) {
                   " bytes_lost=" + std::to_string(lost.bytes_lost) +
                   " torn_writes=" + std::to_string(lost.torn_writes));
   }
+  store_lock_.reset();  // the kernel releases a dead process's lock
   change_world_while_down();
   restarts_++;
-  if (!open_store()) return;
+  if (!lock_store() || !open_store()) return;
+  if (buggify_.fire(FaultKind::kRulesEdited)) start_with_edited_rules();
+  if (violation_) return;
   start_engine();
   if (violation_) return;
   if (auto violation = oracle_->after_restart(*storage_, confirmed_max_)) {
@@ -705,6 +716,12 @@ void Simulation::change_world_while_down() {
 // so after a few tries it runs without the statement hook (the operator
 // mended the store, as in restart_after_failure).
 bool Simulation::pair_new_slot() {
+  // A checkpoint the dead process published in its last step is checked
+  // first, against the store as it left it (the reset clears snapshot_done).
+  if (auto violation = oracle_->poll(*storage_)) {
+    fail(std::move(*violation));
+    return false;
+  }
   constexpr int kAttemptsWithFaults = 10;
   Status reset = Status::ok();
   for (int attempt = 0; attempt <= kAttemptsWithFaults; attempt++) {
@@ -729,13 +746,95 @@ bool Simulation::pair_new_slot() {
   // A checkpoint published before the reset is in the old cluster's
   // numbering; the reset publishes none, and every later one is the new
   // cluster's.
-  if (auto violation = oracle_->poll(*storage_)) {
-    fail(std::move(*violation));
-    return false;
-  }
   oracle_->set_cluster_offset(cluster_.offset());
   source_.create_slot();
   return true;
+}
+
+// One writer per store (engine/store_lock.h): each engine process takes
+// the store's lock before it opens the store, as `walsim replicate` does.
+bool Simulation::lock_store() {
+  store_locks_.set_process(++processes_);
+  auto lock = store_locks_.acquire(kStorePath);
+  if (!lock.is_ok()) {
+    fail(Violation{"engine_restart", "the engine could not lock its store: " +
+                                         lock.status().to_string()});
+    return false;
+  }
+  store_lock_ = std::move(*lock);
+  return true;
+}
+
+// A second `walsim replicate` on the same store, while the engine runs: it
+// must be refused before it opens the store, with a message that says the
+// store is in use, and the running engine goes on untouched.
+void Simulation::start_second_writer() {
+  store_locks_.set_process(processes_ + 1);
+  auto second = store_locks_.acquire(kStorePath);
+  if (second.is_ok()) {
+    return fail(Violation{"second_writer", "a second writer got the lock of store " +
+                                               std::string(kStorePath) + " while process " +
+                                               std::to_string(processes_) + " held it"});
+  }
+  const std::string& message = second.status().message();
+  trace_.record("fault:second_writer refused: " + message);
+  const bool clear = second.status().code() == ErrorCode::kFailedPrecondition &&
+                     message.find(std::string("'") + kStorePath + "' is in use") != std::string::npos;
+  if (!clear) fail(Violation{"second_writer", "the second writer was refused unclearly: " +
+                                                   second.status().to_string()});
+}
+
+namespace {
+
+// Whether `message` lists `name` after `label` ("changed: a, b; ...").
+bool lists(const std::string& message, const std::string& label, const std::string& name) {
+  const size_t start = message.find(label);
+  if (start == std::string::npos) return false;
+  const size_t from = start + label.size();
+  const std::string items = message.substr(from, message.find_first_of(";)", from) - from);
+  size_t at = 0;
+  for (size_t comma; (comma = items.find(", ", at)) != std::string::npos; at = comma + 2) {
+    if (items.substr(at, comma - at) == name) return true;
+  }
+  return items.substr(at) == name;
+}
+
+}  // namespace
+
+// The operator starts the engine with an edited rules file on the store
+// built with the seed's rules. Until rules versions exist (issue 11) the
+// start must be refused, naming each definition the edit added, changed or
+// removed; then the operator puts the old rules back, so the rules in
+// force (the oracle's) stay the seed's.
+void Simulation::start_with_edited_rules() {
+  Prng prng(derive(params_.seed, "rules_edit" + std::to_string(restarts_)));
+  const RulesEdit edit = edit_rules(rules_model_->spec(), prng);
+  const std::string yaml = rules_yaml(edit.spec);
+  auto edited = BucketRules::parse(yaml);
+  if (!edited.is_ok()) {
+    return fail(Violation{"rules_rejected", edited.status().to_string() + "\n" + yaml});
+  }
+  trace_.record("fault:rules_edited " + edit.description);
+  BucketStorage::Options options;
+  options.op_ids_reserved_ahead = params_.engine.op_ids_reserved_ahead;
+  auto storage = BucketStorage::open(*db_, *edited, options);
+  if (storage.is_ok()) {
+    return fail(Violation{"rules_change_accepted",
+                          "the engine started with edited rules (" + edit.description +
+                              ") on a store built with other rules, and accepted them"});
+  }
+  const std::string& message = storage.status().message();
+  trace_.record("rules refused: " + message);
+  bool clear = storage.status().code() == ErrorCode::kInvalidArgument;
+  for (const std::string& name : edit.added) clear = clear && lists(message, "new definitions: ", name);
+  for (const std::string& name : edit.changed) clear = clear && lists(message, "changed: ", name);
+  for (const std::string& name : edit.removed) clear = clear && lists(message, "removed: ", name);
+  if (!clear) {
+    fail(Violation{"rules_change_unclear", "after the edit (" + edit.description +
+                                               ") the start was refused with '" +
+                                               storage.status().to_string() +
+                                               "', which does not say what changed"});
+  }
 }
 
 // --- healing and liveness ------------------------------------------------------
