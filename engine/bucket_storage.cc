@@ -2,6 +2,7 @@
 
 #include "engine/current_data.h"
 #include "engine/row_applier.h"
+#include "engine/rules_fingerprint.h"
 #include "engine/storage_schema.h"
 #include "engine/write_batch.h"
 
@@ -22,6 +23,8 @@ Result<std::unique_ptr<BucketStorage>> BucketStorage::open(SqliteDb& db,
                                                            const BucketRules& rules,
                                                            Options options) {
   WALSIM_RETURN_IF_ERROR(prepare_store_schema(db));
+  // Before anything is written: a store built with other rules is refused.
+  WALSIM_RETURN_IF_ERROR(check_store_rules(db, rules));
   return std::unique_ptr<BucketStorage>(new BucketStorage(db, rules, options));
 }
 

@@ -11,7 +11,12 @@ constexpr const char* kFormatName = "walsim-bucket-store";
 // published checkpoint, the op id reservation). A writer upgrades a version 1 store in place
 // (kUpgradeFrom1), in a durable transaction: the checkpoint it publishes
 // survives a power loss from then on.
-constexpr const char* kFormatVersion = "2";
+// 3 (issue 10): bucket_definitions, the fingerprint of each bucket
+// definition the store was built with (rules_fingerprint.h). A writer
+// upgrades a version 2 store in place (kUpgradeFrom2): the table starts
+// empty, and the first start records its rules. Older builds refuse a
+// version 3 store ("format version 3, this build reads 2").
+constexpr const char* kFormatVersion = "3";
 constexpr const char* kUpgradeFrom1 = R"sql(
 ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
 ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
@@ -21,6 +26,15 @@ UPDATE replication_state SET published_checkpoint = last_checkpoint,
   published_checkpoint_lsn = last_checkpoint_lsn, op_id_reserved = last_op_id;
 UPDATE walsim_meta SET value = '2' WHERE key = 'version';
 )sql";
+constexpr const char* kBucketDefinitions = R"sql(
+-- One row per bucket definition the store serves (rules_fingerprint.h).
+CREATE TABLE bucket_definitions (
+  name TEXT PRIMARY KEY,           -- the definition's name, bucket ids start with it
+  fingerprint TEXT NOT NULL,       -- FNV-1a 64 of normalized, 16 hex digits
+  normalized TEXT NOT NULL         -- its queries, normalized: what the fingerprint covers
+);
+)sql";
+constexpr const char* kUpgradeFrom2 = "UPDATE walsim_meta SET value = '3' WHERE key = 'version';";
 
 constexpr const char* kSlotKey = "slot_name";
 
@@ -118,17 +132,25 @@ Result<std::string> read_format_version(SqliteDb& db) {
   return values[1];
 }
 
-// `upgrade`: a writer brings a version 1 store up to this build's format.
+// `upgrade`: a writer brings a version 1 or 2 store up to this build's
+// format, one durable transaction for all the steps.
 Status check_format(SqliteDb& db, bool upgrade) {
   WALSIM_ASSIGN_OR_RETURN(std::string version, read_format_version(db));
   if (version == kFormatVersion) return Status::ok();
-  if (version == "1" && upgrade) {
-    return in_transaction(db, [&] { return db.exec(kUpgradeFrom1); },
-                          Durability::kSurvivesPowerLoss);
+  const bool older = version == "1" || version == "2";
+  if (older && upgrade) {
+    return in_transaction(
+        db,
+        [&]() -> Status {
+          if (version == "1") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom1));
+          WALSIM_RETURN_IF_ERROR(db.exec(kBucketDefinitions));
+          return db.exec(kUpgradeFrom2);
+        },
+        Durability::kSurvivesPowerLoss);
   }
-  if (version == "1") {
-    return not_a_store(db, "format version 1, this build reads " + std::string(kFormatVersion) +
-                               " (`walsim replicate` upgrades it)");
+  if (older) {
+    return not_a_store(db, "format version " + version + ", this build reads " +
+                               std::string(kFormatVersion) + " (`walsim replicate` upgrades it)");
   }
   return not_a_store(db, "format version " + version + ", this build reads " + kFormatVersion);
 }
@@ -158,6 +180,7 @@ Status prepare_store_schema(SqliteDb& db) {
   if (*tables > 0) return check_format(db, /*upgrade=*/true);
   return in_transaction(db, [&]() -> Status {
     WALSIM_RETURN_IF_ERROR(db.exec(kSchema));
+    WALSIM_RETURN_IF_ERROR(db.exec(kBucketDefinitions));
     WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                             db.prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"));
     WALSIM_RETURN_IF_ERROR(stmt->bind(1, "format").bind(2, kFormatName).run());
