@@ -57,7 +57,9 @@ Result<std::vector<DefinitionFingerprint>> read_definitions(SqliteDb& db);
 // On a store with no definitions recorded: records `rules`' (a store
 // upgraded from format 2 adopts the rules of its first start). Otherwise
 // ok when they match, else kInvalidArgument naming what changed and what
-// to do. Runs before the engine writes anything else.
+// to do. Runs before the engine writes anything else. Rules with no
+// definitions (a reader's: `walsim inspect` opens the store with none; a
+// rules file always has one) are not checked and record nothing.
 Status check_store_rules(SqliteDb& db, const BucketRules& rules);
 
 }  // namespace walsim

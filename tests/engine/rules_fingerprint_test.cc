@@ -97,6 +97,9 @@ TEST(RulesFingerprint, AStoreBuiltWithOtherRulesIsRefusedSayingWhatChanged) {
             " changed: by_owner; removed: everything); a store serves the rules it was built"
             " with: start a new store (another --store) for these rules, or run with the rules"
             " this store was built with");
+  // A reader (no definitions, as `walsim inspect` opens it) is not refused.
+  static const BucketRules kReader;
+  EXPECT_TRUE(BucketStorage::open(**db, kReader, {.op_ids_reserved_ahead = 0}).is_ok());
   // The refusal wrote nothing: the store still serves the rules it was built with.
   auto stored = read_definitions(**db);
   ASSERT_TRUE(stored.is_ok());
