@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/parse_flags.h"
 #include "engine/mutant.h"
+#include "engine/store_lock.h"
 #include "live/replication_session.h"
 #include "live/stop_signal.h"
 
@@ -92,6 +93,15 @@ int replicate_command(int argc, char** argv) {
     return kExitUsage;
   }
   flags.config.reader.statement_timeout_ms = int64_t{flags.read_timeout_s} * 1000;
+  // One writer per store, before anything else: a second walsim on this
+  // store is refused here, before it opens the store or touches the slot.
+  // Held for the life of the process (the kernel drops it if we die).
+  FileStoreLocks locks;
+  Result<std::unique_ptr<StoreLock>> store_lock = locks.acquire(flags.config.store_path);
+  if (!store_lock.is_ok()) {
+    print_error(store_lock.status());
+    return exit_code_for(store_lock.status());
+  }
   live::install_stop_signal_handlers();
   live::ProgressPrinter printer(stdout, ::isatty(STDOUT_FILENO) == 1,
                                 int64_t{flags.progress_interval_s} * 1000);

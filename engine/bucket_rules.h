@@ -59,6 +59,10 @@ class BucketRules {
   // lacks. A table no query names gets rules that place rows in no bucket.
   Result<TableRules> for_table(const Relation& relation) const;
 
+  // Every parsed data query, in file order (each names its definition):
+  // what rules_fingerprint.h fingerprints.
+  const std::vector<std::shared_ptr<const DataQuery>>& queries() const { return queries_; }
+
  private:
   std::vector<std::shared_ptr<const DataQuery>> queries_;
 };

@@ -2,6 +2,7 @@
 
 #include "engine/current_data.h"
 #include "engine/row_applier.h"
+#include "engine/rules_fingerprint.h"
 #include "engine/storage_schema.h"
 #include "engine/write_batch.h"
 
@@ -22,6 +23,8 @@ Result<std::unique_ptr<BucketStorage>> BucketStorage::open(SqliteDb& db,
                                                            const BucketRules& rules,
                                                            Options options) {
   WALSIM_RETURN_IF_ERROR(prepare_store_schema(db));
+  // Before anything is written: a store built with other rules is refused.
+  WALSIM_RETURN_IF_ERROR(check_store_rules(db, rules));
   return std::unique_ptr<BucketStorage>(new BucketStorage(db, rules, options));
 }
 
@@ -102,15 +105,20 @@ Status BucketStorage::set_slot_name(const std::string& slot) {
                        [&](StoreTransaction& txn) { return write_slot_name(txn, slot); });
 }
 
+// Durable: the LSN reset must not be taken back by a power loss once the
+// new slot exists (its stream may number its LSNs from lower down).
 Status BucketStorage::start_new_replication_state() {
-  return writer_.write("start_new_replication_state", [&](StoreTransaction& txn) -> Status {
-    WALSIM_ASSIGN_OR_RETURN(std::vector<TableState> all, read_tables(txn.db()));
-    for (const TableState& table : all) {
-      WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table.table));
-      WALSIM_RETURN_IF_ERROR(require_copy(txn, table.table));
-    }
-    return Status::ok();
-  });
+  return writer_.write(
+      "start_new_replication_state",
+      [&](StoreTransaction& txn) -> Status {
+        WALSIM_ASSIGN_OR_RETURN(std::vector<TableState> all, read_tables(txn.db()));
+        for (const TableState& table : all) {
+          WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table.table));
+          WALSIM_RETURN_IF_ERROR(require_copy(txn, table.table));
+        }
+        return reset_lsn_state(txn);
+      },
+      Durability::kSurvivesPowerLoss);
 }
 
 // --- read side ----------------------------------------------------------------

@@ -52,7 +52,9 @@ class BucketStorage {
   using Options = StoreOptions;
 
   // Creates the schema on an empty database, checks it on an existing one
-  // ("not a walsim store" otherwise). `db` must outlive the storage.
+  // ("not a walsim store" otherwise). A store built with other bucket rules
+  // is refused (kInvalidArgument naming the new, changed and removed
+  // definitions, rules_fingerprint.h). `db` must outlive the storage.
   static Result<std::unique_ptr<BucketStorage>> open(SqliteDb& db,
                                                      const BucketRules& rules,
                                                      Options options);

@@ -171,9 +171,25 @@ Status record_durable(StoreTransaction& txn, Lsn lsn) {
 Status publish_checkpoint(StoreTransaction& txn) {
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement update,
-      txn.db().prepare("UPDATE replication_state SET published_checkpoint = last_checkpoint,"
-                       " published_checkpoint_lsn = last_checkpoint_lsn WHERE id = 1"));
+      txn.db().prepare("UPDATE replication_state SET published_checkpoint ="
+                       " CASE WHEN last_checkpoint_lsn IS NULL THEN published_checkpoint"
+                       " ELSE last_checkpoint END, published_checkpoint_lsn ="
+                       " coalesce(last_checkpoint_lsn, published_checkpoint_lsn) WHERE id = 1"));
   return update_state(*update);
+}
+
+Status reset_lsn_state(StoreTransaction& txn) {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement update,
+      txn.db().prepare("UPDATE replication_state SET last_checkpoint_lsn = NULL,"
+                       " no_checkpoint_before = NULL, last_applied_lsn = NULL,"
+                       " durable_lsn = NULL WHERE id = 1"));
+  WALSIM_RETURN_IF_ERROR(update_state(*update));
+  WALSIM_ASSIGN_OR_RETURN(ReplicationState state, read_replication_state(txn.db()));
+  WALSIM_ASSERT(!state.last_checkpoint_lsn && !state.last_applied_lsn &&
+                    !state.no_checkpoint_before && !state.durable_lsn,
+                "no LSN of the old stream survives its reset");
+  return Status::ok();
 }
 
 Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db) {

@@ -55,6 +55,9 @@
 //   a new table, or a table that must be copied again: snapshot_done = false
 //   mark_all_snapshot_done: snapshot_done = true, refused while any table
 //     still needs a copy
+//   start_new_replication_state (a new slot): last_checkpoint_lsn,
+//     no_checkpoint_before, last_applied_lsn, durable_lsn = NULL (they are
+//     the old stream's positions; a fresh cluster's LSNs start lower)
 //
 // A snapshot batch commits at LSN 0 and so, while its table is being copied,
 // is always blocked: a table not done keeps snapshot_done false, since every
@@ -137,8 +140,20 @@ Status set_snapshot_not_done(StoreTransaction& txn);
 // store durable up to `lsn` (a Durability::kSurvivesPowerLoss one).
 Status record_durable(StoreTransaction& txn, Lsn lsn);
 // published_checkpoint(_lsn) = last_checkpoint(_lsn), in the same durable
-// transaction.
+// transaction; nothing changes while last_checkpoint_lsn is null (after a
+// reset of the LSN state, before the new stream's first checkpoint).
 Status publish_checkpoint(StoreTransaction& txn);
+// A new replication state (a new slot, perhaps on a fresh cluster whose
+// LSNs start lower): every LSN the state holds belonged to the old stream,
+// so last_checkpoint_lsn, no_checkpoint_before, last_applied_lsn and
+// durable_lsn become null. Op ids are not LSNs: last_checkpoint,
+// keepalive_op, the op id sequence and the published checkpoint stay, so
+// checkpoints go on rising in op id (their LSNs restart with the stream).
+// A checkpoint the old stream created but no durable commit published is
+// never published: the new stream's first one covers its ops (it is at
+// least last_checkpoint). In a durable transaction, so a power loss cannot
+// bring the old LSNs back once the new slot exists.
+Status reset_lsn_state(StoreTransaction& txn);
 // The published checkpoint; nullopt before the first one.
 Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db);
 // kFailedPrecondition, naming them, when `tables_not_done` is not empty.

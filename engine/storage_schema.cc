@@ -14,7 +14,12 @@ constexpr const char* kFormatName = "walsim-bucket-store";
 // 3: bucket_totals, per-bucket totals kept as ops are written, so
 // `walsim inspect` reads one row per bucket instead of the op log. A writer
 // fills it from the log once (kUpgradeFrom2).
-constexpr const char* kFormatVersion = "3";
+// 4 (issue 10): bucket_definitions, the fingerprint of each bucket
+// definition the store was built with (rules_fingerprint.h). A writer
+// upgrades a version 3 store in place (kUpgradeFrom3): the table starts
+// empty, and the first start records its rules. Older builds refuse a
+// version 4 store ("format version 4, this build reads 3").
+constexpr const char* kFormatVersion = "4";
 constexpr const char* kUpgradeFrom1 = R"sql(
 ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
 ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
@@ -42,6 +47,15 @@ INSERT INTO bucket_totals (bucket, op_count, live_rows, checksum, last_op_id)
   GROUP BY bucket;
 UPDATE walsim_meta SET value = '3' WHERE key = 'version';
 )sql";
+constexpr const char* kBucketDefinitions = R"sql(
+-- One row per bucket definition the store serves (rules_fingerprint.h).
+CREATE TABLE bucket_definitions (
+  name TEXT PRIMARY KEY,           -- the definition's name, bucket ids start with it
+  fingerprint TEXT NOT NULL,       -- FNV-1a 64 of normalized, 16 hex digits
+  normalized TEXT NOT NULL         -- its queries, normalized: what the fingerprint covers
+);
+)sql";
+constexpr const char* kUpgradeFrom3 = "UPDATE walsim_meta SET value = '4' WHERE key = 'version';";
 
 constexpr const char* kSlotKey = "slot_name";
 
@@ -148,23 +162,26 @@ Result<std::string> read_format_version(SqliteDb& db) {
   return values[1];
 }
 
-// `upgrade`: a writer brings a version 1 store up to this build's format.
+// `upgrade`: a writer brings a version 1, 2 or 3 store up to this build's
+// format, one durable transaction for all the steps.
 Status check_format(SqliteDb& db, bool upgrade) {
   WALSIM_ASSIGN_OR_RETURN(std::string version, read_format_version(db));
   if (version == kFormatVersion) return Status::ok();
-  const bool known = version == "1" || version == "2";
-  if (known && upgrade) {
+  const bool older = version == "1" || version == "2" || version == "3";
+  if (older && upgrade) {
     return in_transaction(
         db,
         [&]() -> Status {
           if (version == "1") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom1));
-          return db.exec(kUpgradeFrom2);
+          if (version == "1" || version == "2") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom2));
+          WALSIM_RETURN_IF_ERROR(db.exec(kBucketDefinitions));
+          return db.exec(kUpgradeFrom3);
         },
         Durability::kSurvivesPowerLoss);
   }
-  if (known) {
+  if (older) {
     return not_a_store(db, "format version " + version + ", this build reads " +
-                               kFormatVersion + " (`walsim replicate` upgrades it)");
+                               std::string(kFormatVersion) + " (`walsim replicate` upgrades it)");
   }
   return not_a_store(db, "format version " + version + ", this build reads " + kFormatVersion);
 }
@@ -194,6 +211,7 @@ Status prepare_store_schema(SqliteDb& db) {
   if (*tables > 0) return check_format(db, /*upgrade=*/true);
   return in_transaction(db, [&]() -> Status {
     WALSIM_RETURN_IF_ERROR(db.exec(kSchema));
+    WALSIM_RETURN_IF_ERROR(db.exec(kBucketDefinitions));
     WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                             db.prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"));
     WALSIM_RETURN_IF_ERROR(stmt->bind(1, "format").bind(2, kFormatName).run());

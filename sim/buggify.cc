@@ -28,6 +28,10 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kStatementError: return "statement_error";
     case FaultKind::kCommitError: return "commit_error";
     case FaultKind::kStorageRefused: return "storage_refused";
+    case FaultKind::kSlotDropped: return "slot_dropped";
+    case FaultKind::kFreshCluster: return "fresh_cluster";
+    case FaultKind::kSecondWriter: return "second_writer";
+    case FaultKind::kRulesEdited: return "rules_edited";
     case FaultKind::kCount: break;
   }
   return "unknown";

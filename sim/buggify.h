@@ -44,11 +44,19 @@ enum class FaultKind : uint8_t {
   kCommitError,       // COMMIT fails before doing anything (transient)
   kStorageRefused,    // a statement fails with a non-transient error, every
                       // time it runs, until the engine is restarted
+  // --- issue 10 part B: events from outside the engine process, drawn
+  // from a stream of their own (draw_outside_faults in params.cc).
+  kSlotDropped,       // the replication slot is dropped while the engine is down
+  kFreshCluster,      // the source is replaced by a fresh cluster (dump and
+                      // restore) whose LSNs start lower; its slot is new
+  kSecondWriter,      // a second walsim starts on the store (must be refused)
+  kRulesEdited,       // the engine is started with an edited rules file
+  // --- end of part B's kinds
   kCount,             // not a fault: how many there are
 };
 // Tied to the enum: a new fault kind joins every plan and counter.
 constexpr size_t kFaultKinds = static_cast<size_t>(FaultKind::kCount);
-static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kStorageRefused) + 1,
+static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kRulesEdited) + 1,
               "a new fault kind needs a name (fault_name), a rate (draw_faults), a row in "
               "docs/simulation.md's fault table and a look at replay_file.cc; then name it here");
 

@@ -81,8 +81,9 @@ std::optional<Violation> Oracle::poll(BucketStorage& storage) {
     return Violation{"checkpoint_regressed",
                      "published checkpoint " + describe_checkpoint(*checkpoint_) + " disappeared"};
   }
-  const Checkpoint checkpoint = **published;
-  if (checkpoint_ && checkpoint == *checkpoint_) return std::nullopt;
+  if (published_ && **published == *published_) return std::nullopt;
+  published_ = **published;
+  const Checkpoint checkpoint{published_->op_id, Lsn(published_->lsn.value() + cluster_offset_)};
   if (checkpoint_ && (checkpoint.op_id < checkpoint_->op_id || checkpoint.lsn < checkpoint_->lsn)) {
     return Violation{"checkpoint_regressed", "checkpoint went from " +
                                                  describe_checkpoint(*checkpoint_) + " to " +
@@ -175,7 +176,8 @@ std::optional<Violation> Oracle::after_restart(BucketStorage& storage, Lsn confi
     if (txn.commit_lsn > source_.slot_start()) last_confirmed = &txn;
   }
   if (last_confirmed &&
-      (!state->last_applied_lsn || *state->last_applied_lsn < last_confirmed->commit_lsn)) {
+      (!state->last_applied_lsn ||
+       Lsn(state->last_applied_lsn->value() + cluster_offset_) < last_confirmed->commit_lsn)) {
     return Violation{
         "acknowledged_lost",
         "the slot confirmed " + confirmed.to_string() + ", so the source will not send xid " +

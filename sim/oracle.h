@@ -65,6 +65,11 @@ class Oracle {
   std::optional<Violation> watch_ops(BucketStorage& storage);
   // `confirmed` is the furthest the slot was ever confirmed to.
   std::optional<Violation> after_restart(BucketStorage& storage, Lsn confirmed);
+  // Issue 10 part B: the store's LSNs are the cluster's (sim/sim_cluster.h);
+  // source LSN = store LSN + offset. Set when a fresh cluster replaces the
+  // source, after the store's reset: every checkpoint published from then
+  // on is one of the new cluster's. checkpoint() stays in source LSNs.
+  void set_cluster_offset(uint64_t offset) { cluster_offset_ = offset; }
 
   // The last checkpoint checked, and the expected state at its LSN.
   const std::optional<Checkpoint>& checkpoint() const { return checkpoint_; }
@@ -81,7 +86,9 @@ class Oracle {
   const SimPostgres& source_;
   ExpectedState expected_;
   BucketView view_;
-  std::optional<Checkpoint> checkpoint_;
+  std::optional<Checkpoint> checkpoint_;  // in source LSNs
+  std::optional<Checkpoint> published_;   // as the store says it
+  uint64_t cluster_offset_ = 0;
   int64_t checkpoints_checked_ = 0;
   // Every op the store was ever seen to hold, by id: its checksum, which
   // covers its bucket, kind, table, row and data (engine/op_log.h).

@@ -85,6 +85,22 @@ FaultPlan draw_faults(Prng& prng) {
   return plan;
 }
 
+// --- issue 10 part B: events from outside the engine process ---------------
+// Drawn from a stream of their own, so the other kinds' rates stay what
+// they were for every seed. The slot, cluster and rules events fire per
+// engine restart (a run has a few when crashes are on, none when they are off),
+// a second writer per step.
+void draw_outside_faults(Prng& prng, FaultPlan& plan) {
+  auto rate = [&prng](std::vector<uint32_t> choices) -> uint32_t {
+    return prng.percent(40) ? prng.pick(choices) : 0;
+  };
+  plan[static_cast<size_t>(FaultKind::kSlotDropped)] = rate({50000, 200000, 500000});
+  plan[static_cast<size_t>(FaultKind::kFreshCluster)] = rate({50000, 200000, 500000});
+  plan[static_cast<size_t>(FaultKind::kSecondWriter)] = rate({100, 1000});
+  plan[static_cast<size_t>(FaultKind::kRulesEdited)] = rate({100000, 300000});
+}
+// --- end of part B's block
+
 WorkloadParams draw_workload(Prng& prng, const PresetRanges& ranges) {
   WorkloadParams w;
   w.tables = static_cast<int>(prng.range(ranges.tables_min, ranges.tables_max));
@@ -212,6 +228,8 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   params.engine = draw_engine(engine_prng);
   params.scheduler = draw_scheduler(scheduler_prng);
   params.faults = draw_faults(fault_prng);
+  Prng outside_fault_prng(derive(seed, "params.outside_faults"));  // issue 10 part B
+  draw_outside_faults(outside_fault_prng, params.faults);
   params.read_mode = source_prng.coin() ? ReadMode::kSnapshot : ReadMode::kReadCommitted;
   // Some runs start just below 1/0 so LSNs cross the 32-bit boundary.
   params.start_lsn = source_prng.coin() ? Lsn(0x1000000 + 0x28 * source_prng.below(4096))

@@ -17,8 +17,10 @@ using json = nlohmann::ordered_json;
 // replay as they were written. A new kind joins that optional group, or
 // needs a new format.
 constexpr size_t kFaultKindsInFirstFiles = static_cast<size_t>(FaultKind::kPowerLoss);
-static_assert(kFaultKindsInFirstFiles == 11 && kFaultKinds == 24 && kWorkloadOps == 6,
-              "walsim-replay-1: 11 required fault kinds, 13 optional, 6 workload ops; see above");
+// Issue 10 part B added slot_dropped, fresh_cluster, second_writer and
+// rules_edited (optional, off in older files).
+static_assert(kFaultKindsInFirstFiles == 11 && kFaultKinds == 28 && kWorkloadOps == 6,
+              "walsim-replay-1: 11 required fault kinds, 17 optional, 6 workload ops; see above");
 
 json workload_json(const WorkloadParams& w) {
   json ops = json::object();

@@ -1,5 +1,7 @@
 #include "sim/rules_model.h"
 
+#include <algorithm>
+
 #include "engine/assert.h"
 
 
@@ -66,6 +68,89 @@ RulesSpec draw_rules(const std::vector<Relation>& tables, Prng& prng) {
   }
   return spec;
 }
+
+// --- issue 10 part B: the rules edited between engine restarts -------------
+
+namespace {
+
+void add_definition(RulesEdit& edit, Prng& prng) {
+  std::vector<DefinitionSpec>& definitions = edit.spec.definitions;
+  const std::string& table =
+      definitions[prng.below(definitions.size())].queries.front().table;
+  std::string name = "added_" + std::to_string(definitions.size());
+  while (std::any_of(definitions.begin(), definitions.end(),
+                     [&](const DefinitionSpec& d) { return d.name == name; })) {
+    name += "x";
+  }
+  definitions.push_back(
+      {name, {{table, false, {{"id", "id"}, {"title", "label"}}, std::nullopt, "", std::nullopt}}});
+  edit.added.push_back(name);
+  edit.description = "added definition " + name + " over " + table;
+}
+
+void change_parameter(RulesEdit& edit, DefinitionSpec& definition) {
+  for (QuerySpec& query : definition.queries) {
+    if (!query.parameter_column) {
+      query.parameter_column = "owner";
+      query.parameter = "owner";
+    } else {
+      query.parameter_column = *query.parameter_column == "owner" ? "title" : "owner";
+    }
+  }
+  edit.changed.push_back(definition.name);
+  edit.description = "changed the parameter of " + definition.name;
+}
+
+void change_columns(RulesEdit& edit, DefinitionSpec& definition) {
+  QuerySpec& query = definition.queries.front();
+  if (query.select_all || query.outputs.empty()) {
+    query.select_all = false;
+    query.outputs = {{"id", "id"}, {"title", "title"}};
+  } else {
+    query.outputs.back().second += "_renamed";
+  }
+  edit.changed.push_back(definition.name);
+  edit.description = "changed the columns of " + definition.name;
+}
+
+}  // namespace
+
+RulesEdit edit_rules(const RulesSpec& spec, Prng& prng) {
+  WALSIM_ASSERT(!spec.definitions.empty());
+  RulesEdit edit{spec, "", {}, {}, {}};
+  std::vector<DefinitionSpec>& definitions = edit.spec.definitions;
+  const size_t picked = prng.below(definitions.size());
+  DefinitionSpec& definition = definitions[picked];
+  switch (prng.below(5)) {
+    case 0: add_definition(edit, prng); break;
+    case 1:
+      if (definitions.size() < 2) {
+        add_definition(edit, prng);
+        break;
+      }
+      edit.removed.push_back(definition.name);
+      edit.description = "removed definition " + definition.name;
+      definitions.erase(definitions.begin() + static_cast<std::ptrdiff_t>(picked));
+      break;
+    case 2: change_parameter(edit, definition); break;
+    case 3: change_columns(edit, definition); break;
+    default:
+      if (definition.queries.size() < 2) {
+        change_columns(edit, definition);
+        break;
+      }
+      edit.description = "dropped table " + definition.queries.back().table + " from " +
+                         definition.name;
+      definition.queries.pop_back();
+      edit.changed.push_back(definition.name);
+      break;
+  }
+  WALSIM_ASSERT(edit.added.size() + edit.changed.size() + edit.removed.size() == 1,
+                "one edit, one definition");
+  return edit;
+}
+
+// --- end of part B's block
 
 std::string rules_yaml(const RulesSpec& spec) {
   std::string yaml = "bucket_definitions:\n";

@@ -46,6 +46,22 @@ struct RulesSpec {
 RulesSpec draw_rules(const std::vector<Relation>& tables, Prng& prng);
 std::string rules_yaml(const RulesSpec& spec);
 
+// --- issue 10 part B: the rules edited between engine restarts -------------
+// One edit of `spec`, and the definitions it adds, changes and removes by
+// name: a definition added (a new global one, perhaps over a table no
+// other reads), one removed, a definition's parameter column changed (or
+// a global one given a parameter), its output columns changed, or a table
+// dropped from a definition that reads two.
+struct RulesEdit {
+  RulesSpec spec;
+  std::string description;  // "changed the columns of by_owner_t1"
+  std::vector<std::string> added;
+  std::vector<std::string> changed;
+  std::vector<std::string> removed;
+};
+RulesEdit edit_rules(const RulesSpec& spec, Prng& prng);
+// --- end of part B's block
+
 // A JSON string literal, escaped the standard way.
 std::string json_string(std::string_view text);
 void append_json_string(std::string& out, std::string_view text);

@@ -468,6 +468,13 @@ void SimPostgres::create_slot() {
   event("create_slot", head_);
 }
 
+void SimPostgres::drop_slot() {
+  WALSIM_ASSERT(slot_created_ && active_stream_ == nullptr,
+                "a slot is dropped while no session streams from it");
+  slot_created_ = false;
+  event("drop_slot", confirmed_flush_);
+}
+
 size_t SimPostgres::first_txn_after(Lsn lsn) const {
   auto it = std::upper_bound(wal_.begin(), wal_.end(), lsn,
                              [](Lsn value, const SourceTxn& txn) { return value < txn.end_lsn; });

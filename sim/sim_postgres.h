@@ -125,6 +125,10 @@ class SimPostgres : public SourceConnector {
 
   // The slot's consistent point is the head now; the stream starts there.
   void create_slot();
+  // Issue 10 part B: the slot is gone (dropped while the engine was down,
+  // or the cluster replaced); create_slot() makes a new one at the head.
+  void drop_slot();
+  bool has_slot() const { return slot_created_; }
 
   Lsn head() const { return head_; }
   Lsn slot_start() const { return slot_start_; }

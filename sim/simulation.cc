@@ -14,11 +14,13 @@
 #include "sim/rules_model.h"
 #include "sim/scheduler.h"
 #include "sim/sim_client.h"
+#include "sim/sim_cluster.h"
 #include "sim/sim_clock.h"
 #include "sim/sim_disk.h"
 #include "sim/sim_disk_faults.h"
 #include "sim/sim_postgres.h"
 #include "sim/sim_storage_faults.h"
+#include "sim/sim_store_locks.h"
 #include "sim/sim_vfs.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
@@ -86,6 +88,7 @@ class Simulation : public SourceHooks {
         trace_(trace_file, observer),
         source_(SimPostgresOptions{params.read_mode, params.start_lsn, kKeepaliveIntervalMs},
                 clock_, buggify_),
+        cluster_(source_),
         workload_(params, source_),
         disk_faults_(buggify_, trace_),
         power_prng_(derive(params.seed, "power")),
@@ -137,6 +140,12 @@ class Simulation : public SourceHooks {
   // restarts on what the disk kept.
   void crash(const std::string& why, bool power_loss = false);
   void restart_after_failure(const Status& error);
+  // --- issue 10 part B: events between engine runs
+  void change_world_while_down();
+  bool pair_new_slot();
+  bool lock_store();
+  void start_second_writer();
+  void start_with_edited_rules();
   void check_connection(const char* after);
   void count_retries(Scheduler::TaskId id, int64_t retries_before, int64_t changes_before);
 
@@ -159,11 +168,15 @@ class Simulation : public SourceHooks {
   Buggify buggify_;
   Trace trace_;
   SimPostgres source_;
+  SimCluster cluster_;  // the source as the engine sees it (issue 10 part B)
   Workload workload_;
   SimDiskFaults disk_faults_;
   Prng power_prng_;  // which sectors of a torn write keep their new bytes
   std::unique_ptr<RulesModel> rules_model_;
   std::optional<BucketRules> rules_;
+  SimStoreLocks store_locks_;            // the machine's (issue 10 part B)
+  std::unique_ptr<StoreLock> store_lock_;  // the engine process's
+  int processes_ = 0;                     // engine processes started so far
   std::unique_ptr<SqliteDb> db_;
   SimStorageFaults storage_faults_;
   std::unique_ptr<BucketStorage> storage_;
@@ -283,7 +296,7 @@ void Simulation::setup() {
     return fail(Violation{"rules_rejected", parsed.status().to_string() + "\n" + yaml});
   }
   rules_.emplace(std::move(*parsed));
-  if (!open_store()) return;
+  if (!lock_store() || !open_store()) return;
   oracle_ = std::make_unique<Oracle>(*rules_model_, source_);
 
   writer_ = scheduler_.add("writer", params_.scheduler.writer_weight, TaskRole::kWriter);
@@ -312,6 +325,7 @@ void Simulation::step() {
   }
   if (buggify_.fire(FaultKind::kEngineCrash)) return crash("fault:crash");
   if (buggify_.fire(FaultKind::kPowerLoss)) return crash("fault:power_loss", true);
+  if (buggify_.fire(FaultKind::kSecondWriter)) return start_second_writer();
   std::optional<Scheduler::TaskId> id = scheduler_.pick(clock_.now());
   if (!id) return advance_clock();
   if (buggify_.fire(FaultKind::kTaskStall)) {
@@ -615,7 +629,9 @@ void Simulation::start_engine() {
   replicator_options.durable_every_transactions = params_.engine.durable_every_transactions;
   replicator_options.unsafe_ack_before_commit = params_.engine.unsafe_ack_before_commit;
   replicator_options.commit_options.create_empty_checkpoints = params_.engine.empty_checkpoints;
-  replicator_ = std::make_unique<Replicator>(*storage_, source_, replicator_options);
+  // The slot the store followed is gone (issue 10 part B).
+  if (!source_.has_slot() && !pair_new_slot()) return;
+  replicator_ = std::make_unique<Replicator>(*storage_, cluster_, replicator_options);
   std::vector<Task*> tasks = replicator_->tasks();
   stream_transactions_seen_ = 0;
   for (size_t i = 0; i < tasks.size(); i++) {
@@ -656,8 +672,12 @@ void Simulation::crash(const std::string& why, bool power_loss) {
                   " bytes_lost=" + std::to_string(lost.bytes_lost) +
                   " torn_writes=" + std::to_string(lost.torn_writes));
   }
+  store_lock_.reset();  // the kernel releases a dead process's lock
+  change_world_while_down();
   restarts_++;
-  if (!open_store()) return;
+  if (!lock_store() || !open_store()) return;
+  if (buggify_.fire(FaultKind::kRulesEdited)) start_with_edited_rules();
+  if (violation_) return;
   start_engine();
   if (violation_) return;
   if (auto violation = oracle_->after_restart(*storage_, confirmed_max_)) {
@@ -665,6 +685,157 @@ void Simulation::crash(const std::string& why, bool power_loss) {
   }
   scheduler_.wake(Scheduler::kAll, /*new_input=*/true);
   after_engine_change(true);  // a new connection counts changes from 0
+}
+
+// --- issue 10 part B: events while the engine is down --------------------------
+
+// What may happen to the source between two engine runs: the slot is
+// dropped (an operator, max_slot_wal_keep_size), or the whole cluster is
+// replaced by a fresh one restored from a dump, whose LSNs start lower
+// than anything the store holds. Either way the store's slot is gone.
+void Simulation::change_world_while_down() {
+  if (!source_.has_slot()) return;
+  if (buggify_.fire(FaultKind::kSlotDropped)) {
+    trace_.record("fault:slot_dropped", source_.confirmed_flush());
+    source_.drop_slot();
+    return;
+  }
+  const Lsn head = cluster_.to_cluster(source_.head());
+  if (head.value() <= 0x2000 || !buggify_.fire(FaultKind::kFreshCluster)) return;
+  const Lsn start(std::max<uint64_t>(0x1000, head.value() / buggify_.range(2, 8)));
+  trace_.record("fault:fresh_cluster start=" + start.to_string() + " was=" + head.to_string(),
+                source_.head());
+  source_.drop_slot();
+  cluster_.replace(start);
+}
+
+// What live's slot plan does (live/slot_plan.h) when the slot the store
+// follows is gone: reset the store's replication state first, then create
+// a new slot at the head. The reset is retried through storage faults, as
+// the operator's next start would retry it; it writes a REMOVE per stored
+// row in one transaction, which refused statements may fail every time,
+// so after a few tries it runs without the statement hook (the operator
+// mended the store, as in restart_after_failure).
+bool Simulation::pair_new_slot() {
+  // A checkpoint the dead process published in its last step is checked
+  // first, against the store as it left it (the reset clears snapshot_done).
+  if (auto violation = oracle_->poll(*storage_)) {
+    fail(std::move(*violation));
+    return false;
+  }
+  constexpr int kAttemptsWithFaults = 10;
+  Status reset = Status::ok();
+  for (int attempt = 0; attempt <= kAttemptsWithFaults; attempt++) {
+    if (attempt == kAttemptsWithFaults) {
+      BucketStorage::Options options = storage_->options();
+      options.faults = nullptr;
+      auto mended = BucketStorage::open(*db_, *rules_, options);
+      reset = mended.is_ok() ? (*mended)->start_new_replication_state() : mended.status();
+      break;
+    }
+    reset = storage_->start_new_replication_state();
+    if (reset.is_ok()) break;
+    if (storage_faults_.refusal()) storage_faults_.clear_refusal();
+    else if (!reset.is_transient()) break;
+  }
+  if (!reset.is_ok()) {
+    fail(Violation{"engine_restart", "resetting the store for a new slot failed: " +
+                                         reset.to_string()});
+    return false;
+  }
+  trace_.record("store reset for a new slot");
+  // A checkpoint published before the reset is in the old cluster's
+  // numbering; the reset publishes none, and every later one is the new
+  // cluster's.
+  oracle_->set_cluster_offset(cluster_.offset());
+  source_.create_slot();
+  return true;
+}
+
+// One writer per store (engine/store_lock.h): each engine process takes
+// the store's lock before it opens the store, as `walsim replicate` does.
+bool Simulation::lock_store() {
+  store_locks_.set_process(++processes_);
+  auto lock = store_locks_.acquire(kStorePath);
+  if (!lock.is_ok()) {
+    fail(Violation{"engine_restart", "the engine could not lock its store: " +
+                                         lock.status().to_string()});
+    return false;
+  }
+  store_lock_ = std::move(*lock);
+  return true;
+}
+
+// A second `walsim replicate` on the same store, while the engine runs: it
+// must be refused before it opens the store, with a message that says the
+// store is in use, and the running engine goes on untouched.
+void Simulation::start_second_writer() {
+  store_locks_.set_process(processes_ + 1);
+  auto second = store_locks_.acquire(kStorePath);
+  if (second.is_ok()) {
+    return fail(Violation{"second_writer", "a second writer got the lock of store " +
+                                               std::string(kStorePath) + " while process " +
+                                               std::to_string(processes_) + " held it"});
+  }
+  const std::string& message = second.status().message();
+  trace_.record("fault:second_writer refused: " + message);
+  const bool clear = second.status().code() == ErrorCode::kFailedPrecondition &&
+                     message.find(std::string("'") + kStorePath + "' is in use") != std::string::npos;
+  if (!clear) fail(Violation{"second_writer", "the second writer was refused unclearly: " +
+                                                   second.status().to_string()});
+}
+
+namespace {
+
+// Whether `message` lists `name` after `label` ("changed: a, b; ...").
+bool lists(const std::string& message, const std::string& label, const std::string& name) {
+  const size_t start = message.find(label);
+  if (start == std::string::npos) return false;
+  const size_t from = start + label.size();
+  const std::string items = message.substr(from, message.find_first_of(";)", from) - from);
+  size_t at = 0;
+  for (size_t comma; (comma = items.find(", ", at)) != std::string::npos; at = comma + 2) {
+    if (items.substr(at, comma - at) == name) return true;
+  }
+  return items.substr(at) == name;
+}
+
+}  // namespace
+
+// The operator starts the engine with an edited rules file on the store
+// built with the seed's rules. Until rules versions exist (issue 11) the
+// start must be refused, naming each definition the edit added, changed or
+// removed; then the operator puts the old rules back, so the rules in
+// force (the oracle's) stay the seed's.
+void Simulation::start_with_edited_rules() {
+  Prng prng(derive(params_.seed, "rules_edit" + std::to_string(restarts_)));
+  const RulesEdit edit = edit_rules(rules_model_->spec(), prng);
+  const std::string yaml = rules_yaml(edit.spec);
+  auto edited = BucketRules::parse(yaml);
+  if (!edited.is_ok()) {
+    return fail(Violation{"rules_rejected", edited.status().to_string() + "\n" + yaml});
+  }
+  trace_.record("fault:rules_edited " + edit.description);
+  BucketStorage::Options options;
+  options.op_ids_reserved_ahead = params_.engine.op_ids_reserved_ahead;
+  auto storage = BucketStorage::open(*db_, *edited, options);
+  if (storage.is_ok()) {
+    return fail(Violation{"rules_change_accepted",
+                          "the engine started with edited rules (" + edit.description +
+                              ") on a store built with other rules, and accepted them"});
+  }
+  const std::string& message = storage.status().message();
+  trace_.record("rules refused: " + message);
+  bool clear = storage.status().code() == ErrorCode::kInvalidArgument;
+  for (const std::string& name : edit.added) clear = clear && lists(message, "new definitions: ", name);
+  for (const std::string& name : edit.changed) clear = clear && lists(message, "changed: ", name);
+  for (const std::string& name : edit.removed) clear = clear && lists(message, "removed: ", name);
+  if (!clear) {
+    fail(Violation{"rules_change_unclear", "after the edit (" + edit.description +
+                                               ") the start was refused with '" +
+                                               storage.status().to_string() +
+                                               "', which does not say what changed"});
+  }
 }
 
 // --- healing and liveness ------------------------------------------------------

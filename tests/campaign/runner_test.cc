@@ -149,15 +149,16 @@ TEST(Runner, SimulatedSeedsReportWhatTheSimulationSays) {
   canary.preset = sim::Preset::kQuick;
   canary.unsafe_hard_deletes = true;
   std::set<uint64_t> expected;
-  for (uint64_t seed = 21; seed <= 36; seed++) {
+  for (uint64_t seed = 41; seed <= 80; seed++) {
     if (!sim::run_simulation(sim::draw_params(seed, canary), nullptr).passed()) {
       expected.insert(seed);
     }
   }
   ASSERT_FALSE(expected.empty()) << "the canary fails some of these seeds";
-  // Seeds 21-36: the canary fails a few of them (21, 28, ...).
-  const CampaignResult result = run_campaign(seed_range(21, 16, simulate_seed(canary)));
-  EXPECT_EQ(result.seeds_run, 16u);
+  // Seeds 41-80: the canary fails a few of them (54 and 58 when written;
+  // which ones moves whenever the world gains a kind, so the range is wide).
+  const CampaignResult result = run_campaign(seed_range(41, 40, simulate_seed(canary)));
+  EXPECT_EQ(result.seeds_run, 40u);
   std::vector<uint64_t> failed = seeds_of(result.failures);
   EXPECT_EQ(std::set<uint64_t>(failed.begin(), failed.end()), expected);
 }

@@ -533,13 +533,46 @@ TEST_F(BucketStorageTest, BucketTotalsFollowEveryOpAndSurviveAnUpgrade) {
   ASSERT_TRUE(too_many.is_ok());
   EXPECT_FALSE(too_many->has_value());
   // A version 2 store has no totals: a writer opening it fills them from the log.
-  ASSERT_TRUE(db_->exec("DROP TABLE bucket_totals;"
+  ASSERT_TRUE(db_->exec("DROP TABLE bucket_totals; DROP TABLE bucket_definitions;"
                         " UPDATE walsim_meta SET value = '2' WHERE key = 'version'").is_ok());
   EXPECT_EQ(check_store_schema(*db_).code(), ErrorCode::kInvalidArgument);
   restart();
   totals = storage_->bucket_totals();
   ASSERT_TRUE(totals.is_ok()) << totals.status().to_string();
   EXPECT_EQ(*totals, expected);
+}
+
+// A new replication state (issue 10: a fresh cluster whose LSNs start
+// lower) forgets every LSN of the old stream; op ids go on rising.
+TEST_F(BucketStorageTest, NewReplicationStateResetsEveryLsnAndKeepsOpIdsRising) {
+  activate();
+  auto batch = storage_->stream_batch();
+  batch->insert(todos(), todo("1", "a", "t"));
+  commit(*batch, "5/100");
+  ASSERT_EQ(checkpoint(), (Checkpoint{1, lsn("5/100")}));
+
+  ASSERT_TRUE(storage_->start_new_replication_state().is_ok());
+  const ReplicationState reset = state();
+  EXPECT_FALSE(reset.snapshot_done);
+  EXPECT_EQ(reset.last_checkpoint_lsn, std::nullopt);
+  EXPECT_EQ(reset.no_checkpoint_before, std::nullopt);
+  EXPECT_EQ(reset.last_applied_lsn, std::nullopt);
+  EXPECT_EQ(reset.durable_lsn, std::nullopt);
+  EXPECT_EQ(reset.last_checkpoint, 1);
+  // What clients saw stays published until the new stream's first checkpoint.
+  EXPECT_EQ(checkpoint(), (Checkpoint{1, lsn("5/100")}));
+
+  // The fresh cluster's first transaction is far below the old LSNs.
+  restart();
+  ASSERT_TRUE(storage_->mark_table_snapshot_done("todos", lsn("0/10")).is_ok());
+  ASSERT_TRUE(storage_->mark_all_snapshot_done(lsn("0/10")).is_ok());
+  auto fresh = storage_->stream_batch();
+  fresh->insert(todos(), todo("2", "a", "u"));
+  const CommitResult result = commit(*fresh, "0/20");
+  EXPECT_TRUE(result.checkpoint_created);
+  EXPECT_EQ(ops(), Ops({put("a", "1", "t"), remove("a", "1"), put("a", "2", "u")}));
+  EXPECT_EQ(checkpoint(), (Checkpoint{3, lsn("0/20")}));
+  EXPECT_EQ(state().last_applied_lsn, lsn("0/20"));
 }
 
 }  // namespace
