@@ -347,7 +347,7 @@ TEST_F(ReplicateCliTest, SurvivesKillNineDuringSnapshotAndStreaming) {
 // ends equal to the source. (Issue 10, item 4: seen were both alive, both
 // creating slots, and the loser dying on a raw "database is locked"; today
 // both run.)
-TEST_F(ReplicateCliTest, DISABLED_TwoWritersStartedAtOnceOneIsRefused) {
+TEST_F(ReplicateCliTest, TwoWritersStartedAtOnceOneIsRefused) {
   sql(create_items_sql("twowriters_items", 3000) +
       "CREATE PUBLICATION twowriters_pub FOR TABLE twowriters_items");
   std::vector<std::string> arguments = args("twowriters", "twowriters_items");
