@@ -112,6 +112,38 @@ Status check_publication(PgConnection& connection, const std::string& publicatio
                                                     " (ALTER PUBLICATION ... ADD TABLE)");
 }
 
+// A table's membership: the pg_publication_rel row that put it in (a new
+// oid once dropped and added again), or the schema entry or FOR ALL TABLES
+// publication that covers it, with the table's own oid (a table dropped and
+// re-created is a new member).
+constexpr const char* kMembersSql = R"sql(
+SELECT t.schemaname || '.' || t.tablename,
+       coalesce('rel' || pr.oid::text, 'schema' || pn.oid::text, 'all' || p.oid::text)
+         || ':' || c.oid::text
+FROM pg_publication p
+JOIN pg_publication_tables t ON t.pubname = p.pubname
+JOIN pg_namespace n ON n.nspname = t.schemaname
+JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.tablename
+LEFT JOIN pg_publication_rel pr ON pr.prpubid = p.oid AND pr.prrelid = c.oid
+LEFT JOIN pg_publication_namespace pn ON pn.pnpubid = p.oid AND pn.pnnspid = n.oid
+WHERE p.pubname = $1)sql";
+
+Result<std::map<std::string, std::string>> publication_members(
+    PgConnection& connection, const std::string& publication,
+    const std::vector<std::string>& names) {
+  WALSIM_ASSIGN_OR_RETURN(std::vector<Row> published,
+                          connection.query(kMembersSql, {publication}));
+  std::map<std::string, std::string> by_qualified;
+  for (const Row& row : published) by_qualified[row[0].text] = row[1].text;
+  std::map<std::string, std::string> members;
+  for (const std::string& name : names) {
+    auto found = by_qualified.find(split_table_name(name).qualified());
+    if (found != by_qualified.end()) members[name] = found->second;
+  }
+  WALSIM_ASSERT(members.size() <= names.size());
+  return members;
+}
+
 Status check_server(PgConnection& connection) {
   WALSIM_ASSIGN_OR_RETURN(
       std::vector<Row> rows,

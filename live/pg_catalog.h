@@ -4,6 +4,7 @@
 // the connector (pg_source_connector.h) opens the connection.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,12 @@ Result<std::optional<Relation>> describe_table(PgConnection& connection, const s
 // The publication exists and publishes every named table.
 Status check_publication(PgConnection& connection, const std::string& publication,
                          const std::vector<std::string>& tables);
+
+// engine/source.h's SourceConnector::publication_members: for each named
+// table the publication publishes, an identity of that membership.
+Result<std::map<std::string, std::string>> publication_members(
+    PgConnection& connection, const std::string& publication,
+    const std::vector<std::string>& names);
 
 // wal_level is logical and the connected role may replicate.
 Status check_server(PgConnection& connection);

@@ -73,6 +73,13 @@ Result<std::vector<Relation>> PgSourceConnector::describe_tables(
   return relations;
 }
 
+Result<std::map<std::string, std::string>> PgSourceConnector::publication_members(
+    const std::vector<std::string>& names) {
+  WALSIM_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> connection,
+                          connect(PgConnection::Mode::kNormal));
+  return live::publication_members(*connection, publication_, names);
+}
+
 Status PgSourceConnector::check_publication(const std::vector<std::string>& tables) {
   WALSIM_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> connection,
                           connect(PgConnection::Mode::kNormal));

@@ -56,6 +56,10 @@ class PgSourceConnector : public SourceConnector {
   Result<std::unique_ptr<TableReader>> open_table_reader() override;
   // Names are "table" (schema public) or "schema.table", unquoted.
   Result<std::vector<Relation>> describe_tables(const std::vector<std::string>& names) override;
+  // engine/source.h's contract, from pg_publication_tables (issue 10 part
+  // A: the simplest correct query; one connection per call).
+  Result<std::map<std::string, std::string>> publication_members(
+      const std::vector<std::string>& names) override;
 
   // Creates the logical slot when it does not exist; true when it did so.
   // An existing slot with another plugin or database is an error.

@@ -28,6 +28,7 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kStatementError: return "statement_error";
     case FaultKind::kCommitError: return "commit_error";
     case FaultKind::kStorageRefused: return "storage_refused";
+    case FaultKind::kPublicationChange: return "publication_change";  // issue 10 part A
     case FaultKind::kCount: break;
   }
   return "unknown";

@@ -17,8 +17,8 @@ using json = nlohmann::ordered_json;
 // replay as they were written. A new kind joins that optional group, or
 // needs a new format.
 constexpr size_t kFaultKindsInFirstFiles = static_cast<size_t>(FaultKind::kPowerLoss);
-static_assert(kFaultKindsInFirstFiles == 11 && kFaultKinds == 24 && kWorkloadOps == 6,
-              "walsim-replay-1: 11 required fault kinds, 13 optional, 6 workload ops; see above");
+static_assert(kFaultKindsInFirstFiles == 11 && kFaultKinds == 25 && kWorkloadOps == 6,
+              "walsim-replay-1: 11 required fault kinds, 14 optional, 6 workload ops; see above");
 
 json workload_json(const WorkloadParams& w) {
   json ops = json::object();

@@ -41,6 +41,11 @@ class FakeSource : public SourceConnector {
   Result<std::vector<Relation>> describe_tables(const std::vector<std::string>&) override {
     return std::vector<Relation>{relation_};
   }
+  // The one table is in the publication all along.
+  Result<std::map<std::string, std::string>> publication_members(
+      const std::vector<std::string>&) override {
+    return std::map<std::string, std::string>{{relation_.name, "1"}};
+  }
 
   Lsn head() const { return head_; }
   int chunks_read = 0;

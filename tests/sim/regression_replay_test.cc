@@ -71,6 +71,7 @@ TEST(RegressionReplay, NewFieldsDefaultWhenMissingAndRoundTrip) {
   ASSERT_TRUE(old.is_ok());
   EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kPowerLoss)], 0u);
   EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kStorageRefused)], 0u);
+  EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kPublicationChange)], 0u);
   EXPECT_FALSE(old->params.engine.unsafe_no_sync);
   EXPECT_EQ(old->params.engine.durable_every_transactions, 256);
   sim::ReplayFile file = *old;
