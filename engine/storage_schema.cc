@@ -11,7 +11,10 @@ constexpr const char* kFormatName = "walsim-bucket-store";
 // published checkpoint, the op id reservation). A writer upgrades a version 1 store in place
 // (kUpgradeFrom1), in a durable transaction: the checkpoint it publishes
 // survives a power loss from then on.
-constexpr const char* kFormatVersion = "2";
+// 3 (issue 10 part A): source_tables gained publication_member; a writer
+// upgrades a version 2 store in place (kUpgradeFrom2), and a version 1
+// store through both.
+constexpr const char* kFormatVersion = "3";
 constexpr const char* kUpgradeFrom1 = R"sql(
 ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
 ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
@@ -20,6 +23,11 @@ ALTER TABLE replication_state ADD COLUMN op_id_reserved INTEGER NOT NULL DEFAULT
 UPDATE replication_state SET published_checkpoint = last_checkpoint,
   published_checkpoint_lsn = last_checkpoint_lsn, op_id_reserved = last_op_id;
 UPDATE walsim_meta SET value = '2' WHERE key = 'version';
+)sql";
+
+constexpr const char* kUpgradeFrom2 = R"sql(
+ALTER TABLE source_tables ADD COLUMN publication_member TEXT;
+UPDATE walsim_meta SET value = '3' WHERE key = 'version';
 )sql";
 
 constexpr const char* kSlotKey = "slot_name";
@@ -40,7 +48,8 @@ CREATE TABLE source_tables (
   snapshot_done INTEGER NOT NULL DEFAULT 0,  -- 1: this table's copy is done
   resume_key TEXT,                 -- encoded key of the last row copied
   rows_copied INTEGER NOT NULL DEFAULT 0,
-  generation INTEGER NOT NULL DEFAULT 0  -- bumped when the table must be copied again
+  generation INTEGER NOT NULL DEFAULT 0,  -- bumped when the table must be copied again
+  publication_member TEXT          -- the publication membership its copy started under
 );
 -- The store's copy of every source row it knows, and its tombstones.
 CREATE TABLE current_data (
@@ -122,13 +131,18 @@ Result<std::string> read_format_version(SqliteDb& db) {
 Status check_format(SqliteDb& db, bool upgrade) {
   WALSIM_ASSIGN_OR_RETURN(std::string version, read_format_version(db));
   if (version == kFormatVersion) return Status::ok();
-  if (version == "1" && upgrade) {
-    return in_transaction(db, [&] { return db.exec(kUpgradeFrom1); },
-                          Durability::kSurvivesPowerLoss);
+  if ((version == "1" || version == "2") && upgrade) {
+    return in_transaction(
+        db,
+        [&] {
+          if (version == "1") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom1));
+          return db.exec(kUpgradeFrom2);
+        },
+        Durability::kSurvivesPowerLoss);
   }
-  if (version == "1") {
-    return not_a_store(db, "format version 1, this build reads " + std::string(kFormatVersion) +
-                               " (`walsim replicate` upgrades it)");
+  if (version == "1" || version == "2") {
+    return not_a_store(db, "format version " + version + ", this build reads " +
+                               std::string(kFormatVersion) + " (`walsim replicate` upgrades it)");
   }
   return not_a_store(db, "format version " + version + ", this build reads " + kFormatVersion);
 }
