@@ -121,8 +121,12 @@ class Snapshotter::Worker : public Task {
     }
     copy_->table = std::move(start->table);
     if (start->wait) {
+      // The stream has not passed the copy's start yet. The membership may
+      // change meanwhile: the next try reads it (and a new start) again.
       owner_.progress_.tables_waiting_for_publication++;
-      return StepResult::kIdle;  // the stream has not passed the copy's start yet
+      copy_member_.reset();
+      next_ = Next::kReadMembership;
+      return StepResult::kIdle;
     }
     // A batch of the generation the copy starts with (a withdrawal made a
     // new one).

@@ -57,6 +57,7 @@ class Streamer : public Task {
   // the member of the publication its copy started under.
   StepResult check_publication();
   StepResult withdraw_table();
+  void look_again_if_stuck(bool checkpoint_blocked);
   StepResult acknowledge();
   // After a commit, a keepalive or a transaction found applied: the store
   // holds the source up to `lsn`, durably or not yet.
