@@ -90,13 +90,14 @@ class Snapshotter::Worker : public Task {
     if (found == members->end()) {
       owner_.progress_.tables_waiting_for_publication++;
       copy_.reset();
+      waiting_for_stream_ = false;
       owner_.enqueue(table);
       next_ = Next::kTakeTable;
       return StepResult::kIdle;
     }
     copy_member_ = found->second;
     next_ = Next::kReadStartLsn;
-    return StepResult::kProgress;
+    return waiting_for_stream_ ? StepResult::kIdle : StepResult::kProgress;
   }
 
   // Read after the membership: a copy that starts over after a gap waits
@@ -108,7 +109,7 @@ class Snapshotter::Worker : public Task {
     if (!*lsn) return StepResult::kIdle;
     copy_start_lsn_ = **lsn;
     next_ = Next::kStartCopy;
-    return StepResult::kProgress;
+    return waiting_for_stream_ ? StepResult::kIdle : StepResult::kProgress;
   }
 
   StepResult start_copy() {
@@ -123,11 +124,15 @@ class Snapshotter::Worker : public Task {
     if (start->wait) {
       // The stream has not passed the copy's start yet. The membership may
       // change meanwhile: the next try reads it (and a new start) again.
+      // Its steps say idle until then: a waiting copy must not starve the
+      // stream it waits for.
       owner_.progress_.tables_waiting_for_publication++;
       copy_member_.reset();
+      waiting_for_stream_ = true;
       next_ = Next::kReadMembership;
       return StepResult::kIdle;
     }
+    waiting_for_stream_ = false;
     // A batch of the generation the copy starts with (a withdrawal made a
     // new one).
     auto batch = owner_.storage_.snapshot_batch(copy_->table.table);
@@ -286,6 +291,7 @@ class Snapshotter::Worker : public Task {
   StepResult abandon_copy() {
     copy_.reset();
     copy_member_.reset();
+    waiting_for_stream_ = false;
     next_ = Next::kTakeTable;
     return StepResult::kProgress;
   }
@@ -314,6 +320,7 @@ class Snapshotter::Worker : public Task {
   std::optional<Lsn> all_done_lsn_;
   std::optional<std::string> copy_member_;  // read by read_membership, for start_copy
   Lsn copy_start_lsn_;                      // read by read_start_lsn, for start_copy
+  bool waiting_for_stream_ = false;         // start_copy said wait: steps are idle
   std::pair<std::string, std::vector<Row>> last_repair_;
   Relation repair_relation_;
   TableChunk repair_rows_;
