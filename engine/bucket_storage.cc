@@ -95,6 +95,80 @@ Status BucketStorage::mark_all_snapshot_done(Lsn lsn) {
   });
 }
 
+// --- the publication (issue 10 part A) ---------------------------------------
+
+namespace {
+
+Status withdraw_table_in(StoreTransaction& txn, const std::string& table) {
+  WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table));
+  WALSIM_RETURN_IF_ERROR(require_copy(txn, table));
+  WALSIM_RETURN_IF_ERROR(set_publication_member(txn, table, kWithdrawnMember));
+  return withdraw_unpublished_checkpoint(txn);
+}
+
+// How far the store holds the stream: every transaction it brings from
+// then on commits past it.
+Result<bool> stream_passed(SqliteDb& db, Lsn lsn) {
+  WALSIM_ASSIGN_OR_RETURN(ReplicationState state, read_replication_state(db));
+  const Lsn applied = std::max(state.last_applied_lsn.value_or(Lsn::zero()),
+                               state.durable_lsn.value_or(Lsn::zero()));
+  return applied >= lsn;
+}
+
+}  // namespace
+
+Result<BucketStorage::CopyStart> BucketStorage::start_copy(const std::string& table,
+                                                           int64_t generation,
+                                                           const std::string& member,
+                                                           Lsn start_lsn) {
+  WALSIM_ASSERT(member != kWithdrawnMember, "a membership has an identity");
+  CopyStart start;
+  WALSIM_RETURN_IF_ERROR(writer_.write("start_copy", [&](StoreTransaction& txn) -> Status {
+    WALSIM_ASSIGN_OR_RETURN(auto state, read_table(txn.db(), table));
+    if (!state) return not_registered(table);
+    if (state->generation != generation) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "the copy of table '" + table + "' was superseded by a new one");
+    }
+    start.wait = false;
+    const bool resumed = state->resume_key.has_value();
+    if (resumed && state->publication_member == member) {
+      start.table = std::move(*state);
+      return Status::ok();
+    }
+    // A copy resumed under another membership: the stream left changes out
+    // while it ran. Withdrawn, it starts over.
+    if (resumed) WALSIM_RETURN_IF_ERROR(withdraw_table_in(txn, table));
+    // A copy started over (a truncate) under another membership than the
+    // last copy's: the checkpoint not yet published may show the table as
+    // of the gap.
+    const std::optional<std::string>& last = state->publication_member;
+    if (!resumed && last && *last != member && *last != kWithdrawnMember) {
+      WALSIM_RETURN_IF_ERROR(withdraw_unpublished_checkpoint(txn));
+    }
+    WALSIM_ASSIGN_OR_RETURN(bool passed, stream_passed(txn.db(), start_lsn));
+    if (passed) {
+      WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table));
+      WALSIM_RETURN_IF_ERROR(set_publication_member(txn, table, member));
+    }
+    start.wait = !passed;
+    WALSIM_ASSIGN_OR_RETURN(state, read_table(txn.db(), table));
+    start.table = std::move(*state);
+    return Status::ok();
+  }));
+  WALSIM_ASSERT(start.wait || start.table.publication_member == member,
+                "a copy starts under the membership it was told");
+  return start;
+}
+
+Status BucketStorage::withdraw_table(const std::string& table) {
+  return writer_.write("withdraw_table", [&](StoreTransaction& txn) -> Status {
+    WALSIM_ASSIGN_OR_RETURN(auto state, read_table(txn.db(), table));
+    if (!state) return not_registered(table);
+    return withdraw_table_in(txn, table);
+  });
+}
+
 // --- slot pairing -------------------------------------------------------------
 
 Result<std::optional<std::string>> BucketStorage::slot_name() { return read_slot_name(db()); }

@@ -83,6 +83,34 @@ class BucketStorage {
   // kFailedPrecondition, naming the tables, while any table is not done.
   Status mark_all_snapshot_done(Lsn lsn);
 
+  // --- the publication (issue 10 part A) ---------------------------------------
+  // A table copy starts (or resumes) under publication membership `member`
+  // (SourceConnector::publication_members), read before `start_lsn` was
+  // read from the source. A copy that resumes under the membership it
+  // started with goes on. Any other copy starts afresh, and only once the
+  // stream has passed `start_lsn`: the stream may have left some of the
+  // table's changes out before then (the table was out of the publication
+  // for a while), and the catalog cannot say whether it did, but every
+  // change the stream brings from `start_lsn` on is of this membership.
+  // Every row the stream wrote before is removed (REMOVE ops; the copy
+  // reads them again), the membership is recorded, and a copy resumed
+  // under another membership is withdrawn first (below). Until the stream
+  // has passed `start_lsn`, `wait` is set: ask again. kFailedPrecondition
+  // when `generation` is no longer the table's (a newer copy superseded it).
+  struct CopyStart {
+    bool wait = false;
+    TableState table;  // the state to copy from, or to ask again with
+  };
+  Result<CopyStart> start_copy(const std::string& table, int64_t generation,
+                               const std::string& member, Lsn start_lsn);
+  // A table that left the publication, or came back to it as a new member:
+  // the stream left out some of its changes. Its rows are removed (REMOVE
+  // ops), it needs a new copy (so no checkpoint is created until it is
+  // copied again, under its new membership: start_copy), and the checkpoint
+  // created but not yet published is withdrawn
+  // (withdraw_unpublished_checkpoint). One transaction.
+  Status withdraw_table(const std::string& table);
+
   // --- slot pairing ------------------------------------------------------------
 
   // The replication slot this store follows (nullopt: none recorded yet).

@@ -204,6 +204,19 @@ Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db) {
   return std::optional<Checkpoint>(Checkpoint{stmt->optional_int64(0).value_or(0), *lsn});
 }
 
+Status withdraw_unpublished_checkpoint(StoreTransaction& txn) {
+  // A created checkpoint is never behind the published one (make_durable
+  // copies it over), so going back to the published one only goes back.
+  return txn.db().exec(
+      "UPDATE replication_state SET"
+      " keepalive_op = CASE WHEN coalesce(last_checkpoint, 0) > 0"
+      "   THEN max(coalesce(keepalive_op, 0), last_checkpoint) ELSE keepalive_op END,"
+      " last_checkpoint = published_checkpoint,"
+      " last_checkpoint_lsn = published_checkpoint_lsn"
+      " WHERE id = 1 AND (last_checkpoint IS NOT published_checkpoint"
+      "   OR last_checkpoint_lsn IS NOT published_checkpoint_lsn)");
+}
+
 Status set_snapshot_not_done(StoreTransaction& txn) {
   return txn.db().exec("UPDATE replication_state SET snapshot_done = 0 WHERE id = 1");
 }

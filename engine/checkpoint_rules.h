@@ -154,6 +154,15 @@ Status publish_checkpoint(StoreTransaction& txn);
 // least last_checkpoint). In a durable transaction, so a power loss cannot
 // bring the old LSNs back once the new slot exists.
 Status reset_lsn_state(StoreTransaction& txn);
+
+// Issue 10 part A. The checkpoint the rules created and no durable commit
+// published yet is taken back: last_checkpoint(_lsn) = published_checkpoint(_lsn),
+// and keepalive_op = max(keepalive_op, the old last_checkpoint), so its ops
+// still reach the next checkpoint. In the transaction that removes the rows
+// of a table found to have left the publication: that checkpoint may show
+// the table as of a time the stream left its changes out, and nothing
+// clients read is taken back. Nothing changes when the two are the same.
+Status withdraw_unpublished_checkpoint(StoreTransaction& txn);
 // The published checkpoint; nullopt before the first one.
 Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db);
 // kFailedPrecondition, naming them, when `tables_not_done` is not empty.

@@ -25,6 +25,9 @@ class Snapshotter::Worker : public Task {
     if (!reader_) return open_reader();
     switch (next_) {
       case Next::kTakeTable: return take_table();
+      case Next::kReadMembership: return read_membership();
+      case Next::kReadStartLsn: return read_start_lsn();
+      case Next::kStartCopy: return start_copy();
       case Next::kReadChunk: return read_chunk();
       case Next::kWriteChunk: return write_chunk();
       case Next::kReadLsn: return read_lsn();
@@ -38,7 +41,7 @@ class Snapshotter::Worker : public Task {
 
  private:
   enum class Next {
-    kTakeTable, kReadChunk, kWriteChunk, kReadLsn, kMarkDone, kMarkAllDone,
+    kTakeTable, kReadMembership, kReadStartLsn, kStartCopy, kReadChunk, kWriteChunk, kReadLsn, kMarkDone, kMarkAllDone,
     kRepairRead, kRepairWrite,
   };
 
@@ -71,10 +74,75 @@ class Snapshotter::Worker : public Task {
     }
     if (!*state || (*state)->snapshot_done) return StepResult::kProgress;  // nothing to copy
     owner_.all_done_marked_ = false;
-    if ((*state)->resume_key) WALSIM_PROBE("copy_resumed_from_key");
-    auto batch = owner_.storage_.snapshot_batch(table);
+    copy_ = Copy{std::move(**state), nullptr, {}, {}, Lsn::zero()};
+    next_ = Next::kReadMembership;
+    return StepResult::kProgress;
+  }
+
+  // Issue 10 part A. A copy starts under the table's publication
+  // membership, read before any of its rows: while that membership lasts,
+  // the stream carries every change of the table the copy did not read.
+  // A table out of the publication waits in the queue (nothing is
+  // published meanwhile: the queue is not empty).
+  StepResult read_membership() {
+    WALSIM_ASSERT(copy_.has_value() && copy_->batch == nullptr, "read before the copy starts");
+    const std::string& table = copy_->table.table;
+    auto members = owner_.source_.publication_members({table});
+    if (!members.is_ok()) return retry_or_fail(members.status());
+    auto found = members->find(table);
+    if (found == members->end()) {
+      owner_.progress_.tables_waiting_for_publication++;
+      copy_.reset();
+      waiting_for_stream_ = false;
+      owner_.enqueue(table);
+      next_ = Next::kTakeTable;
+      return StepResult::kIdle;
+    }
+    copy_member_ = found->second;
+    next_ = Next::kReadStartLsn;
+    return waiting_for_stream_ ? StepResult::kIdle : StepResult::kProgress;
+  }
+
+  // Read after the membership: a copy that starts over after a gap waits
+  // for the stream to pass it (BucketStorage::start_copy).
+  StepResult read_start_lsn() {
+    WALSIM_ASSERT(copy_.has_value() && copy_member_.has_value());
+    auto lsn = reader_->current_lsn();
+    if (!lsn.is_ok()) return retry_or_fail(lsn.status());
+    if (!*lsn) return StepResult::kIdle;
+    copy_start_lsn_ = **lsn;
+    next_ = Next::kStartCopy;
+    return waiting_for_stream_ ? StepResult::kIdle : StepResult::kProgress;
+  }
+
+  StepResult start_copy() {
+    WALSIM_ASSERT(copy_.has_value() && copy_member_.has_value());
+    auto start = owner_.storage_.start_copy(copy_->table.table, copy_->table.generation,
+                                            *copy_member_, copy_start_lsn_);
+    if (!start.is_ok()) {
+      if (start.status().code() == ErrorCode::kFailedPrecondition) return abandon_copy();
+      return retry_or_fail(start.status());
+    }
+    copy_->table = std::move(start->table);
+    if (start->wait) {
+      // The stream has not passed the copy's start yet. The membership may
+      // change meanwhile: the next try reads it (and a new start) again.
+      // Its steps say idle until then: a waiting copy must not starve the
+      // stream it waits for.
+      owner_.progress_.tables_waiting_for_publication++;
+      copy_member_.reset();
+      waiting_for_stream_ = true;
+      next_ = Next::kReadMembership;
+      return StepResult::kIdle;
+    }
+    waiting_for_stream_ = false;
+    // A batch of the generation the copy starts with (a withdrawal made a
+    // new one).
+    if (copy_->table.resume_key) WALSIM_PROBE("copy_resumed_from_key");
+    auto batch = owner_.storage_.snapshot_batch(copy_->table.table);
     if (!batch.is_ok()) return retry_or_fail(batch.status());
-    copy_ = Copy{std::move(**state), std::move(*batch), {}, {}, Lsn::zero()};
+    copy_->batch = std::move(*batch);
+    copy_member_.reset();
     next_ = Next::kReadChunk;
     return StepResult::kProgress;
   }
@@ -230,6 +298,8 @@ class Snapshotter::Worker : public Task {
   // the new copy is (or will be) in the queue.
   StepResult abandon_copy() {
     copy_.reset();
+    copy_member_.reset();
+    waiting_for_stream_ = false;
     next_ = Next::kTakeTable;
     return StepResult::kProgress;
   }
@@ -256,6 +326,9 @@ class Snapshotter::Worker : public Task {
   Next next_ = Next::kTakeTable;
   std::optional<Copy> copy_;
   std::optional<Lsn> all_done_lsn_;
+  std::optional<std::string> copy_member_;  // read by read_membership, for start_copy
+  Lsn copy_start_lsn_;                      // read by read_start_lsn, for start_copy
+  bool waiting_for_stream_ = false;         // start_copy said wait: steps are idle
   std::pair<std::string, std::vector<Row>> last_repair_;
   Relation repair_relation_;
   TableChunk repair_rows_;

@@ -19,7 +19,9 @@ constexpr const char* kFormatName = "walsim-bucket-store";
 // upgrades a version 3 store in place (kUpgradeFrom3): the table starts
 // empty, and the first start records its rules. Older builds refuse a
 // version 4 store ("format version 4, this build reads 3").
-constexpr const char* kFormatVersion = "4";
+// 5 (issue 10 part A): source_tables gained publication_member, the
+// membership a table's copy started under (kUpgradeFrom4).
+constexpr const char* kFormatVersion = "5";
 constexpr const char* kUpgradeFrom1 = R"sql(
 ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
 ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
@@ -57,6 +59,11 @@ CREATE TABLE bucket_definitions (
 )sql";
 constexpr const char* kUpgradeFrom3 = "UPDATE walsim_meta SET value = '4' WHERE key = 'version';";
 
+constexpr const char* kUpgradeFrom4 = R"sql(
+ALTER TABLE source_tables ADD COLUMN publication_member TEXT;
+UPDATE walsim_meta SET value = '5' WHERE key = 'version';
+)sql";
+
 constexpr const char* kSlotKey = "slot_name";
 
 // The one description of the store. What each column means, and which
@@ -75,7 +82,8 @@ CREATE TABLE source_tables (
   snapshot_done INTEGER NOT NULL DEFAULT 0,  -- 1: this table's copy is done
   resume_key TEXT,                 -- encoded key of the last row copied
   rows_copied INTEGER NOT NULL DEFAULT 0,
-  generation INTEGER NOT NULL DEFAULT 0  -- bumped when the table must be copied again
+  generation INTEGER NOT NULL DEFAULT 0,  -- bumped when the table must be copied again
+  publication_member TEXT          -- the publication membership its copy started under
 );
 -- The store's copy of every source row it knows, and its tombstones.
 CREATE TABLE current_data (
@@ -162,20 +170,23 @@ Result<std::string> read_format_version(SqliteDb& db) {
   return values[1];
 }
 
-// `upgrade`: a writer brings a version 1, 2 or 3 store up to this build's
+// `upgrade`: a writer brings a version 1, 2, 3 or 4 store up to this build's
 // format, one durable transaction for all the steps.
 Status check_format(SqliteDb& db, bool upgrade) {
   WALSIM_ASSIGN_OR_RETURN(std::string version, read_format_version(db));
   if (version == kFormatVersion) return Status::ok();
-  const bool older = version == "1" || version == "2" || version == "3";
+  const bool older = version == "1" || version == "2" || version == "3" || version == "4";
   if (older && upgrade) {
     return in_transaction(
         db,
         [&]() -> Status {
           if (version == "1") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom1));
           if (version == "1" || version == "2") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom2));
-          WALSIM_RETURN_IF_ERROR(db.exec(kBucketDefinitions));
-          return db.exec(kUpgradeFrom3);
+          if (version != "4") {
+            WALSIM_RETURN_IF_ERROR(db.exec(kBucketDefinitions));
+            WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom3));
+          }
+          return db.exec(kUpgradeFrom4);
         },
         Durability::kSurvivesPowerLoss);
   }

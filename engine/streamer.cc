@@ -212,6 +212,8 @@ StepResult Streamer::commit() {
   if (!result.is_ok()) return retry_or_fail(result.status());
   WALSIM_ASSERT(batch_->buffered() == 0, "a commit persists the whole transaction");
   if (result->checkpoint_created) progress_.checkpoints_created++;
+  if (result->checkpoint_created) checkpoint_unchecked_ = true;
+  look_again_if_stuck(result->checkpoint_blocked);
   progress_.transactions_applied++;
   last_applied_lsn_ = std::max(last_applied_lsn_.value_or(Lsn::zero()), commit_->commit_lsn);
   for (const std::string& table : truncated_tables_) snapshotter_.enqueue(table);
@@ -237,6 +239,8 @@ void Streamer::committed_up_to(Lsn lsn, int64_t changes) {
 StepResult Streamer::make_durable() {
   WALSIM_ASSERT(committed_lsn_ > durable_lsn_ || transactions_not_durable_ > 0,
                 "a durable commit has something to cover");
+  if (!tables_to_withdraw_.empty()) return withdraw_table();
+  if (checkpoint_unchecked_) return check_publication();
   // The store holds the source up to committed_lsn_: every commit that got
   // it there is in the -wal file before this one, which the sync covers.
   const Lsn covered = committed_lsn_;
@@ -254,11 +258,57 @@ StepResult Streamer::make_durable() {
   return StepResult::kProgress;
 }
 
+// The checkpoint the durable commit would publish was created at an LSN the
+// source has passed. A table still the same member of the publication as
+// when its copy started was in it all along, so the stream carried every
+// change of it the copy did not read. Any other table (dropped from the
+// publication, or dropped and added again, so the stream left out its
+// changes in between) is withdrawn, with that checkpoint, before the
+// durable commit. Tables whose copy has not started are not asked about:
+// the copy reads the membership first. The checkpoint was created before
+// this read and no other task creates one, so the read covers it.
+StepResult Streamer::check_publication() {
+  WALSIM_ASSERT(tables_to_withdraw_.empty(), "one check at a time");
+  auto members = source_.publication_members(storage_.rules().tables());
+  if (!members.is_ok()) return retry_or_fail(members.status());
+  auto tables = storage_.tables();
+  if (!tables.is_ok()) return retry_or_fail(tables.status());
+  for (const TableState& table : *tables) {
+    if (!table.snapshot_done && !table.publication_member) continue;
+    auto found = members->find(table.table);
+    if (found == members->end() || table.publication_member != found->second) {
+      tables_to_withdraw_.push_back(table.table);
+    }
+  }
+  checkpoint_unchecked_ = false;
+  return StepResult::kProgress;
+}
+
+// Every copy is done and still no checkpoint: an incomplete row may wait
+// for a delete the stream will never bring, its table having left the
+// publication. The catalog is asked at the next durable commit then too.
+void Streamer::look_again_if_stuck(bool checkpoint_blocked) {
+  if (checkpoint_blocked && progress_.all_snapshots_done) checkpoint_unchecked_ = true;
+}
+
+StepResult Streamer::withdraw_table() {
+  WALSIM_ASSERT(!tables_to_withdraw_.empty());
+  const std::string table = tables_to_withdraw_.back();
+  Status status = storage_.withdraw_table(table);
+  if (status.code() != ErrorCode::kNotFound && !status.is_ok()) return retry_or_fail(status);
+  tables_to_withdraw_.pop_back();
+  progress_.tables_withdrawn++;
+  snapshotter_.enqueue(table);
+  return StepResult::kProgress;
+}
+
 StepResult Streamer::keepalive() {
   WALSIM_ASSERT(keepalive_lsn_ && !in_transaction_, "a keepalive comes between transactions");
   auto result = batch_->keepalive(*keepalive_lsn_, options_.commit_options);
   if (!result.is_ok()) return retry_or_fail(result.status());
   if (result->checkpoint_created) progress_.checkpoints_created++;
+  if (result->checkpoint_created) checkpoint_unchecked_ = true;
+  look_again_if_stuck(result->checkpoint_blocked);
   progress_.keepalives++;
   // Every transaction before the keepalive was committed before it was read.
   committed_up_to(*keepalive_lsn_, 0);
@@ -296,6 +346,8 @@ void Streamer::reconnect() {
   acknowledge_lsn_.reset();
   acknowledged_lsn_ = Lsn::zero();  // a new session is told again
   acknowledged_early_ = false;
+  tables_to_withdraw_.clear();  // the next durable commit looks again
+  checkpoint_unchecked_ = true;
   progress_.stream_reconnects++;
   next_ = Next::kOpen;
 }

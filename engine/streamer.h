@@ -52,6 +52,12 @@ class Streamer : public Task {
   StepResult commit();
   StepResult keepalive();
   StepResult make_durable();
+  // Issue 10 part A: before a durable commit publishes a checkpoint created
+  // since the last look, the catalog is asked whether every table is still
+  // the member of the publication its copy started under.
+  StepResult check_publication();
+  StepResult withdraw_table();
+  void look_again_if_stuck(bool checkpoint_blocked);
   StepResult acknowledge();
   // After a commit, a keepalive or a transaction found applied: the store
   // holds the source up to `lsn`, durably or not yet.
@@ -104,6 +110,11 @@ class Streamer : public Task {
   bool acknowledged_early_ = false;     // the unsafe_ack_before_commit canary
   int64_t transactions_not_durable_ = 0;
   int64_t changes_not_durable_ = 0;
+  // Issue 10 part A. Whether a checkpoint may have been created since the
+  // publication was last checked (at start: the store may hold one).
+  bool checkpoint_unchecked_ = true;
+  // Tables the check found out of the publication, or back as a new member.
+  std::vector<std::string> tables_to_withdraw_;
 };
 
 }  // namespace walsim

@@ -32,6 +32,7 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kFreshCluster: return "fresh_cluster";
     case FaultKind::kSecondWriter: return "second_writer";
     case FaultKind::kRulesEdited: return "rules_edited";
+    case FaultKind::kPublicationChange: return "publication_change";  // issue 10 part A
     case FaultKind::kCount: break;
   }
   return "unknown";

@@ -13,6 +13,8 @@
 //   published_before_snapshot   the store says snapshot_done, and every
 //                               table's copy has read its last chunk at a
 //                               consistent LSN <= the checkpoint's LSN.
+//   published_outside_publication  every table was in the publication at
+//                               the checkpoint's LSN (issue 10 part A).
 //   checkpoint_content          every bucket, reduced up to the checkpoint
 //                               op id, equals the rules applied to the
 //                               source as of the checkpoint LSN.

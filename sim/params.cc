@@ -82,6 +82,10 @@ FaultPlan draw_faults(Prng& prng) {
   set(FaultKind::kStatementError, rate({10, 50, 200}));          // per statement
   set(FaultKind::kCommitError, rate({5000, 20000, 50000}));      // per COMMIT
   set(FaultKind::kStorageRefused, rate({10, 50, 200}));          // per statement
+  // --- issue 10 part A: the world changes (drawn after the others, so
+  // their rates stay what they were). ---------------------------------------
+  set(FaultKind::kPublicationChange, rate({2000, 10000, 30000}));  // per writer step
+  // --- end of issue 10 part A. -----------------------------------------------
   return plan;
 }
 

@@ -347,6 +347,7 @@ size_t SimPostgres::create_table(const std::string& name, ReplicaIdentity identi
   relation.columns = {{"id", 25, true}, {"owner", 25, full}, {"title", 25, full}};
   if (with_body) relation.columns.push_back({"body", 25, full});
   tables_.emplace_back(std::move(relation));
+  memberships_.push_back({Membership{Lsn::zero(), next_member_++}});
   copy_complete_.emplace_back();
   recent_read_ids_.emplace_back();
   return tables_.size() - 1;
@@ -354,6 +355,32 @@ size_t SimPostgres::create_table(const std::string& name, ReplicaIdentity identi
 
 bool SimPostgres::has_body(size_t table) const {
   return tables_[table].relation().columns.size() > kBodyColumn;
+}
+
+void SimPostgres::set_published(size_t table, bool published) {
+  WALSIM_ASSERT(!txn_open_, "ALTER PUBLICATION runs between transactions");
+  WALSIM_ASSERT(published != this->published(table), "a change of membership changes it");
+  std::vector<Membership>& history = memberships_[table];
+  WALSIM_ASSERT(history.back().from <= head_);
+  std::optional<uint64_t> member;
+  if (published) member = next_member_++;
+  if (history.back().from == head_) {
+    history.back().member = member;  // no commit saw the one before
+  } else {
+    history.push_back(Membership{head_, member});
+  }
+  event(std::string(published ? "publication_add " : "publication_drop ") + tables_[table].name(),
+        head_);
+}
+
+bool SimPostgres::out_of_publication_at(size_t table, Lsn lsn) const {
+  const std::vector<Membership>& history = memberships_[table];
+  for (size_t i = 0; i < history.size(); i++) {
+    if (history[i].member) continue;
+    const bool ended = i + 1 < history.size();
+    if (history[i].from < lsn && (!ended || lsn < history[i + 1].from)) return true;
+  }
+  return false;
 }
 
 std::optional<size_t> SimPostgres::find_table(const std::string& name) const {
@@ -450,8 +477,30 @@ const SourceTxn& SimPostgres::commit(Txn txn) {
   committed.end_lsn = Lsn(committed.commit_lsn.value() + kCommitBytes);
   head_ = committed.end_lsn;
   for (SimTable& table : tables_) table.commit_pending(committed.commit_lsn);
+  drop_unpublished(committed.messages);
   wal_.push_back(std::move(committed));
   return wal_.back();
+}
+
+// pgoutput leaves out the changes of a table not in the publication as of
+// the change (issue 10 part A); the true images (`changes`) keep them.
+void SimPostgres::drop_unpublished(std::vector<ChangeMessage>& messages) const {
+  auto unpublished = [this](uint32_t relid) {
+    for (size_t t = 0; t < tables_.size(); t++) {
+      if (tables_[t].relation().relid == relid) return !published(t);
+    }
+    return false;
+  };
+  std::erase_if(messages, [&](ChangeMessage& message) {
+    if (auto* m = std::get_if<TruncateMessage>(&message)) {
+      std::erase_if(m->relids, unpublished);
+      return m->relids.empty();
+    }
+    if (auto* m = std::get_if<InsertMessage>(&message)) return unpublished(m->relid);
+    if (auto* m = std::get_if<UpdateMessage>(&message)) return unpublished(m->relid);
+    if (auto* m = std::get_if<DeleteMessage>(&message)) return unpublished(m->relid);
+    return false;
+  });
 }
 
 void SimPostgres::advance_wal(uint64_t bytes) {
@@ -578,6 +627,22 @@ Result<std::vector<Relation>> SimPostgres::describe_tables(const std::vector<std
     if (auto index = find_table(name)) relations.push_back(tables_[*index].relation());
   }
   return relations;
+}
+
+Result<std::map<std::string, std::string>> SimPostgres::publication_members(
+    const std::vector<std::string>& names) {
+  if (buggify_.fire(FaultKind::kConnectError)) {
+    event("fault:connect_error publication");
+    return io_error("could not connect to server: Connection refused");
+  }
+  std::map<std::string, std::string> members;
+  for (const std::string& name : names) {
+    auto index = find_table(name);
+    if (!index) continue;
+    const std::optional<uint64_t>& member = memberships_[*index].back().member;
+    if (member) members[name] = std::to_string(*member);
+  }
+  return members;
 }
 
 }  // namespace walsim::sim

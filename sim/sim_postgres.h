@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -99,6 +100,20 @@ class SimPostgres : public SourceConnector {
   static constexpr size_t kBodyColumn = 3;
   bool has_body(size_t table) const;
 
+  // --- the publication (issue 10 part A) -------------------------------------
+  // Every table starts in the publication. ALTER PUBLICATION ... DROP TABLE
+  // or ADD TABLE at the WAL head, between transactions: the transactions
+  // committed after it stream the table's changes or leave them out (the
+  // oracle's true view keeps them), and a table added again gets a new
+  // membership identity (publication_members). pgoutput sends nothing for
+  // either.
+  void set_published(size_t table, bool published);
+  bool published(size_t table) const { return memberships_[table].back().member.has_value(); }
+  // Whether `lsn` lies strictly inside a time the table was out of the
+  // publication (a change at the head where it left or came back is on the
+  // edge: the state as of that head needs no change the stream left out).
+  bool out_of_publication_at(size_t table, Lsn lsn) const;
+
   // --- writing -------------------------------------------------------------
   // A transaction being built. Its writes are visible to the writer at once
   // (pending versions) and to everyone else from commit().
@@ -152,6 +167,8 @@ class SimPostgres : public SourceConnector {
   Result<std::unique_ptr<ChangeStream>> open_stream() override;
   Result<std::unique_ptr<TableReader>> open_table_reader() override;
   Result<std::vector<Relation>> describe_tables(const std::vector<std::string>& names) override;
+  Result<std::map<std::string, std::string>> publication_members(
+      const std::vector<std::string>& names) override;
 
  private:
   friend class SimChangeStream;
@@ -162,6 +179,7 @@ class SimPostgres : public SourceConnector {
   size_t first_txn_after(Lsn lsn) const;
   void event(std::string action, std::optional<Lsn> lsn = std::nullopt);
   void note_chunk(size_t table, const SimTable::Chunk& chunk, Lsn consistent_lsn);
+  void drop_unpublished(std::vector<ChangeMessage>& messages) const;
   // How many times a table read answers "not ready" before its answer:
   // 0 to read_delay_max_, which the run draws once (0, 1 or 2; 0 = never).
   uint64_t draw_read_delay();
@@ -186,6 +204,16 @@ class SimPostgres : public SourceConnector {
 
   Prng read_delay_prng_;
   uint64_t read_delay_max_ = 0;
+
+  // Per table, its publication membership from each change on: the head
+  // it changed at (it covers commits after it) and the membership's
+  // identity, nullopt while out of the publication.
+  struct Membership {
+    Lsn from;
+    std::optional<uint64_t> member;
+  };
+  std::vector<std::vector<Membership>> memberships_;
+  uint64_t next_member_ = 1;
 
   std::vector<std::optional<Lsn>> copy_complete_;
   std::vector<std::vector<std::string>> recent_read_ids_;

@@ -125,6 +125,9 @@ class Simulation : public SourceHooks {
   void dispatch(Scheduler::TaskId id);
   void dispatch_to(Scheduler::TaskId id);
   void run_writer();
+  // Issue 10 part A: the world changes.
+  void change_publication();
+  void heal_world();
   void run_client(size_t index, Scheduler::TaskId id);
   void run_engine_task(Scheduler::TaskId id, Task* task);
   void report_commit();
@@ -357,6 +360,9 @@ void Simulation::dispatch_to(Scheduler::TaskId id) {
 }
 
 void Simulation::run_writer() {
+  // --- issue 10 part A: the publication changes under the engine. ---------
+  if (buggify_.fire(FaultKind::kPublicationChange)) return change_publication();
+  // --- end of issue 10 part A. ----------------------------------------------
   const size_t committed_before = source_.transactions().size();
   std::string what = workload_.step();
   trace_.record(std::move(what), source_.head());
@@ -367,6 +373,33 @@ void Simulation::run_writer() {
     writer_.reset();
   }
 }
+
+// --- issue 10 part A: the world changes ----------------------------------------
+
+// ALTER PUBLICATION ... DROP TABLE of a published table, ADD TABLE of a
+// dropped one: pgoutput sends nothing for either (sim_postgres.h).
+void Simulation::change_publication() {
+  const size_t table = static_cast<size_t>(
+      buggify_.range(0, static_cast<int64_t>(source_.table_count()) - 1));
+  const bool add = !source_.published(table);
+  source_.set_published(table, add);
+  trace_.record(std::string(add ? "fault:publication_add " : "fault:publication_drop ") +
+                    source_.table(table).name(),
+                source_.head());
+  scheduler_.wake(Scheduler::kEngine, /*new_input=*/true);
+}
+
+// Healing puts every table back in the publication: a table left out for
+// good could never be published again, and the run could not converge.
+void Simulation::heal_world() {
+  for (size_t t = 0; t < source_.table_count(); t++) {
+    if (source_.published(t)) continue;
+    source_.set_published(t, true);
+    trace_.record("heal:publication_add " + source_.table(t).name(), source_.head());
+  }
+}
+
+// --- end of issue 10 part A -----------------------------------------------------
 
 void Simulation::run_client(size_t index, Scheduler::TaskId id) {
   SimClient::Outcome outcome = clients_[index].step(*storage_, *oracle_);
@@ -844,6 +877,7 @@ void Simulation::begin_healing() {
   healing_ = true;
   heal_start_ = step_;
   buggify_.heal();
+  heal_world();  // issue 10 part A
   scheduler_.policy().on_heal();
   if (writer_) {
     scheduler_.remove(*writer_);

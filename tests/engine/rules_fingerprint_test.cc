@@ -113,7 +113,8 @@ TEST(RulesFingerprint, AFormat3StoreAdoptsTheRulesOfItsFirstStart) {
   ASSERT_TRUE(db.is_ok());
   const BucketRules built = rules(kRules);
   ASSERT_TRUE(BucketStorage::open(**db, built, {.op_ids_reserved_ahead = 0}).is_ok());
-  ASSERT_TRUE((*db)->exec("DROP TABLE bucket_definitions").is_ok());
+  ASSERT_TRUE((*db)->exec("DROP TABLE bucket_definitions;"
+                          " ALTER TABLE source_tables DROP COLUMN publication_member").is_ok());
   ASSERT_TRUE((*db)->exec("UPDATE walsim_meta SET value = '3' WHERE key = 'version'").is_ok());
   const BucketRules other = rules(kRules + std::string("  more:\n    data:\n      - SELECT id FROM todos\n"));
   ASSERT_TRUE(BucketStorage::open(**db, other, {.op_ids_reserved_ahead = 0}).is_ok());
