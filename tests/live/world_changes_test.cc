@@ -93,7 +93,7 @@ class WorldChangesTest : public LiveFixture {
 // copied again when it comes back, so its rows end right, also after a
 // restart. (Issue 10: "a table leaving the publication ... is recopied
 // when it comes back"; today its rows stay wrong for good.)
-TEST_F(WorldChangesTest, DISABLED_TableDroppedFromAndAddedBackToThePublication) {
+TEST_F(WorldChangesTest, TableDroppedFromAndAddedBackToThePublication) {
   SessionConfig config = items_config("pubdrop", {"pd_items", "pd_keep"}, 300);
   auto session = open(config);
   ASSERT_NE(session, nullptr);
