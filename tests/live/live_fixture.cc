@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/live/items_table.h"
+
 namespace walsim::live::testing {
 
 void LiveFixture::SetUpTestSuite() {
@@ -66,6 +68,17 @@ std::string LiveFixture::write_file(const std::string& file, const std::string& 
   std::string path = temp_path(file);
   std::ofstream(path) << text;
   return path;
+}
+
+SessionConfig LiveFixture::items_config(const std::string& name,
+                                        const std::vector<std::string>& tables, int rows) {
+  std::string list;
+  for (const std::string& table : tables) {
+    sql(create_items_sql(table, rows));
+    list += (list.empty() ? "" : ", ") + table;
+  }
+  sql("CREATE PUBLICATION " + name + "_pub FOR TABLE " + list);
+  return config(name, items_rules(tables));
 }
 
 SessionConfig LiveFixture::config(const std::string& name, const std::string& rules_yaml) {

@@ -44,6 +44,11 @@ class LiveFixture : public ::testing::Test {
   // A session config named after `name`: store <name>.db, slot <name>,
   // publication <name>_pub, rules from `rules_yaml`; fast runtime settings.
   SessionConfig config(const std::string& name, const std::string& rules_yaml);
+  // Creates the tables (each with `rows` rows, items_table.h) and the
+  // publication <name>_pub for them, and returns config() replicating them
+  // with the items rules.
+  SessionConfig items_config(const std::string& name, const std::vector<std::string>& tables,
+                             int rows);
   // Opens a session, failing the test (nullptr) when it cannot.
   std::unique_ptr<ReplicationSession> open(const SessionConfig& config);
 

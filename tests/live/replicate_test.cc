@@ -18,19 +18,6 @@ namespace {
 
 class ReplicateTest : public LiveFixture {
  protected:
-  // Creates the tables (each with `rows` rows) and a publication for them,
-  // and returns a config replicating them with the items rules.
-  SessionConfig items_config(const std::string& name, const std::vector<std::string>& tables,
-                             int rows) {
-    std::string list;
-    for (const std::string& table : tables) {
-      sql(create_items_sql(table, rows));
-      list += (list.empty() ? "" : ", ") + table;
-    }
-    sql("CREATE PUBLICATION " + name + "_pub FOR TABLE " + list);
-    return config(name, items_rules(tables));
-  }
-
   bool noticed(const std::string& part) const {
     for (const std::string& notice : notices_) {
       if (contains(notice, part)) return true;

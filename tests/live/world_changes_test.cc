@@ -24,17 +24,6 @@ namespace {
 
 class WorldChangesTest : public LiveFixture {
  protected:
-  SessionConfig items_config(const std::string& name, const std::vector<std::string>& tables,
-                             int rows) {
-    std::string list;
-    for (const std::string& table : tables) {
-      sql(create_items_sql(table, rows));
-      list += (list.empty() ? "" : ", ") + table;
-    }
-    sql("CREATE PUBLICATION " + name + "_pub FOR TABLE " + list);
-    return config(name, items_rules(tables));
-  }
-
   // Runs `session` for `ms` whatever happens, failing on an engine error.
   void run_for(ReplicationSession& session, int64_t ms) {
     RunControl control;
