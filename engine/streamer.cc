@@ -240,6 +240,7 @@ StepResult Streamer::make_durable() {
   WALSIM_ASSERT(committed_lsn_ > durable_lsn_ || transactions_not_durable_ > 0,
                 "a durable commit has something to cover");
   if (!tables_to_withdraw_.empty()) return withdraw_table();
+  look_again_if_quiet();
   if (checkpoint_unchecked_) return check_publication();
   // The store holds the source up to committed_lsn_: every commit that got
   // it there is in the -wal file before this one, which the sync covers.
@@ -281,7 +282,22 @@ StepResult Streamer::check_publication() {
     }
   }
   checkpoint_unchecked_ = false;
+  publication_checked_lsn_ = std::max(publication_checked_lsn_, committed_lsn_);
   return StepResult::kProgress;
+}
+
+// The source moved on and the stream brought no change since the last
+// look: maybe because a table left the publication (pgoutput says nothing
+// of that, and nothing of the changes it then leaves out). No checkpoint
+// is created from such a range, so without this look a table dropped from
+// the publication, changed and added back would stay stale for good. One
+// catalog read per durable commit of a quiet range, at a new LSN only.
+void Streamer::look_again_if_quiet() {
+  WALSIM_ASSERT(tables_to_withdraw_.empty(), "withdrawals found by the last look come first");
+  WALSIM_ASSERT(durable_lsn_ <= committed_lsn_, "a quiet range ends where the store is");
+  if (changes_not_durable_ == 0 && committed_lsn_ > publication_checked_lsn_) {
+    checkpoint_unchecked_ = true;
+  }
 }
 
 // Every copy is done and still no checkpoint: an incomplete row may wait

@@ -58,6 +58,7 @@ class Streamer : public Task {
   StepResult check_publication();
   StepResult withdraw_table();
   void look_again_if_stuck(bool checkpoint_blocked);
+  void look_again_if_quiet();
   StepResult acknowledge();
   // After a commit, a keepalive or a transaction found applied: the store
   // holds the source up to `lsn`, durably or not yet.
@@ -113,6 +114,8 @@ class Streamer : public Task {
   // Issue 10 part A. Whether a checkpoint may have been created since the
   // publication was last checked (at start: the store may hold one).
   bool checkpoint_unchecked_ = true;
+  // The committed LSN the catalog was last asked at (check_publication).
+  Lsn publication_checked_lsn_ = Lsn::zero();
   // Tables the check found out of the publication, or back as a new member.
   std::vector<std::string> tables_to_withdraw_;
 };
