@@ -93,13 +93,22 @@ class Snapshotter::Worker : public Task {
     if (found == members->end()) {
       owner_.progress_.tables_waiting_for_publication++;
       copy_.reset();
+      waited_member_.reset();
       waiting_for_stream_ = false;
       owner_.enqueue(table);
       next_ = Next::kTakeTable;
       return StepResult::kIdle;
     }
     copy_member_ = found->second;
-    next_ = Next::kReadStartLsn;
+    // Still the member the start LSN was read under: a member all along
+    // since, so the stream carries every change of it from that LSN on.
+    // Keep that LSN: a new one, read at the source's head each time, would
+    // stay ahead of a stream that lags a busy writer, and the copy would
+    // never start while the writer runs (found by walsim sim --seed 4
+    // --unsafe-hard-deletes --schedule targeted: every copy waited for the
+    // healing phase, so the canary went unseen).
+    const bool same_member = waiting_for_stream_ && waited_member_ == copy_member_;
+    next_ = same_member ? Next::kStartCopy : Next::kReadStartLsn;
     return waiting_for_stream_ ? StepResult::kIdle : StepResult::kProgress;
   }
 
@@ -130,12 +139,14 @@ class Snapshotter::Worker : public Task {
       // Its steps say idle until then: a waiting copy must not starve the
       // stream it waits for.
       owner_.progress_.tables_waiting_for_publication++;
+      waited_member_ = std::move(copy_member_);
       copy_member_.reset();
       waiting_for_stream_ = true;
       next_ = Next::kReadMembership;
       return StepResult::kIdle;
     }
     waiting_for_stream_ = false;
+    waited_member_.reset();
     // A batch of the generation the copy starts with (a withdrawal made a
     // new one).
     if (copy_->table.resume_key) WALSIM_PROBE("copy_resumed_from_key");
@@ -299,6 +310,7 @@ class Snapshotter::Worker : public Task {
   StepResult abandon_copy() {
     copy_.reset();
     copy_member_.reset();
+    waited_member_.reset();
     waiting_for_stream_ = false;
     next_ = Next::kTakeTable;
     return StepResult::kProgress;
@@ -329,6 +341,7 @@ class Snapshotter::Worker : public Task {
   std::optional<std::string> copy_member_;  // read by read_membership, for start_copy
   Lsn copy_start_lsn_;                      // read by read_start_lsn, for start_copy
   bool waiting_for_stream_ = false;         // start_copy said wait: steps are idle
+  std::optional<std::string> waited_member_;  // the membership copy_start_lsn_ was read under
   std::pair<std::string, std::vector<Row>> last_repair_;
   Relation repair_relation_;
   TableChunk repair_rows_;
