@@ -85,7 +85,7 @@ bool save_run(const std::string& path, const SimParams& params, const RunResult&
               const std::string& reproduce) {
   WALSIM_ASSERT(!path.empty());
   const std::string expect = result.passed() ? "pass" : result.violation->invariant;
-  const Status saved = sim::save_replay_file(path, {params, expect, "saved by: " + reproduce});
+  const Status saved = sim::save_replay_file(path, {params, expect, "saved by: " + reproduce, /*reverts=*/""});
   if (!saved.is_ok()) {
     std::fprintf(stderr, "walsim sim: cannot write replay file '%s': %s\n", path.c_str(),
                  saved.to_string().c_str());
