@@ -55,12 +55,16 @@ enum class FaultKind : uint8_t {
   // --- issue 10 part A: a world that changes (sim/sim_postgres.h). ---------
   kPublicationChange,  // a writer step: ALTER PUBLICATION ... DROP TABLE of a
                        // published table, or ADD TABLE of a dropped one
+  kReaderDisconnect,   // a table reader's connection dies (pg_terminate_backend):
+                       // every later call on it answers kDisconnected
+  kServerRestart,      // between steps: the source restarts, and the stream
+                       // and every reader connection die at once
   // --- end of issue 10 part A. ----------------------------------------------
   kCount,             // not a fault: how many there are
 };
 // Tied to the enum: a new fault kind joins every plan and counter.
 constexpr size_t kFaultKinds = static_cast<size_t>(FaultKind::kCount);
-static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kPublicationChange) + 1,
+static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kServerRestart) + 1,
               "a new fault kind needs a name (fault_name), a rate (draw_faults), a row in "
               "docs/simulation.md's fault table and a look at replay_file.cc; then name it here");
 

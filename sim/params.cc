@@ -85,6 +85,8 @@ FaultPlan draw_faults(Prng& prng) {
   // --- issue 10 part A: the world changes (drawn after the others, so
   // their rates stay what they were). ---------------------------------------
   set(FaultKind::kPublicationChange, rate({2000, 10000, 30000}));  // per writer step
+  set(FaultKind::kReaderDisconnect, rate({5000, 20000, 60000}));   // per table read
+  set(FaultKind::kServerRestart, rate({50, 200, 1000}));           // per step
   // --- end of issue 10 part A. -----------------------------------------------
   return plan;
 }

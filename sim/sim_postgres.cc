@@ -42,6 +42,9 @@ class SimChangeStream : public ChangeStream {
 
   ~SimChangeStream() override { drop(); }
 
+  // The server went away (issue 10 part A): the session is over.
+  void kill() { drop(); }
+
   Result<std::optional<ChangeMessage>> next() override {
     if (gone_) return disconnected();
     if (source_.buggify_.fire(FaultKind::kStreamDisconnect)) {
@@ -172,7 +175,18 @@ class SimChangeStream : public ChangeStream {
 
 class SimTableReader : public TableReader {
  public:
-  explicit SimTableReader(SimPostgres& source) : source_(source) {}
+  explicit SimTableReader(SimPostgres& source) : source_(source) {
+    source_.readers_.insert(this);
+  }
+  ~SimTableReader() override { source_.readers_.erase(this); }
+
+  // Issue 10 part A: the connection is gone (pg_terminate_backend, a server
+  // restart); every later call answers kDisconnected, as a live reader on a
+  // dead connection does, until the engine opens a new reader.
+  void kill() {
+    dead_ = true;
+    held_.reset();
+  }
 
   Result<std::optional<TableChunk>> read_chunk(const Relation& relation,
                                                const std::optional<Row>& after_key,
@@ -213,6 +227,14 @@ class SimTableReader : public TableReader {
   // drawn number of "not ready" answers. Errors come at once.
   template <typename Read>
   Result<std::optional<TableChunk>> answer(const Request& request, Read read) {
+    if (!dead_ && source_.buggify_.fire(FaultKind::kReaderDisconnect)) {
+      source_.event("fault:reader_disconnect");
+      kill();
+    }
+    if (dead_) {
+      return Status(ErrorCode::kDisconnected,
+                    "server closed the connection unexpectedly (table reader)");
+    }
     if (!held_ || held_->request != request) {
       held_.reset();
       Result<TableChunk> result = read();
@@ -309,6 +331,7 @@ class SimTableReader : public TableReader {
   SimPostgres& source_;
   std::map<size_t, Lsn> snapshots_;  // table index -> snapshot LSN of its copy
   std::optional<Held> held_;
+  bool dead_ = false;
 };
 
 // ---------------------------------------------------------------------------
@@ -627,6 +650,14 @@ Result<std::vector<Relation>> SimPostgres::describe_tables(const std::vector<std
     if (auto index = find_table(name)) relations.push_back(tables_[*index].relation());
   }
   return relations;
+}
+
+void SimPostgres::restart_server() {
+  WALSIM_ASSERT(!txn_open_, "the server restarts between transactions");
+  for (SimTableReader* reader : readers_) reader->kill();
+  if (active_stream_ != nullptr) active_stream_->kill();
+  WALSIM_ASSERT(active_stream_ == nullptr, "a killed session frees the slot");
+  event("server_restart", head_);
 }
 
 Result<std::map<std::string, std::string>> SimPostgres::publication_members(

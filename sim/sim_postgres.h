@@ -82,6 +82,7 @@ struct SimPostgresOptions {
 };
 
 class SimChangeStream;
+class SimTableReader;
 
 class SimPostgres : public SourceConnector {
  public:
@@ -113,6 +114,9 @@ class SimPostgres : public SourceConnector {
   // publication (a change at the head where it left or came back is on the
   // edge: the state as of that head needs no change the stream left out).
   bool out_of_publication_at(size_t table, Lsn lsn) const;
+  // The server restarts: the replication session and every reader
+  // connection die at once (what is committed stays).
+  void restart_server();
 
   // --- writing -------------------------------------------------------------
   // A transaction being built. Its writes are visible to the writer at once
@@ -213,6 +217,7 @@ class SimPostgres : public SourceConnector {
     std::optional<uint64_t> member;
   };
   std::vector<std::vector<Membership>> memberships_;
+  std::set<SimTableReader*> readers_;  // open readers, for restart_server()
   uint64_t next_member_ = 1;
 
   std::vector<std::optional<Lsn>> copy_complete_;

@@ -329,6 +329,13 @@ void Simulation::step() {
   if (buggify_.fire(FaultKind::kEngineCrash)) return crash("fault:crash");
   if (buggify_.fire(FaultKind::kPowerLoss)) return crash("fault:power_loss", true);
   if (buggify_.fire(FaultKind::kSecondWriter)) return start_second_writer();
+  // Issue 10 part A: every connection to the source dies at once.
+  if (buggify_.fire(FaultKind::kServerRestart)) {
+    source_.restart_server();
+    trace_.record("fault:server_restart", source_.head());
+    scheduler_.wake(Scheduler::kEngine, /*new_input=*/true);
+    return;
+  }
   std::optional<Scheduler::TaskId> id = scheduler_.pick(clock_.now());
   if (!id) return advance_clock();
   if (buggify_.fire(FaultKind::kTaskStall)) {
