@@ -33,6 +33,8 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kSecondWriter: return "second_writer";
     case FaultKind::kRulesEdited: return "rules_edited";
     case FaultKind::kPublicationChange: return "publication_change";  // issue 10 part A
+    case FaultKind::kTableRecreated: return "table_recreated";  // issue 10, DDL
+    case FaultKind::kTableRecreatedWhileDown: return "table_recreated_while_down";
     case FaultKind::kCount: break;
   }
   return "unknown";
