@@ -42,13 +42,12 @@ class Streamer : public Task {
  private:
   // What the next step does, besides reading a message.
   enum class Next {
-    kOpen, kRead, kFlush, kRegister, kCommit, kKeepalive, kMakeDurable, kAcknowledge,
+    kOpen, kRead, kFlush, kCommit, kKeepalive, kMakeDurable, kAcknowledge,
   };
 
   StepResult open();
   StepResult read();
   StepResult flush();
-  StepResult register_relation();
   StepResult commit();
   StepResult keepalive();
   StepResult make_durable();
@@ -89,9 +88,10 @@ class Streamer : public Task {
   bool skipping_ = false;       // the open transaction was applied before
   std::optional<Lsn> last_applied_lsn_;  // as stored; read when a stream opens
   // Relations announced in this stream session, by relid. Only tables the
-  // rules name are replicated; changes to others are skipped.
+  // rules name are replicated; changes to others are skipped, and so are
+  // changes decoded with a relation that is not the one the snapshotter
+  // registered (issue 10, DDL: Snapshotter::registered_relation).
   std::map<uint32_t, Relation> relations_;
-  std::optional<Relation> relation_to_register_;
   std::vector<std::string> truncated_tables_;  // in the open transaction
   std::optional<CommitMessage> commit_;
   std::optional<Lsn> keepalive_lsn_;
