@@ -305,6 +305,22 @@ TEST_F(WorldChangesTest, TableRecreatedDuringItsCopy) {
   expect_buckets_match(session->storage(), items_queries({"rcp_items", "rcp_keep"}));
 }
 
+// DROP TABLE for good while walsim runs: pgoutput sends nothing, the
+// publication's membership says the table left, and the catalog that it is
+// gone: its rows leave the store and checkpoints go on for the rest.
+TEST_F(WorldChangesTest, TableDroppedForGoodWhileRunning) {
+  SessionConfig config = items_config("dropgood", {"dg_items", "dg_keep"}, 200);
+  auto session = open(config);
+  ASSERT_NE(session, nullptr);
+  ASSERT_NO_FATAL_FAILURE(converge(*session));
+  sql("DROP TABLE dg_items; UPDATE dg_keep SET title = 'after the drop' WHERE id <= 20");
+  ASSERT_NO_FATAL_FAILURE(converge(*session));
+  expect_buckets_match(session->storage(), items_queries({"dg_keep"}));
+  Result<std::optional<TableState>> state = session->storage().table("dg_items");
+  ASSERT_TRUE(state.is_ok()) << state.status().to_string();
+  EXPECT_FALSE(state->has_value()) << "a dropped table is no longer registered";
+}
+
 // Two tables of one name in two schemas, each in its own definition: two
 // tables in the store, each with its own rows. (Issue 10: "schema.table in
 // the rules is ... treated as public.table; two tables of the same name in
