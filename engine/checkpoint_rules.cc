@@ -207,18 +207,23 @@ Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db) {
 Status withdraw_unpublished_checkpoint(StoreTransaction& txn) {
   // A created checkpoint is never behind the published one (make_durable
   // copies it over), so going back to the published one only goes back.
-  // Its LSN too, within one replication state; but after a new one
-  // (reset_lsn_state) the published checkpoint is the old cluster's, whose
-  // LSN the new stream may never reach: the floor stays the new state's
-  // own (min: NULL, or the withdrawn checkpoint's), or no checkpoint is
-  // ever created again (issue 10, DDL: found by table_recreated with
-  // fresh_cluster, tests/regressions/liveness-withdrawn-after-fresh-cluster.json).
+  // Its LSN too, within one replication state (where the created
+  // checkpoint's LSN is never below the published one's). After a new
+  // state (reset_lsn_state) the published checkpoint is the old cluster's,
+  // whose LSN the new stream may never reach: the state goes back to "no
+  // checkpoint of its own yet" (NULL), as reset_lsn_state left it, so that
+  // make_durable publishes nothing new (it keeps the published checkpoint
+  // while last_checkpoint_lsn is NULL) and checkpoints can be created again
+  // (issue 10, DDL: found by table_recreated with fresh_cluster,
+  // tests/regressions/liveness-withdrawn-after-fresh-cluster.json).
   return txn.db().exec(
       "UPDATE replication_state SET"
       " keepalive_op = CASE WHEN coalesce(last_checkpoint, 0) > 0"
       "   THEN max(coalesce(keepalive_op, 0), last_checkpoint) ELSE keepalive_op END,"
       " last_checkpoint = published_checkpoint,"
-      " last_checkpoint_lsn = min(last_checkpoint_lsn, published_checkpoint_lsn)"
+      " last_checkpoint_lsn = CASE WHEN last_checkpoint_lsn IS NULL"
+      "   OR last_checkpoint_lsn < published_checkpoint_lsn THEN NULL"
+      "   ELSE published_checkpoint_lsn END"
       " WHERE id = 1 AND (last_checkpoint IS NOT published_checkpoint"
       "   OR last_checkpoint_lsn IS NOT published_checkpoint_lsn)");
 }
