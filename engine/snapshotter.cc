@@ -45,8 +45,10 @@ class Snapshotter::Worker : public Task {
 
  private:
   enum class Next {
-    kTakeTable, kDescribe, kRegister, kReadDropLsn, kDropTable, kReadMembership, kReadStartLsn, kStartCopy, kReadChunk, kWriteChunk, kReadLsn, kMarkDone, kMarkAllDone,
-    kRepairRead, kRepairWrite,
+    kTakeTable,
+    kDescribe, kRegister, kReadDropLsn, kDropTable,  // issue 10, DDL: the catalog first
+    kReadMembership, kReadStartLsn, kStartCopy, kReadChunk, kWriteChunk, kReadLsn, kMarkDone,
+    kMarkAllDone, kRepairRead, kRepairWrite,
   };
 
   StepResult open_reader() {
@@ -79,6 +81,15 @@ class Snapshotter::Worker : public Task {
     const bool recheck = owner_.rechecks_.erase(table) > 0;
     if (!recheck && (!*state || (*state)->snapshot_done)) return StepResult::kProgress;
     owner_.all_done_marked_ = false;
+    if (!recheck && owner_.out_of_publication_.contains(table)) {
+      // Described when it was found out of the publication: while it waits
+      // there, each turn asks the membership only, as before issue 10's DDL
+      // part (a wait with one more source call per turn retried twice as
+      // often on a flaky connection: seed 222, retry_unbounded).
+      copy_ = Copy{std::move(**state), nullptr, {}, {}, Lsn::zero()};
+      next_ = Next::kReadMembership;
+      return StepResult::kProgress;
+    }
     describing_ = table;
     next_ = Next::kDescribe;
     return StepResult::kProgress;
@@ -158,6 +169,7 @@ class Snapshotter::Worker : public Task {
     if (!members.is_ok()) return retry_or_fail(members.status());
     auto found = members->find(table);
     if (found == members->end()) {
+      owner_.out_of_publication_.insert(table);
       owner_.progress_.tables_waiting_for_publication++;
       copy_.reset();
       waiting_for_stream_ = false;
@@ -165,6 +177,7 @@ class Snapshotter::Worker : public Task {
       next_ = Next::kTakeTable;
       return StepResult::kIdle;
     }
+    owner_.out_of_publication_.erase(table);
     copy_member_ = found->second;
     next_ = Next::kReadStartLsn;
     return waiting_for_stream_ ? StepResult::kIdle : StepResult::kProgress;

@@ -1,6 +1,9 @@
 // Snapshotter: a queue of tables to copy and the workers that copy them.
 //
-// Each worker is a Task. A copy reads a table in key-ordered chunks from
+// Each worker is a Task. A copy first describes its table in the catalog
+// and registers what it says (the snapshotter is the one writer of a
+// table's stored relation; a table the catalog no longer has is forgotten).
+// It then reads the table in key-ordered chunks from
 // its stored resume key up to the table's largest key as its first chunk
 // found it (rows past it are written later, and the stream brings them),
 // writes each chunk through a snapshot batch (one
@@ -84,6 +87,9 @@ class Snapshotter {
   // snapshotter last registered it; read from the store at start-up.
   std::map<std::string, Relation> registered_;
   std::set<std::string> rechecks_;  // tables to describe even if done
+  // Tables a copy found out of the publication, described since: their
+  // next turns read the membership only, until it is back.
+  std::set<std::string> out_of_publication_;
   std::deque<std::string> queue_;
   bool all_done_marked_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -2,8 +2,8 @@
 // while tables are still being copied.
 //
 // Each step does one thing: open the stream, read one message, or run one
-// storage transaction (flush a long transaction, register a relation,
-// commit, keepalive, make the store durable), or acknowledge. A source
+// storage transaction (flush a long transaction, commit, keepalive, make
+// the store durable), or acknowledge. A source
 // transaction's changes are buffered in a stream batch and persisted with
 // its commit, which survives a process crash but not a power loss. Group
 // commit: when the stream has nothing to read, or enough transactions wait,
