@@ -169,6 +169,18 @@ Status BucketStorage::withdraw_table(const std::string& table) {
   });
 }
 
+// --- schema changes (issue 10, DDL) ---------------------------------------------
+
+Status BucketStorage::drop_table(const std::string& table, Lsn lsn) {
+  return writer_.write("drop_table", [&](StoreTransaction& txn) -> Status {
+    WALSIM_ASSIGN_OR_RETURN(auto state, read_table(txn.db(), table));
+    if (!state) return not_registered(table);
+    WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table));
+    WALSIM_RETURN_IF_ERROR(delete_table(txn, table));
+    return raise_no_checkpoint_before(txn, lsn);
+  });
+}
+
 // --- slot pairing -------------------------------------------------------------
 
 Result<std::optional<std::string>> BucketStorage::slot_name() { return read_slot_name(db()); }

@@ -111,6 +111,15 @@ class BucketStorage {
   // (withdraw_unpublished_checkpoint). One transaction.
   Status withdraw_table(const std::string& table);
 
+  // --- schema changes (issue 10, DDL) -------------------------------------------
+  // The table was dropped from the source (the catalog no longer has it;
+  // `lsn` was read from the source after the catalog said so): its rows
+  // are removed (REMOVE ops), it is no longer registered, and no
+  // checkpoint is created before the stream passes `lsn`, so none shows
+  // the table empty at an LSN where the source still had its rows. One
+  // transaction. A table of that name created later registers as new.
+  Status drop_table(const std::string& table, Lsn lsn);
+
   // --- slot pairing ------------------------------------------------------------
 
   // The replication slot this store follows (nullopt: none recorded yet).

@@ -205,23 +205,30 @@ Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db) {
 }
 
 Status withdraw_unpublished_checkpoint(StoreTransaction& txn) {
-  // Within one replication state a created checkpoint is never behind the
-  // published one (make_durable copies it over), so going back to the
-  // published one only goes back. A published checkpoint from before a
-  // new replication state (reset_lsn_state: a lost slot, a fresh cluster)
-  // is numbered in the old stream's LSNs, possibly far above the new one's:
-  // its LSN must not come back as the position the next checkpoint has to
-  // reach, so going back then means "no checkpoint in this state yet".
-  // Found by the simulator: seed 245 --preset quick --schedule pct, a
-  // table withdrawn after a fresh cluster never let a checkpoint through.
+  // A created checkpoint is never behind the published one (make_durable
+  // copies it over), so going back to the published one only goes back.
+  // Its LSN too, within one replication state (where the created
+  // checkpoint's LSN is never below the published one's). After a new
+  // state (reset_lsn_state: a lost slot, a fresh cluster) the published
+  // checkpoint is the old stream's, numbered in LSNs the new stream may
+  // never reach: the state goes back to "no checkpoint of its own yet"
+  // (NULL), as reset_lsn_state left it, so that make_durable publishes
+  // nothing new (it keeps the published checkpoint while
+  // last_checkpoint_lsn is NULL) and checkpoints can be created again.
+  // Found by the simulator three ways: table_recreated with fresh_cluster
+  // (liveness-withdrawn-after-fresh-cluster.json), publication_change with
+  // fresh_cluster (liveness-withdrawal-after-fresh-cluster.json, seed 245
+  // quick pct), and min() instead of NULL publishing the old cluster's op
+  // id under a new-cluster LSN (seed 21 --unsafe-hard-deletes).
   WALSIM_ASSIGN_OR_RETURN(ReplicationState before, read_replication_state(txn.db()));
   WALSIM_RETURN_IF_ERROR(txn.db().exec(
       "UPDATE replication_state SET"
       " keepalive_op = CASE WHEN coalesce(last_checkpoint, 0) > 0"
       "   THEN max(coalesce(keepalive_op, 0), last_checkpoint) ELSE keepalive_op END,"
       " last_checkpoint = published_checkpoint,"
-      " last_checkpoint_lsn = CASE WHEN last_checkpoint_lsn >= published_checkpoint_lsn"
-      "   THEN published_checkpoint_lsn ELSE NULL END"
+      " last_checkpoint_lsn = CASE WHEN last_checkpoint_lsn IS NULL"
+      "   OR last_checkpoint_lsn < published_checkpoint_lsn THEN NULL"
+      "   ELSE published_checkpoint_lsn END"
       " WHERE id = 1 AND (last_checkpoint IS NOT published_checkpoint"
       "   OR last_checkpoint_lsn IS NOT published_checkpoint_lsn)"));
   WALSIM_ASSIGN_OR_RETURN(ReplicationState after, read_replication_state(txn.db()));

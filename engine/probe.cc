@@ -43,6 +43,13 @@ const std::vector<Probe>& catalog() {
       {"failed_commit_op_ids_burned",
        "a COMMIT failed: its op ids are never handed out again (5a4d93d)"},
       {"storage_full_seen", "the store's disk was full: a transient error, retried"},
+      // Issue 10, DDL (a table dropped and re-created under the engine).
+      {"stream_relation_not_registered",
+       "the stream met a relation that is not the registered one (a re-created table, "
+       "replayed WAL from before it): its changes are left out, the catalog decides"},
+      {"copy_found_table_gone",
+       "a copy's table was dropped (and re-created) under it: the copy starts over from "
+       "the catalog, no stop and no crash loop"},
       {"sim_power_loss_with_unsynced_writes",
        "world: a power loss that takes back writes the disk had not synced"},
   };

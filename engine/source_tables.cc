@@ -161,6 +161,14 @@ Status set_publication_member(StoreTransaction& txn, const std::string& table,
   return Status::ok();
 }
 
+Status delete_table(StoreTransaction& txn, const std::string& table) {
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement remove,
+                          txn.db().prepare("DELETE FROM source_tables WHERE name = ?1"));
+  WALSIM_ASSIGN_OR_RETURN(int64_t removed, remove->bind(1, table).run());
+  if (removed != 1) return not_registered(table);
+  return Status::ok();
+}
+
 Status record_copy_progress(StoreTransaction& txn, const std::string& table,
                             int64_t rows_copied, const std::optional<Row>& resume_key) {
   WALSIM_ASSIGN_OR_RETURN(

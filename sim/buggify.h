@@ -60,11 +60,16 @@ enum class FaultKind : uint8_t {
   kServerRestart,      // between steps: the source restarts, and the stream
                        // and every reader connection die at once
   // --- end of issue 10 part A. ----------------------------------------------
+  // --- issue 10, DDL: tables change identity under the engine. -------------
+  kTableRecreated,          // a writer step: DROP TABLE and CREATE TABLE of the
+                            // same name with other rows (also mid-copy)
+  kTableRecreatedWhileDown, // the same between two engine runs, per restart
+  // --- end of issue 10, DDL. -------------------------------------------------
   kCount,             // not a fault: how many there are
 };
 // Tied to the enum: a new fault kind joins every plan and counter.
 constexpr size_t kFaultKinds = static_cast<size_t>(FaultKind::kCount);
-static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kServerRestart) + 1,
+static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kTableRecreatedWhileDown) + 1,
               "a new fault kind needs a name (fault_name), a rate (draw_faults), a row in "
               "docs/simulation.md's fault table and a look at replay_file.cc; then name it here");
 

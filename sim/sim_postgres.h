@@ -53,6 +53,11 @@ struct SourceTxn {
   // Relation and Commit are added by the stream.
   std::vector<ChangeMessage> messages;
   std::vector<SourceChange> changes;
+  // Issue 10 (DDL): each table's relation as of this transaction, by the
+  // relids its messages name. pgoutput decodes a change with the catalog
+  // as of its WAL position, so a stream that replays WAL from before a
+  // re-created table's drop announces the old relid.
+  std::map<uint32_t, Relation> relations;
 };
 
 enum class ReadMode : uint8_t {
@@ -117,6 +122,14 @@ class SimPostgres : public SourceConnector {
   // The server restarts: the replication session and every reader
   // connection die at once (what is committed stays).
   void restart_server();
+
+  // --- schema changes (issue 10, DDL) -----------------------------------------
+  // DROP TABLE t; CREATE TABLE t (same columns); ALTER PUBLICATION ... ADD
+  // TABLE t; INSERT `rows`: one transaction at the WAL head. The table gets
+  // a new relid and a new membership identity; the drop sends nothing (its
+  // old rows leave only the true view), the inserts stream with a Relation
+  // of the new relid. A copy reading the old relid finds it gone.
+  const SourceTxn& recreate_table(size_t table, std::vector<Row> rows);
 
   // --- writing -------------------------------------------------------------
   // A transaction being built. Its writes are visible to the writer at once
@@ -219,6 +232,7 @@ class SimPostgres : public SourceConnector {
   std::vector<std::vector<Membership>> memberships_;
   std::set<SimTableReader*> readers_;  // open readers, for restart_server()
   uint64_t next_member_ = 1;
+  uint32_t next_recreated_relid_ = 40000;  // issue 10 (DDL): re-created tables
 
   std::vector<std::optional<Lsn>> copy_complete_;
   std::vector<std::vector<std::string>> recent_read_ids_;

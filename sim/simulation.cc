@@ -128,6 +128,8 @@ class Simulation : public SourceHooks {
   // Issue 10 part A: the world changes.
   void change_publication();
   void heal_world();
+  // Issue 10, DDL: a table dropped and re-created with other rows.
+  void recreate_table(const char* why);
   void run_client(size_t index, Scheduler::TaskId id);
   void run_engine_task(Scheduler::TaskId id, Task* task);
   void report_commit();
@@ -370,6 +372,9 @@ void Simulation::run_writer() {
   // --- issue 10 part A: the publication changes under the engine. ---------
   if (buggify_.fire(FaultKind::kPublicationChange)) return change_publication();
   // --- end of issue 10 part A. ----------------------------------------------
+  // --- issue 10, DDL: a table dropped and re-created under the engine. -----
+  if (buggify_.fire(FaultKind::kTableRecreated)) return recreate_table("fault:table_recreated");
+  // --- end of issue 10, DDL. -------------------------------------------------
   const size_t committed_before = source_.transactions().size();
   std::string what = workload_.step();
   trace_.record(std::move(what), source_.head());
@@ -407,6 +412,21 @@ void Simulation::heal_world() {
 }
 
 // --- end of issue 10 part A -----------------------------------------------------
+
+// --- issue 10, DDL -------------------------------------------------------------
+
+// DROP TABLE and CREATE TABLE of the same name with other rows, one
+// transaction (SimPostgres::recreate_table): a new relid and membership.
+void Simulation::recreate_table(const char* why) {
+  const size_t table = static_cast<size_t>(
+      buggify_.range(0, static_cast<int64_t>(source_.table_count()) - 1));
+  trace_.record(std::string(why) + " " + source_.table(table).name(), source_.head());
+  trace_.record(workload_.recreate_table(table), source_.head());
+  report_commit();
+  scheduler_.wake(Scheduler::kEngine, /*new_input=*/true);
+}
+
+// --- end of issue 10, DDL ---------------------------------------------------------
 
 void Simulation::run_client(size_t index, Scheduler::TaskId id) {
   SimClient::Outcome outcome = clients_[index].step(*storage_, *oracle_);
@@ -734,6 +754,10 @@ void Simulation::crash(const std::string& why, bool power_loss) {
 // replaced by a fresh one restored from a dump, whose LSNs start lower
 // than anything the store holds. Either way the store's slot is gone.
 void Simulation::change_world_while_down() {
+  // Issue 10, DDL: dropped, re-created and refilled while walsim was down.
+  if (buggify_.fire(FaultKind::kTableRecreatedWhileDown)) {
+    recreate_table("fault:table_recreated_while_down");
+  }
   if (!source_.has_slot()) return;
   if (buggify_.fire(FaultKind::kSlotDropped)) {
     trace_.record("fault:slot_dropped", source_.confirmed_flush());
