@@ -206,7 +206,7 @@ Status RowApplier::copy(const Relation& relation, const Row& row) {
   const std::vector<BucketRow> placed = rules->evaluate(row);
   WALSIM_ASSIGN_OR_RETURN(bool stored,
                           store_copied_row_if_new(txn_, relation.name, row_id, row,
-                                                  bucket_ids(placed)));
+                                                  bucket_ids(placed), copy_read_after_op_));
   if (!stored) {
     WALSIM_PROBE("copy_row_skipped");
     return Status::ok();

@@ -1,8 +1,10 @@
 #include "sim/simulation.h"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "engine/assert.h"
 #include "engine/bucket_rules.h"
@@ -142,6 +144,12 @@ class Simulation : public SourceHooks {
   // The process dies (and with `power_loss` the power goes too); the engine
   // restarts on what the disk kept.
   void crash(const std::string& why, bool power_loss = false);
+  // The rare-path probe "sim_ambiguous_commit_found_committed": the newest
+  // op id the dying process's store showed, read only when an ambiguous
+  // commit fired in that process; then compared with what the next
+  // process finds after recovery.
+  std::optional<int64_t> newest_stored_op();
+  void count_ambiguous_commit_recovered();
   void restart_after_failure(const Status& error);
   // --- issue 10 part B: events between engine runs
   void change_world_while_down();
@@ -211,6 +219,8 @@ class Simulation : public SourceHooks {
   std::map<std::string, int64_t> retries_in_a_row_;
   int64_t wal_bytes_max_ = 0;
   int64_t restarts_ = 0;
+  int64_t ambiguous_commits_at_restart_ = 0;
+  std::optional<int64_t> op_before_ambiguous_crash_;
   int64_t transactions_at_slot_ = 0;
   int64_t polled_at_changes_ = -1;
   // What convergence means, fixed when healing begins.
@@ -655,6 +665,7 @@ void Simulation::start_engine() {
                                                 storage.status().to_string()});
   }
   storage_ = std::move(*storage);
+  count_ambiguous_commit_recovered();
   ReplicatorOptions replicator_options;
   replicator_options.snapshot_workers = params_.engine.workers;
   replicator_options.snapshot_chunk_rows = params_.engine.chunk_rows;
@@ -692,6 +703,10 @@ void Simulation::stop_engine() {
 // engine on it.
 void Simulation::crash(const std::string& why, bool power_loss) {
   trace_.record(why);
+  const int64_t ambiguous = buggify_.fired(FaultKind::kAmbiguousCommit);
+  op_before_ambiguous_crash_.reset();
+  if (ambiguous > ambiguous_commits_at_restart_) op_before_ambiguous_crash_ = newest_stored_op();
+  ambiguous_commits_at_restart_ = ambiguous;
   confirmed_max_ = std::max(confirmed_max_, source_.confirmed_flush());
   disk_.crash_process();
   stop_engine();
@@ -718,6 +733,27 @@ void Simulation::crash(const std::string& why, bool power_loss) {
   }
   scheduler_.wake(Scheduler::kAll, /*new_input=*/true);
   after_engine_change(true);  // a new connection counts changes from 0
+}
+
+// Reads outside engine steps draw no fault (the disk's faults are armed
+// only in a step, the statement hook only in a write transaction), so the
+// probe changes nothing a seed does.
+std::optional<int64_t> Simulation::newest_stored_op() {
+  if (!storage_) return std::nullopt;
+  auto totals = storage_->bucket_totals();
+  if (!totals.is_ok()) return std::nullopt;
+  int64_t newest = 0;
+  for (const BucketTotals& bucket : *totals) newest = std::max(newest, bucket.last_op_id);
+  return newest;
+}
+
+// Recovery brought back ops the dead process never showed: a COMMIT that
+// reported an error had reached the disk after all.
+void Simulation::count_ambiguous_commit_recovered() {
+  if (!op_before_ambiguous_crash_) return;
+  const int64_t before = *std::exchange(op_before_ambiguous_crash_, std::nullopt);
+  const std::optional<int64_t> after = newest_stored_op();
+  if (after && *after > before) WALSIM_PROBE("sim_ambiguous_commit_found_committed");
 }
 
 // --- issue 10 part B: events while the engine is down --------------------------
