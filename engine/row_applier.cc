@@ -249,7 +249,9 @@ Status remove_table_rows(StoreTransaction& txn, const std::string& table) {
   const std::optional<int64_t> before = txn.op_log().last_written_op();
   WALSIM_RETURN_IF_ERROR(remove_live_rows(txn, table));
   const std::optional<int64_t> after = txn.op_log().last_written_op();
-  if (after != before) WALSIM_RETURN_IF_ERROR(raise_keepalive_op(txn, *after));
+  if (after != before && !WALSIM_MUTANT("removed_rows_miss_keepalive_op")) {
+    WALSIM_RETURN_IF_ERROR(raise_keepalive_op(txn, *after));
+  }
   return erase_table_rows(txn, table);
 }
 
