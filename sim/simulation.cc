@@ -4,7 +4,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <utility>
 
 #include "engine/assert.h"
 #include "engine/bucket_rules.h"
@@ -144,12 +143,6 @@ class Simulation : public SourceHooks {
   // The process dies (and with `power_loss` the power goes too); the engine
   // restarts on what the disk kept.
   void crash(const std::string& why, bool power_loss = false);
-  // The rare-path probe "sim_ambiguous_commit_found_committed": the newest
-  // op id the dying process's store showed, read only when an ambiguous
-  // commit fired in that process; then compared with what the next
-  // process finds after recovery.
-  std::optional<int64_t> newest_stored_op();
-  void count_ambiguous_commit_recovered();
   void restart_after_failure(const Status& error);
   // --- issue 10 part B: events between engine runs
   void change_world_while_down();
@@ -220,7 +213,6 @@ class Simulation : public SourceHooks {
   int64_t wal_bytes_max_ = 0;
   int64_t restarts_ = 0;
   int64_t ambiguous_commits_at_restart_ = 0;
-  std::optional<int64_t> op_before_ambiguous_crash_;
   int64_t transactions_at_slot_ = 0;
   int64_t polled_at_changes_ = -1;
   // What convergence means, fixed when healing begins.
@@ -665,7 +657,6 @@ void Simulation::start_engine() {
                                                 storage.status().to_string()});
   }
   storage_ = std::move(*storage);
-  count_ambiguous_commit_recovered();
   ReplicatorOptions replicator_options;
   replicator_options.snapshot_workers = params_.engine.workers;
   replicator_options.snapshot_chunk_rows = params_.engine.chunk_rows;
@@ -703,10 +694,14 @@ void Simulation::stop_engine() {
 // engine on it.
 void Simulation::crash(const std::string& why, bool power_loss) {
   trace_.record(why);
+  // The rare path "sim_ambiguous_commit_found_committed", counted from
+  // what the oracle read anyway (an extra read here would change seeds):
+  // an ambiguous commit fired in the dying process, and the store the next
+  // one recovers holds ops newer than any the oracle saw it hold.
   const int64_t ambiguous = buggify_.fired(FaultKind::kAmbiguousCommit);
-  op_before_ambiguous_crash_.reset();
-  if (ambiguous > ambiguous_commits_at_restart_) op_before_ambiguous_crash_ = newest_stored_op();
+  const bool ambiguous_in_process = ambiguous > ambiguous_commits_at_restart_;
   ambiguous_commits_at_restart_ = ambiguous;
+  const int64_t op_seen_before = oracle_->watched_up_to_op();
   confirmed_max_ = std::max(confirmed_max_, source_.confirmed_flush());
   disk_.crash_process();
   stop_engine();
@@ -724,36 +719,22 @@ void Simulation::crash(const std::string& why, bool power_loss) {
   change_world_while_down();
   restarts_++;
   if (!lock_store() || !open_store()) return;
-  if (buggify_.fire(FaultKind::kRulesEdited)) start_with_edited_rules();
+  // A new slot makes the new engine write REMOVE ops before it runs.
+  const bool same_slot = source_.has_slot();
+  const bool rules_edited = buggify_.fire(FaultKind::kRulesEdited);
+  if (rules_edited) start_with_edited_rules();
   if (violation_) return;
   start_engine();
   if (violation_) return;
   if (auto violation = oracle_->after_restart(*storage_, confirmed_max_)) {
     return fail(std::move(*violation));
   }
+  if (ambiguous_in_process && same_slot && !rules_edited &&
+      oracle_->watched_up_to_op() > op_seen_before) {
+    WALSIM_PROBE("sim_ambiguous_commit_found_committed");
+  }
   scheduler_.wake(Scheduler::kAll, /*new_input=*/true);
   after_engine_change(true);  // a new connection counts changes from 0
-}
-
-// Reads outside engine steps draw no fault (the disk's faults are armed
-// only in a step, the statement hook only in a write transaction), so the
-// probe changes nothing a seed does.
-std::optional<int64_t> Simulation::newest_stored_op() {
-  if (!storage_) return std::nullopt;
-  auto totals = storage_->bucket_totals();
-  if (!totals.is_ok()) return std::nullopt;
-  int64_t newest = 0;
-  for (const BucketTotals& bucket : *totals) newest = std::max(newest, bucket.last_op_id);
-  return newest;
-}
-
-// Recovery brought back ops the dead process never showed: a COMMIT that
-// reported an error had reached the disk after all.
-void Simulation::count_ambiguous_commit_recovered() {
-  if (!op_before_ambiguous_crash_) return;
-  const int64_t before = *std::exchange(op_before_ambiguous_crash_, std::nullopt);
-  const std::optional<int64_t> after = newest_stored_op();
-  if (after && *after > before) WALSIM_PROBE("sim_ambiguous_commit_found_committed");
 }
 
 // --- issue 10 part B: events while the engine is down --------------------------
