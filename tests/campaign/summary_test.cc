@@ -153,8 +153,7 @@ TEST(Summary, RarePathsNeverReachedNameEachEntryAndFaultKind) {
   CampaignResult result;
   for (const probe::Probe& p : probe::catalog()) result.counts["rare_paths"][p.name] = 1;
   result.counts["rare_paths"].erase("copy_resumed_from_key");
-  // Known gaps of the world (engine/probe.cc says why), if any, are not
-  // asked for (none today: mark_all_snapshot_done_refused was the last).
+  // Known gaps of the world (engine/probe.cc says why) are not asked for.
   for (const probe::Probe& p : probe::catalog()) {
     if (*p.gap) result.counts["rare_paths"].erase(p.name);
   }
