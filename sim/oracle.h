@@ -77,6 +77,9 @@ class Oracle {
   const std::optional<Checkpoint>& checkpoint() const { return checkpoint_; }
   const ExpectedState& expected() const { return expected_; }
   int64_t checkpoints_checked() const { return checkpoints_checked_; }
+  // The newest op id the store was seen to hold (since the last restart's
+  // re-read from the published checkpoint).
+  int64_t watched_up_to_op() const { return watched_up_to_op_; }
 
   // "bucket by_owner_t0["o1"] row t0 ["00000017"]: expected {...}, actual
   // absent; last source change: xid 812 commit 0/1A0".

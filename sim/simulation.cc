@@ -1,5 +1,6 @@
 #include "sim/simulation.h"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
@@ -213,6 +214,7 @@ class Simulation : public SourceHooks {
   std::map<std::string, int64_t> retries_in_a_row_;
   int64_t wal_bytes_max_ = 0;
   int64_t restarts_ = 0;
+  int64_t ambiguous_commits_at_restart_ = 0;
   int64_t transactions_at_slot_ = 0;
   int64_t polled_at_changes_ = -1;
   // What convergence means, fixed when healing begins.
@@ -719,6 +721,14 @@ void Simulation::stop_engine() {
 // engine on it.
 void Simulation::crash(const std::string& why, bool power_loss) {
   trace_.record(why);
+  // The rare path "sim_ambiguous_commit_found_committed", counted from
+  // what the oracle read anyway (an extra read here would change seeds):
+  // an ambiguous commit fired in the dying process, and the store the next
+  // one recovers holds ops newer than any the oracle saw it hold.
+  const int64_t ambiguous = buggify_.fired(FaultKind::kAmbiguousCommit);
+  const bool ambiguous_in_process = ambiguous > ambiguous_commits_at_restart_;
+  ambiguous_commits_at_restart_ = ambiguous;
+  const int64_t op_seen_before = oracle_->watched_up_to_op();
   confirmed_max_ = std::max(confirmed_max_, source_.confirmed_flush());
   disk_.crash_process();
   stop_engine();
@@ -736,12 +746,19 @@ void Simulation::crash(const std::string& why, bool power_loss) {
   change_world_while_down();
   restarts_++;
   if (!lock_store() || !open_store()) return;
-  if (buggify_.fire(FaultKind::kRulesEdited)) start_with_edited_rules();
+  // A new slot makes the new engine write REMOVE ops before it runs.
+  const bool same_slot = source_.has_slot();
+  const bool rules_edited = buggify_.fire(FaultKind::kRulesEdited);
+  if (rules_edited) start_with_edited_rules();
   if (violation_) return;
   start_engine();
   if (violation_) return;
   if (auto violation = oracle_->after_restart(*storage_, confirmed_max_)) {
     return fail(std::move(*violation));
+  }
+  if (ambiguous_in_process && same_slot && !rules_edited &&
+      oracle_->watched_up_to_op() > op_seen_before) {
+    WALSIM_PROBE("sim_ambiguous_commit_found_committed");
   }
   scheduler_.wake(Scheduler::kAll, /*new_input=*/true);
   after_engine_change(true);  // a new connection counts changes from 0
