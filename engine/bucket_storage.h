@@ -31,6 +31,8 @@
 #include "engine/lsn.h"
 #include "engine/op_log.h"
 #include "engine/relation.h"
+#include "engine/rules_plan.h"
+#include "engine/rules_versions.h"
 #include "engine/source_tables.h"
 #include "engine/sqlite_db.h"
 #include "engine/status.h"
@@ -122,6 +124,18 @@ class BucketStorage {
   // table needs a new copy; nothing is published until all copies are done.
   // One transaction, and idempotent.
   Status start_new_replication_state();
+
+  // --- rules versions (issue 11) ------------------------------------------------
+
+  // Every rules version the store records, by id (rules_versions.h).
+  Result<std::vector<RulesVersion>> rules_versions();
+  // The version each checkpoint belongs to (created, published).
+  Result<CheckpointVersions> checkpoint_versions();
+  // What deploying `rules` would do against the active version, with each
+  // copy sized from current data (rules_plan.h). Writes nothing; the store
+  // may be open with any rules (a reader's). kFailedPrecondition when the
+  // store has no active version yet (no rules were ever recorded).
+  Result<DeployPlan> plan_deploy(const BucketRules& rules);
 
   // --- read side -------------------------------------------------------------
 

@@ -18,6 +18,11 @@
 //                         loss, so one a client has read never goes away,
 //                         and neither do the ops it covers (they were
 //                         committed before it). Not part of the rules.
+//   checkpoint_version, published_version (format 6, issue 11): the rules
+//                         version (rules_versions.h) last_checkpoint and
+//                         published_checkpoint belong to: the version active
+//                         in the transaction that created the checkpoint,
+//                         carried along as it is published or withdrawn.
 //
 // commit(lsn) and keepalive(lsn) are one operation, run in the committing
 // batch's storage transaction after its changes are written. persisted_op
@@ -126,6 +131,15 @@ struct CommitPoint {
 };
 
 Result<ReplicationState> read_replication_state(SqliteDb& db);
+
+// The rules version each checkpoint belongs to; nullopt when there is no
+// checkpoint, or it was created before any version was recorded.
+struct CheckpointVersions {
+  std::optional<int64_t> created;    // of last_checkpoint
+  std::optional<int64_t> published;  // of published_checkpoint
+  bool operator==(const CheckpointVersions&) const = default;
+};
+Result<CheckpointVersions> read_checkpoint_versions(SqliteDb& db);
 
 // --- writes, inside a transaction ------------------------------------------------
 
