@@ -221,14 +221,23 @@ Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db) {
 Status withdraw_unpublished_checkpoint(StoreTransaction& txn) {
   // A created checkpoint is never behind the published one (make_durable
   // copies it over), so going back to the published one only goes back.
+  // After a reset of the LSN state (a new slot, perhaps a fresh cluster),
+  // the published checkpoint's LSN is the old stream's: going back to it
+  // would hold the new stream's checkpoints behind an LSN of another
+  // numbering for ever (seen: seed 200, a fresh cluster then a publication
+  // change, no checkpoint again). So nothing is taken back while the new
+  // stream has created none (last_checkpoint_lsn NULL), and a published LSN
+  // above the created one (only another stream's can be) becomes NULL.
   return txn.db().exec(
       "UPDATE replication_state SET"
       " keepalive_op = CASE WHEN coalesce(last_checkpoint, 0) > 0"
       "   THEN max(coalesce(keepalive_op, 0), last_checkpoint) ELSE keepalive_op END,"
       " last_checkpoint = published_checkpoint,"
-      " last_checkpoint_lsn = published_checkpoint_lsn,"
+      " last_checkpoint_lsn = CASE WHEN published_checkpoint_lsn > last_checkpoint_lsn"
+      "   THEN NULL ELSE published_checkpoint_lsn END,"
       " checkpoint_version = published_version"
-      " WHERE id = 1 AND (last_checkpoint IS NOT published_checkpoint"
+      " WHERE id = 1 AND last_checkpoint_lsn IS NOT NULL"
+      "   AND (last_checkpoint IS NOT published_checkpoint"
       "   OR last_checkpoint_lsn IS NOT published_checkpoint_lsn)");
 }
 
