@@ -54,9 +54,10 @@ class BucketStorage {
   using Options = StoreOptions;
 
   // Creates the schema on an empty database, checks it on an existing one
-  // ("not a walsim store" otherwise). A store built with other bucket rules
-  // is refused (kInvalidArgument naming the new, changed and removed
-  // definitions, rules_fingerprint.h). `db` must outlive the storage.
+  // ("not a walsim store" otherwise). A store whose active rules version
+  // has other bucket definitions is refused (kInvalidArgument naming the
+  // new, changed and removed ones, rules_versions.h); a store with none
+  // records `rules` as version 1, active. `db` must outlive the storage.
   static Result<std::unique_ptr<BucketStorage>> open(SqliteDb& db,
                                                      const BucketRules& rules,
                                                      Options options);

@@ -175,7 +175,11 @@ Status reset_lsn_state(StoreTransaction& txn);
 // still reach the next checkpoint. In the transaction that removes the rows
 // of a table found to have left the publication: that checkpoint may show
 // the table as of a time the stream left its changes out, and nothing
-// clients read is taken back. Nothing changes when the two are the same.
+// clients read is taken back. Nothing changes when the two are the same,
+// nor while the stream has created no checkpoint since a reset of the LSN
+// state (last_checkpoint_lsn NULL); a published LSN above the created one
+// (another stream's numbering) comes back as NULL, never as a position
+// that would block the new stream's checkpoints.
 Status withdraw_unpublished_checkpoint(StoreTransaction& txn);
 // The published checkpoint; nullopt before the first one.
 Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db);
