@@ -3,6 +3,7 @@
 #include "engine/current_data.h"
 #include "engine/row_applier.h"
 #include "engine/rules_fingerprint.h"
+#include "engine/rules_versions.h"
 #include "engine/storage_schema.h"
 #include "engine/write_batch.h"
 
@@ -205,6 +206,36 @@ Status BucketStorage::start_new_replication_state() {
         return reset_lsn_state(txn);
       },
       Durability::kSurvivesPowerLoss);
+}
+
+// --- rules versions (issue 11) -----------------------------------------------
+
+Result<std::vector<RulesVersion>> BucketStorage::rules_versions() {
+  return read_rules_versions(db());
+}
+
+Result<CheckpointVersions> BucketStorage::checkpoint_versions() {
+  return read_checkpoint_versions(db());
+}
+
+Result<DeployPlan> BucketStorage::plan_deploy(const BucketRules& rules) {
+  WALSIM_ASSERT(!rules.queries().empty(), "a rules file has a definition");
+  WALSIM_ASSIGN_OR_RETURN(std::optional<RulesVersion> active, read_active_version(db()));
+  if (!active) {
+    return Status(ErrorCode::kFailedPrecondition,
+                  "store '" + db().path() + "' has no rules recorded yet: its first"
+                  " `walsim replicate` records the rules it is given");
+  }
+  // Sized after planning: only the tables to copy are counted (a count
+  // reads all of a table's current data).
+  DeployPlan plan = walsim::plan_deploy(active->id, active->definitions, rules, {});
+  for (TableCopy& copy : plan.copies) {
+    WALSIM_ASSIGN_OR_RETURN(std::optional<TableState> state, read_table(db(), copy.table));
+    if (!state) continue;  // no old definition reads it: not in the store
+    WALSIM_ASSIGN_OR_RETURN(int64_t rows, count_live_rows(db(), copy.table));
+    copy.rows = rows;
+  }
+  return plan;
 }
 
 // --- read side ----------------------------------------------------------------

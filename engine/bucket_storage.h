@@ -31,6 +31,8 @@
 #include "engine/lsn.h"
 #include "engine/op_log.h"
 #include "engine/relation.h"
+#include "engine/rules_plan.h"
+#include "engine/rules_versions.h"
 #include "engine/source_tables.h"
 #include "engine/sqlite_db.h"
 #include "engine/status.h"
@@ -52,9 +54,10 @@ class BucketStorage {
   using Options = StoreOptions;
 
   // Creates the schema on an empty database, checks it on an existing one
-  // ("not a walsim store" otherwise). A store built with other bucket rules
-  // is refused (kInvalidArgument naming the new, changed and removed
-  // definitions, rules_fingerprint.h). `db` must outlive the storage.
+  // ("not a walsim store" otherwise). A store whose active rules version
+  // has other bucket definitions is refused (kInvalidArgument naming the
+  // new, changed and removed ones, rules_versions.h); a store with none
+  // records `rules` as version 1, active. `db` must outlive the storage.
   static Result<std::unique_ptr<BucketStorage>> open(SqliteDb& db,
                                                      const BucketRules& rules,
                                                      Options options);
@@ -131,6 +134,18 @@ class BucketStorage {
   // table needs a new copy; nothing is published until all copies are done.
   // One transaction, and idempotent.
   Status start_new_replication_state();
+
+  // --- rules versions (issue 11) ------------------------------------------------
+
+  // Every rules version the store records, by id (rules_versions.h).
+  Result<std::vector<RulesVersion>> rules_versions();
+  // The version each checkpoint belongs to (created, published).
+  Result<CheckpointVersions> checkpoint_versions();
+  // What deploying `rules` would do against the active version, with each
+  // copy sized from current data (rules_plan.h). Writes nothing; the store
+  // may be open with any rules (a reader's). kFailedPrecondition when the
+  // store has no active version yet (no rules were ever recorded).
+  Result<DeployPlan> plan_deploy(const BucketRules& rules);
 
   // --- read side -------------------------------------------------------------
 

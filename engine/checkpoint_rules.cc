@@ -51,7 +51,8 @@ Status store_checkpoint(StoreTransaction& txn, int64_t checkpoint, Lsn lsn) {
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement update,
       txn.db().prepare("UPDATE replication_state SET last_checkpoint = ?1,"
-                       " last_checkpoint_lsn = ?2, keepalive_op = NULL WHERE id = 1"));
+                       " last_checkpoint_lsn = ?2, keepalive_op = NULL, checkpoint_version ="
+                       " (SELECT id FROM rules_versions WHERE state = 'active') WHERE id = 1"));
   WALSIM_RETURN_IF_ERROR(update_state(update->bind(1, checkpoint).bind(2, stored(lsn))));
   return purge_tombstones(txn, checkpoint);
 }
@@ -125,6 +126,17 @@ Result<ReplicationState> read_replication_state(SqliteDb& db) {
   return state;
 }
 
+Result<CheckpointVersions> read_checkpoint_versions(SqliteDb& db) {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      db.prepare("SELECT CASE WHEN last_checkpoint_lsn IS NULL THEN NULL ELSE checkpoint_version END,"
+                 " CASE WHEN published_checkpoint_lsn IS NULL THEN NULL ELSE published_version END"
+                 " FROM replication_state WHERE id = 1"));
+  WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
+  if (!row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
+  return CheckpointVersions{stmt->optional_int64(0), stmt->optional_int64(1)};
+}
+
 Result<CommitResult> commit_checkpoint(StoreTransaction& txn, const CommitPoint& point,
                                        const CommitOptions& options) {
   const bool snapshot = point.kind == CommitPoint::Kind::kSnapshot;
@@ -174,7 +186,9 @@ Status publish_checkpoint(StoreTransaction& txn) {
       txn.db().prepare("UPDATE replication_state SET published_checkpoint ="
                        " CASE WHEN last_checkpoint_lsn IS NULL THEN published_checkpoint"
                        " ELSE last_checkpoint END, published_checkpoint_lsn ="
-                       " coalesce(last_checkpoint_lsn, published_checkpoint_lsn) WHERE id = 1"));
+                       " coalesce(last_checkpoint_lsn, published_checkpoint_lsn),"
+                       " published_version = CASE WHEN last_checkpoint_lsn IS NULL"
+                       " THEN published_version ELSE checkpoint_version END WHERE id = 1"));
   return update_state(*update);
 }
 
@@ -228,7 +242,8 @@ Status withdraw_unpublished_checkpoint(StoreTransaction& txn) {
       " last_checkpoint = published_checkpoint,"
       " last_checkpoint_lsn = CASE WHEN last_checkpoint_lsn IS NULL"
       "   OR last_checkpoint_lsn < published_checkpoint_lsn THEN NULL"
-      "   ELSE published_checkpoint_lsn END"
+      "   ELSE published_checkpoint_lsn END,"
+      " checkpoint_version = published_version"
       " WHERE id = 1 AND (last_checkpoint IS NOT published_checkpoint"
       "   OR last_checkpoint_lsn IS NOT published_checkpoint_lsn)"));
   WALSIM_ASSIGN_OR_RETURN(ReplicationState after, read_replication_state(txn.db()));

@@ -10,8 +10,9 @@
 //   bucket_data        the op log                   op_log.cc
 //   replication_state  one row: checkpoint state    checkpoint_rules.cc
 //                      (its last_op_id: the op id sequence, op_log.cc)
-//   bucket_definitions one row per definition       rules_fingerprint.cc
-//                      (format 3: its fingerprint)
+//   rules_versions     one row per rules version    rules_versions.cc
+//   bucket_definitions one row per (version, definition)  rules_versions.cc
+//                      (its fingerprint: rules_fingerprint.h)
 // Writes run inside a StoreTransaction (store_transaction.h).
 #pragma once
 

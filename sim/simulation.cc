@@ -24,6 +24,7 @@
 #include "sim/sim_store_locks.h"
 #include "sim/sim_vfs.h"
 #include "sim/trace.h"
+#include "sim/version_check.h"
 #include "sim/workload.h"
 
 namespace walsim::sim {
@@ -912,11 +913,23 @@ void Simulation::start_with_edited_rules() {
   for (const std::string& name : edit.changed) clear = clear && lists(message, "changed: ", name);
   for (const std::string& name : edit.removed) clear = clear && lists(message, "removed: ", name);
   if (!clear) {
-    fail(Violation{"rules_change_unclear", "after the edit (" + edit.description +
-                                               ") the start was refused with '" +
-                                               storage.status().to_string() +
-                                               "', which does not say what changed"});
+    return fail(Violation{"rules_change_unclear", "after the edit (" + edit.description +
+                                                      ") the start was refused with '" +
+                                                      storage.status().to_string() +
+                                                      "', which does not say what changed"});
   }
+  // --- issue 11 (rules versions): the refusal recorded nothing, and the
+  // store's plan for the edit is the model's (sim/version_check.h).
+  // The engine is down: a reader's storage (no rules, so nothing checked
+  // or recorded) reads the store.
+  static const BucketRules kReader;
+  auto reader = BucketStorage::open(*db_, kReader, options);
+  if (!reader.is_ok()) return;  // the engine's start will meet the same error
+  if (auto violation = check_versions_after_refused_edit(**reader, *rules_, rules_model_->spec(),
+                                                         edit, *edited)) {
+    fail(std::move(*violation));
+  }
+  // --- end of issue 11's block
 }
 
 // --- healing and liveness ------------------------------------------------------

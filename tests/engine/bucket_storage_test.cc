@@ -534,6 +534,9 @@ TEST_F(BucketStorageTest, BucketTotalsFollowEveryOpAndSurviveAnUpgrade) {
   EXPECT_FALSE(too_many->has_value());
   // A version 2 store has no totals: a writer opening it fills them from the log.
   ASSERT_TRUE(db_->exec("DROP TABLE bucket_totals; DROP TABLE bucket_definitions;"
+                        " DROP TABLE rules_versions;"
+                        " ALTER TABLE replication_state DROP COLUMN checkpoint_version;"
+                        " ALTER TABLE replication_state DROP COLUMN published_version;"
                         " ALTER TABLE source_tables DROP COLUMN publication_member;"
                         " UPDATE walsim_meta SET value = '2' WHERE key = 'version'").is_ok());
   EXPECT_EQ(check_store_schema(*db_).code(), ErrorCode::kInvalidArgument);
