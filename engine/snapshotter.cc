@@ -366,6 +366,7 @@ class Snapshotter::Worker : public Task {
     if (!rows.is_ok()) return retry_or_fail(rows.status());
     if (!*rows) return StepResult::kIdle;
     WALSIM_ASSERT((*rows)->rows.size() <= last_repair_.second.size(), "at most one row per key");
+    repair_found_all_ = (*rows)->rows.size() == last_repair_.second.size();
     repair_rows_ = std::move(**rows);
     next_ = Next::kRepairWrite;
     return StepResult::kProgress;
@@ -381,6 +382,13 @@ class Snapshotter::Worker : public Task {
       next_ = Next::kRepairRead;  // read again: the rows were moved into the batch
       return retry_or_fail(committed.status());
     }
+    // Every key was found and filled: the same keys incomplete again later
+    // are a new update's (a key deleted, re-used, then updated with
+    // unchanged TOAST values), not a delete on its way, so they are read
+    // again. Found by the simulator: without this, a key repaired once and
+    // left incomplete again was never read, and no checkpoint came (seed
+    // 126, tests/regressions/liveness-incomplete-row-again-after-repair.json).
+    if (repair_found_all_) last_repair_ = {};
     next_ = Next::kTakeTable;
     return StepResult::kProgress;
   }
@@ -437,6 +445,7 @@ class Snapshotter::Worker : public Task {
   std::pair<std::string, std::vector<Row>> last_repair_;
   Relation repair_relation_;
   TableChunk repair_rows_;
+  bool repair_found_all_ = false;  // the last repair read found every key it asked for
 };
 
 Snapshotter::Snapshotter(BucketStorage& storage, SourceConnector& source,
