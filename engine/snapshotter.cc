@@ -18,10 +18,9 @@ class Snapshotter::Worker : public Task {
   const std::string& name() const override { return name_; }
 
   bool copying() const { return next_ != Next::kTakeTable; }
-  // Whether this worker copies `table` (or reads it again by key).
-  bool copies(const std::string& table) const {
-    return (copy_ && copy_->table.table == table) ||
-           (next_ >= Next::kRepairRead && repair_relation_.name == table);
+  // Whether this worker copies generation `generation` of `table`.
+  bool copies(const std::string& table, int64_t generation) const {
+    return copy_ && copy_->table.table == table && copy_->table.generation == generation;
   }
 
   StepResult step() override {
@@ -134,13 +133,15 @@ class Snapshotter::Worker : public Task {
       describing_.clear();
       return StepResult::kProgress;  // the same relation, copied already
     }
-    if (!*changed && owner_.copied_by_other_than(describing_, this)) {
+    if (!*changed && owner_.copied_by_other_than(describing_, (*state)->generation, this)) {
       // The same relation, and another worker copies it in this very
       // generation: a second copy would remove the rows (tombstones too)
       // the first one's late chunks must be checked against, and those
       // chunks, of the same generation, would be taken (found by the
       // simulator: seed 399, a stream recheck during the copy of a
       // re-created table brought a deleted row back). That copy covers it.
+      // A copy of an older generation (a truncate or a withdrawal made a
+      // new one) covers nothing: it is refused at its next write.
       describing_.clear();
       return StepResult::kProgress;
     }
@@ -187,6 +188,7 @@ class Snapshotter::Worker : public Task {
       owner_.out_of_publication_.insert(table);
       owner_.progress_.tables_waiting_for_publication++;
       copy_.reset();
+      waiting_for_stream_ = false;
       owner_.enqueue(table);
       next_ = Next::kTakeTable;
       return StepResult::kIdle;
@@ -194,7 +196,7 @@ class Snapshotter::Worker : public Task {
     owner_.out_of_publication_.erase(table);
     copy_member_ = found->second;
     next_ = Next::kReadStartLsn;
-    return StepResult::kProgress;
+    return waiting_for_stream_ ? StepResult::kIdle : StepResult::kProgress;
   }
 
   // Read after the membership: a copy that starts over after a gap waits
@@ -206,7 +208,7 @@ class Snapshotter::Worker : public Task {
     if (!*lsn) return StepResult::kIdle;
     copy_start_lsn_ = **lsn;
     next_ = Next::kStartCopy;
-    return StepResult::kProgress;
+    return waiting_for_stream_ ? StepResult::kIdle : StepResult::kProgress;
   }
 
   StepResult start_copy() {
@@ -219,23 +221,17 @@ class Snapshotter::Worker : public Task {
     }
     copy_->table = std::move(start->table);
     if (start->wait) {
-      // The stream has not passed the copy's start yet: ask again, with the
-      // same start LSN and membership, until it has. A new start LSN, read
-      // at the source's head on each try, would stay ahead of a stream that
-      // lags a busy writer, and no copy would start while the writer runs
-      // (found by walsim sim --seed 4 --unsafe-hard-deletes --schedule
-      // targeted: every copy waited for the healing phase). Nor is the
-      // catalog asked on each try (a waiting copy asking it step after step
-      // met a connect error in every fifth: seed 30). A membership that
-      // changes meanwhile is found by the streamer's look before the next
-      // durable checkpoint (check_publication), which withdraws the table.
+      // The stream has not passed the copy's start yet. The membership may
+      // change meanwhile: the next try reads it (and a new start) again.
       // Its steps say idle until then: a waiting copy must not starve the
       // stream it waits for.
       owner_.progress_.tables_waiting_for_publication++;
+      copy_member_.reset();
+      waiting_for_stream_ = true;
+      next_ = Next::kReadMembership;
       return StepResult::kIdle;
     }
-    WALSIM_ASSERT(copy_->table.publication_member == copy_member_,
-                  "the copy starts under the membership it read");
+    waiting_for_stream_ = false;
     // A batch of the generation the copy starts with (a withdrawal made a
     // new one).
     if (copy_->table.resume_key) WALSIM_PROBE("copy_resumed_from_key");
@@ -413,6 +409,7 @@ class Snapshotter::Worker : public Task {
   StepResult abandon_copy() {
     copy_.reset();
     copy_member_.reset();
+    waiting_for_stream_ = false;
     next_ = Next::kTakeTable;
     return StepResult::kProgress;
   }
@@ -457,6 +454,7 @@ class Snapshotter::Worker : public Task {
   Lsn drop_lsn_;                 // read by read_drop_lsn, for drop_table
   std::optional<std::string> copy_member_;  // read by read_membership, for start_copy
   Lsn copy_start_lsn_;                      // read by read_start_lsn, for start_copy
+  bool waiting_for_stream_ = false;         // start_copy said wait: steps are idle
   std::pair<std::string, std::vector<Row>> last_repair_;
   Relation repair_relation_;
   TableChunk repair_rows_;
@@ -507,9 +505,10 @@ bool Snapshotter::copying() const {
                      [](const auto& worker) { return worker->copying(); });
 }
 
-bool Snapshotter::copied_by_other_than(const std::string& table, const Worker* self) const {
+bool Snapshotter::copied_by_other_than(const std::string& table, int64_t generation,
+                                       const Worker* self) const {
   return std::any_of(workers_.begin(), workers_.end(), [&](const auto& worker) {
-    return worker.get() != self && worker->copies(table);
+    return worker.get() != self && worker->copies(table, generation);
   });
 }
 

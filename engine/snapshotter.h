@@ -71,7 +71,8 @@ class Snapshotter {
   StepResult fail(const Status& status);
   bool copying() const;
   bool copying_other_than(const Worker* self) const;
-  bool copied_by_other_than(const std::string& table, const Worker* self) const;
+  bool copied_by_other_than(const std::string& table, int64_t generation,
+                            const Worker* self) const;
 
   enum class Startup { kDescribe, kRegister, kQueue, kDone };
 
