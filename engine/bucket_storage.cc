@@ -137,6 +137,13 @@ Result<BucketStorage::CopyStart> BucketStorage::start_copy(const std::string& ta
       start.table = std::move(*state);
       return Status::ok();
     }
+    // Published since before the slot: the stream carries every change of
+    // the table, so there is no gap to wait out (the first copies after a
+    // start must not wait for a stream that lags behind a busy writer).
+    WALSIM_ASSIGN_OR_RETURN(auto slot_members, read_slot_members(txn.db()));
+    auto since_slot = slot_members.find(table);
+    const bool published_since_slot = since_slot != slot_members.end() &&
+                                      since_slot->second == member;
     // A copy resumed under another membership: the stream left changes out
     // while it ran. Withdrawn, it starts over.
     if (resumed) WALSIM_RETURN_IF_ERROR(withdraw_table_in(txn, table));
@@ -147,7 +154,10 @@ Result<BucketStorage::CopyStart> BucketStorage::start_copy(const std::string& ta
     if (!resumed && last && *last != member && *last != kWithdrawnMember) {
       WALSIM_RETURN_IF_ERROR(withdraw_unpublished_checkpoint(txn));
     }
-    WALSIM_ASSIGN_OR_RETURN(bool passed, stream_passed(txn.db(), start_lsn));
+    bool passed = published_since_slot;
+    if (!passed) {
+      WALSIM_ASSIGN_OR_RETURN(passed, stream_passed(txn.db(), start_lsn));
+    }
     if (passed) {
       WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table));
       WALSIM_RETURN_IF_ERROR(set_publication_member(txn, table, member));
@@ -186,6 +196,12 @@ Status BucketStorage::drop_table(const std::string& table, Lsn lsn) {
 
 Result<std::optional<std::string>> BucketStorage::slot_name() { return read_slot_name(db()); }
 
+Status BucketStorage::set_slot_members(const std::map<std::string, std::string>& members) {
+  return writer_.write("set_slot_members", [&](StoreTransaction& txn) {
+    return write_slot_members(txn, members);
+  });
+}
+
 Status BucketStorage::set_slot_name(const std::string& slot) {
   WALSIM_ASSERT(!slot.empty(), "a slot has a name");
   return writer_.write("set_slot_name",
@@ -203,6 +219,8 @@ Status BucketStorage::start_new_replication_state() {
           WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table.table));
           WALSIM_RETURN_IF_ERROR(require_copy(txn, table.table));
         }
+        // The old slot's members say nothing of the new slot's stream.
+        WALSIM_RETURN_IF_ERROR(write_slot_members(txn, {}));
         return reset_lsn_state(txn);
       },
       Durability::kSurvivesPowerLoss);

@@ -95,6 +95,9 @@ class BucketStorage {
   // table's changes out before then (the table was out of the publication
   // for a while), and the catalog cannot say whether it did, but every
   // change the stream brings from `start_lsn` on is of this membership.
+  // Except under the membership the table had just before the slot was
+  // created (set_slot_members): then it was published all the time the
+  // stream ran, so no change is left out and the copy starts at once.
   // Every row the stream wrote before is removed (REMOVE ops; the copy
   // reads them again), the membership is recorded, and a copy resumed
   // under another membership is withdrawn first (below). Until the stream
@@ -128,6 +131,12 @@ class BucketStorage {
   // The replication slot this store follows (nullopt: none recorded yet).
   Result<std::optional<std::string>> slot_name();
   Status set_slot_name(const std::string& slot);
+  // Each table's publication membership read just before the store's slot
+  // was created (storage_schema.h, read_slot_members): a copy under that
+  // membership starts at once (start_copy). Written after the slot is
+  // created; start_new_replication_state forgets it. Not durable: a power
+  // loss that takes it back only makes the first copies wait.
+  Status set_slot_members(const std::map<std::string, std::string>& members);
   // The store's rows no longer match any slot (the one it followed was
   // lost): every registered table's rows are removed (REMOVE ops, so a
   // client's incremental download converges on the new state) and every

@@ -1,5 +1,6 @@
 #include "engine/storage_schema.h"
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace walsim {
@@ -106,12 +107,14 @@ UPDATE walsim_meta SET value = '6' WHERE key = 'version';
 )sql";
 
 constexpr const char* kSlotKey = "slot_name";
+constexpr const char* kSlotMembersKey = "slot_members";
 
 // The one description of the store. What each column means, and which
 // rules use it: docs/design.md ("The store", "The rules, exactly") and
 // checkpoint_rules.h.
 constexpr const char* kSchema = R"sql(
--- 'format' and 'version' (see kFormatName), 'slot_name' once paired.
+-- 'format' and 'version' (see kFormatName), 'slot_name' once paired,
+-- 'slot_members' (a JSON object, table to membership) if known.
 CREATE TABLE walsim_meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -310,6 +313,47 @@ Status write_slot_name(StoreTransaction& txn, const std::string& slot) {
       txn.db().prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"
                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
   WALSIM_ASSIGN_OR_RETURN(int64_t stored, stmt->bind(1, kSlotKey).bind(2, slot).run());
+  WALSIM_ASSERT(stored == 1, "an upsert stores exactly one row");
+  return Status::ok();
+}
+
+Result<std::map<std::string, std::string>> read_slot_members(SqliteDb& db) {
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                          db.prepare("SELECT value FROM walsim_meta WHERE key = ?1"));
+  WALSIM_ASSIGN_OR_RETURN(bool row, stmt->bind(1, kSlotMembersKey).step());
+  std::map<std::string, std::string> members;
+  if (!row) return members;
+  nlohmann::json parsed = nlohmann::json::parse(stmt->text(0), nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) {
+    return Status(ErrorCode::kCorrupt, "store '" + db.path() + "': walsim_meta 'slot_members' is not a JSON object");
+  }
+  for (const auto& [table, member] : parsed.items()) {
+    if (!member.is_string()) {
+      return Status(ErrorCode::kCorrupt, "store '" + db.path() + "': slot member of '" + table + "' is not a string");
+    }
+    members[table] = member.get<std::string>();
+  }
+  WALSIM_ASSERT(members.size() == parsed.size());
+  return members;
+}
+
+Status write_slot_members(StoreTransaction& txn,
+                          const std::map<std::string, std::string>& members) {
+  if (members.empty()) {
+    WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                            txn.db().prepare("DELETE FROM walsim_meta WHERE key = ?1"));
+    return stmt->bind(1, kSlotMembersKey).run().status();
+  }
+  nlohmann::json object = nlohmann::json::object();
+  for (const auto& [table, member] : members) {
+    WALSIM_ASSERT(!member.empty(), "a membership has an identity");
+    object[table] = member;
+  }
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      txn.db().prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"
+                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+  WALSIM_ASSIGN_OR_RETURN(int64_t stored, stmt->bind(1, kSlotMembersKey).bind(2, object.dump()).run());
   WALSIM_ASSERT(stored == 1, "an upsert stores exactly one row");
   return Status::ok();
 }

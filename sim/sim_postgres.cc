@@ -720,4 +720,14 @@ Result<std::map<std::string, std::string>> SimPostgres::publication_members(
   return members;
 }
 
+std::map<std::string, std::string> SimPostgres::members_now() const {
+  std::map<std::string, std::string> members;
+  for (size_t t = 0; t < memberships_.size(); t++) {
+    const std::optional<uint64_t>& member = memberships_[t].back().member;
+    if (member) members[tables_[t].name()] = std::to_string(*member);
+  }
+  WALSIM_ASSERT(members.size() <= memberships_.size());
+  return members;
+}
+
 }  // namespace walsim::sim

@@ -157,6 +157,9 @@ class SimPostgres : public SourceConnector {
 
   // The slot's consistent point is the head now; the stream starts there.
   void create_slot();
+  // Every table's publication membership now, with no fault: what live's
+  // slot pairing reads just before it creates a slot (set_slot_members).
+  std::map<std::string, std::string> members_now() const;
   // Issue 10 part B: the slot is gone (dropped while the engine was down,
   // or the cluster replaced); create_slot() makes a new one at the head.
   void drop_slot();

@@ -150,6 +150,7 @@ class Simulation : public SourceHooks {
   // --- issue 10 part B: events between engine runs
   void change_world_while_down();
   bool pair_new_slot();
+  void record_slot_members(const std::map<std::string, std::string>& members);
   bool lock_store();
   void start_second_writer();
   void start_with_edited_rules();
@@ -275,6 +276,7 @@ void Simulation::setup() {
   trace_.set_context(0, "sim");
   workload_.load_initial();
   transactions_at_slot_ = static_cast<int64_t>(source_.transactions().size());
+  const std::map<std::string, std::string> members_before_slot = source_.members_now();
   source_.create_slot();
 
   std::vector<Relation> relations;
@@ -315,6 +317,7 @@ void Simulation::setup() {
                        TaskRole::kClient));
   }
   start_engine();
+  if (storage_ != nullptr) record_slot_members(members_before_slot);
 }
 
 void Simulation::step() {
@@ -830,8 +833,22 @@ bool Simulation::pair_new_slot() {
   // numbering; the reset publishes none, and every later one is the new
   // cluster's.
   oracle_->set_cluster_offset(cluster_.offset());
+  const std::map<std::string, std::string> members_before_slot = source_.members_now();
   source_.create_slot();
+  record_slot_members(members_before_slot);
   return true;
+}
+
+// What live's slot pairing records after it creates a slot
+// (BucketStorage::set_slot_members). Tried once: if a storage fault fails
+// it, the first copies wait for the stream, as after a live crash between
+// the slot and the record.
+void Simulation::record_slot_members(const std::map<std::string, std::string>& members) {
+  WALSIM_ASSERT(storage_ != nullptr, "the store is open");
+  Status recorded = storage_->set_slot_members(members);
+  if (recorded.is_ok()) return;
+  if (storage_faults_.refusal()) storage_faults_.clear_refusal();
+  trace_.record("slot members not recorded: " + recorded.to_string());
 }
 
 // One writer per store (engine/store_lock.h): each engine process takes

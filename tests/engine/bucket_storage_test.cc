@@ -579,5 +579,37 @@ TEST_F(BucketStorageTest, NewReplicationStateResetsEveryLsnAndKeepsOpIdsRising) 
   EXPECT_EQ(state().last_applied_lsn, lsn("0/20"));
 }
 
+// Issue 10 part A with a busy writer: a copy whose table has the membership
+// it had just before the slot was created starts at once, though the stream
+// is far behind the copy's start; under any other membership it waits for
+// the stream to pass it. A new replication state forgets the members.
+TEST_F(BucketStorageTest, ACopyPublishedSinceTheSlotStartsWithoutWaiting) {
+  ASSERT_TRUE(storage_->register_table(todos()).is_ok());
+  auto generation = [&] { return (*storage_->table("todos"))->generation; };
+  const Lsn far_ahead = lsn("9/0");  // the stream has applied nothing yet
+
+  ASSERT_TRUE(storage_->set_slot_members({{"todos", "m2"}}).is_ok());
+  auto other = storage_->start_copy("todos", generation(), "m1", far_ahead);
+  ASSERT_TRUE(other.is_ok());
+  EXPECT_TRUE(other->wait) << "another membership than the slot's: the stream may have a gap";
+
+  ASSERT_TRUE(storage_->set_slot_members({{"todos", "m1"}}).is_ok());
+  auto since_slot = storage_->start_copy("todos", generation(), "m1", far_ahead);
+  ASSERT_TRUE(since_slot.is_ok());
+  EXPECT_FALSE(since_slot->wait);
+  EXPECT_EQ(since_slot->table.publication_member, std::optional<std::string>("m1"));
+  auto members = read_slot_members(*db_);
+  ASSERT_TRUE(members.is_ok());
+  EXPECT_EQ(*members, (std::map<std::string, std::string>{{"todos", "m1"}}));
+
+  ASSERT_TRUE(storage_->start_new_replication_state().is_ok());
+  members = read_slot_members(*db_);
+  ASSERT_TRUE(members.is_ok());
+  EXPECT_TRUE(members->empty()) << "the old slot's members say nothing of the new stream";
+  auto after_reset = storage_->start_copy("todos", generation(), "m1", far_ahead);
+  ASSERT_TRUE(after_reset.is_ok());
+  EXPECT_TRUE(after_reset->wait);
+}
+
 }  // namespace
 }  // namespace walsim
