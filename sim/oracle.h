@@ -65,8 +65,9 @@ class Oracle {
   std::optional<Violation> on_acknowledge(Lsn lsn, Lsn sent);
   // Records the ops the store gained since the last call.
   std::optional<Violation> watch_ops(BucketStorage& storage);
-  // `confirmed` is the furthest the slot was ever confirmed to.
-  std::optional<Violation> after_restart(BucketStorage& storage, Lsn confirmed);
+  // `confirmed` is the furthest the slot was ever confirmed to;
+  // `power_lost`: the disk lost what it had not synced (sim_disk.h).
+  std::optional<Violation> after_restart(BucketStorage& storage, Lsn confirmed, bool power_lost);
   // Issue 10 part B: the store's LSNs are the cluster's (sim/sim_cluster.h);
   // source LSN = store LSN + offset. Set when a fresh cluster replaces the
   // source, after the store's reset: every checkpoint published from then

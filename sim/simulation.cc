@@ -757,7 +757,7 @@ void Simulation::crash(const std::string& why, bool power_loss) {
   if (violation_) return;
   start_engine();
   if (violation_) return;
-  if (auto violation = oracle_->after_restart(*storage_, confirmed_max_)) {
+  if (auto violation = oracle_->after_restart(*storage_, confirmed_max_, power_loss)) {
     return fail(std::move(*violation));
   }
   if (ambiguous_in_process && same_slot && !rules_edited &&
