@@ -44,6 +44,11 @@ struct ReplicatorProgress {
   int64_t snapshot_chunks = 0;
   int64_t tables_snapshotted = 0;
   int64_t durable_commits = 0;  // make_durable() calls that succeeded
+  // Issue 10 part A: tables found out of the publication, or back in it as a
+  // new member, whose rows were withdrawn; and copies that found their
+  // table out of the publication and waited.
+  int64_t tables_withdrawn = 0;
+  int64_t tables_waiting_for_publication = 0;
   int64_t retries = 0;  // retryable errors seen and retried
   Status last_retried;  // the latest of them
   Lsn last_acknowledged_lsn;

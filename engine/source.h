@@ -11,6 +11,7 @@
 // TableReader per snapshot worker, and never shares them between tasks.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,25 @@ class SourceConnector {
   // The named tables that exist in the source, with their schema. Tables
   // that do not exist are left out (the stream announces them if created).
   virtual Result<std::vector<Relation>> describe_tables(
+      const std::vector<std::string>& names) = 0;
+
+  // The publication's membership of the named tables, as the catalog says
+  // at the call (read after the call starts). For each named table the
+  // publication publishes now: an identity of that membership, a text that
+  // stays the same for as long as the table stays in the publication, and
+  // is different once it was dropped from it and added again, or the table
+  // was dropped and re-created (live: the pg_publication_rel row's oid with
+  // the table's oid; for FOR ALL TABLES or TABLES IN SCHEMA, that
+  // publication's or schema entry's oid with the table's oid). Tables the
+  // publication does not publish, or that do not exist, are left out. Names
+  // are the rules' names ("t" is public.t, or "schema.t").
+  //
+  // Why the engine asks: ALTER PUBLICATION ... DROP TABLE sends nothing on
+  // the stream; the table's later changes are simply not in it (pgoutput
+  // decides by the publication as of each change's WAL position). So only
+  // the catalog tells, and an identity that is still the same proves the
+  // table was published for the whole time between two reads.
+  virtual Result<std::map<std::string, std::string>> publication_members(
       const std::vector<std::string>& names) = 0;
 };
 

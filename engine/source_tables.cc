@@ -71,8 +71,11 @@ Result<Relation> decode_relation(const std::string& text) {
   return relation;
 }
 
-// Reads a row selecting
-// (name, relation, snapshot_done, resume_key, rows_copied, generation).
+#define WALSIM_SELECT_TABLE                                                   \
+  "SELECT name, relation, snapshot_done, resume_key, rows_copied, generation," \
+  " publication_member FROM source_tables"
+
+// Reads a row selected by WALSIM_SELECT_TABLE.
 Result<TableState> read_table_state(Statement& stmt) {
   TableState state;
   state.table = stmt.text(0);
@@ -83,6 +86,7 @@ Result<TableState> read_table_state(Statement& stmt) {
   }
   state.rows_copied = stmt.int64(4);
   state.generation = stmt.int64(5);
+  state.publication_member = stmt.optional_text(6);
   return state;
 }
 
@@ -102,8 +106,7 @@ bool needs_new_copy(const Relation& stored, const Relation& current) {
 Result<std::vector<TableState>> read_tables(SqliteDb& db) {
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement stmt,
-      db.prepare("SELECT name, relation, snapshot_done, resume_key, rows_copied, generation"
-                 " FROM source_tables ORDER BY name"));
+      db.prepare(WALSIM_SELECT_TABLE " ORDER BY name"));
   std::vector<TableState> result;
   while (true) {
     WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
@@ -117,8 +120,7 @@ Result<std::vector<TableState>> read_tables(SqliteDb& db) {
 Result<std::optional<TableState>> read_table(SqliteDb& db, const std::string& name) {
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement stmt,
-      db.prepare("SELECT name, relation, snapshot_done, resume_key, rows_copied, generation"
-                 " FROM source_tables WHERE name = ?1"));
+      db.prepare(WALSIM_SELECT_TABLE " WHERE name = ?1"));
   WALSIM_ASSIGN_OR_RETURN(bool row, stmt->bind(1, name).step());
   if (!row) return std::optional<TableState>();
   WALSIM_ASSIGN_OR_RETURN(TableState state, read_table_state(*stmt));
@@ -170,6 +172,24 @@ Status mark_copy_done(StoreTransaction& txn, const std::string& table) {
       txn.db().prepare("UPDATE source_tables SET snapshot_done = 1 WHERE name = ?1"));
   WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, table).run());
   if (updated != 1) return not_registered(table);
+  return Status::ok();
+}
+
+Status set_publication_member(StoreTransaction& txn, const std::string& table,
+                              const std::string& member) {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement update,
+      txn.db().prepare("UPDATE source_tables SET publication_member = ?2 WHERE name = ?1"));
+  WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, table).bind(2, member).run());
+  if (updated != 1) return not_registered(table);
+  return Status::ok();
+}
+
+Status delete_table(StoreTransaction& txn, const std::string& table) {
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement remove,
+                          txn.db().prepare("DELETE FROM source_tables WHERE name = ?1"));
+  WALSIM_ASSIGN_OR_RETURN(int64_t removed, remove->bind(1, table).run());
+  if (removed != 1) return not_registered(table);
   return Status::ok();
 }
 

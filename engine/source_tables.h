@@ -27,7 +27,17 @@ struct TableState {
   std::optional<Row> resume_key;  // last key copied; nullopt: from the start
   int64_t rows_copied = 0;
   int64_t generation = 0;  // bumped when the table must be copied again
+  // The table's publication membership (SourceConnector::publication_members)
+  // as its last copy started; the same membership later proves the stream
+  // carried the table's changes all along since (issue 10 part A).
+  // nullopt: no copy started yet. kWithdrawnMember: the table was found out
+  // of the publication (or back as a new member) and its rows withdrawn.
+  std::optional<std::string> publication_member;
 };
+
+// The publication_member of a withdrawn table: no membership has that
+// identity, so its next copy knows the stream left changes out.
+inline constexpr const char* kWithdrawnMember = "";
 
 // A table must be copied again when the source's rows can no longer be
 // matched to the stored ones: a re-created table (new relid), a new replica
@@ -47,10 +57,18 @@ Result<bool> any_tables(SqliteDb& db);
 Status insert_table(StoreTransaction& txn, const Relation& relation);
 Status update_relation(StoreTransaction& txn, const Relation& relation);
 // The table must be copied again: clears its done flag, resume key and
-// rows copied, bumps its generation, and clears snapshot_done.
+// rows copied, bumps its generation, and clears snapshot_done. The
+// publication member stays: the next copy compares it with its own.
 // kNotFound when it is not registered.
 Status require_copy(StoreTransaction& txn, const std::string& table);
 Status mark_copy_done(StoreTransaction& txn, const std::string& table);
+// The membership the table's copy starts under (issue 10 part A).
+Status set_publication_member(StoreTransaction& txn, const std::string& table,
+                              const std::string& member);
+// Issue 10 (DDL): the table no longer exists in the source; it is
+// forgotten (a table of that name created later registers as new).
+// kNotFound when it is not registered.
+Status delete_table(StoreTransaction& txn, const std::string& table);
 // Adds `rows_copied` and, when set, stores the new resume key.
 Status record_copy_progress(StoreTransaction& txn, const std::string& table,
                             int64_t rows_copied, const std::optional<Row>& resume_key);

@@ -83,6 +83,11 @@ Result<std::vector<Relation>> ObservedSource::describe_tables(
   return observe(this, source_.describe_tables(names));
 }
 
+Result<std::map<std::string, std::string>> ObservedSource::publication_members(
+    const std::vector<std::string>& names) {
+  return observe(this, source_.publication_members(names));
+}
+
 void ObservedSource::record(const void* user, const Status& status) {
   WALSIM_ASSERT(user != nullptr);
   if (status.is_ok()) {

@@ -29,6 +29,8 @@ class ObservedSource : public SourceConnector {
   Result<std::unique_ptr<ChangeStream>> open_stream() override;
   Result<std::unique_ptr<TableReader>> open_table_reader() override;
   Result<std::vector<Relation>> describe_tables(const std::vector<std::string>& names) override;
+  Result<std::map<std::string, std::string>> publication_members(
+      const std::vector<std::string>& names) override;
 
   // The open replication stream's socket, or -1 while none is open.
   int stream_socket() const;

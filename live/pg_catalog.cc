@@ -330,6 +330,28 @@ Status check_published_whole(const Publication& publication, const PublishedTabl
                     ", then ADD TABLE " + name + ")");
 }
 
+// read_publication() in the seam's form: the membership's kind and oid and
+// the table's oid, so a table dropped from the publication and added back,
+// or dropped and re-created under a schema or FOR ALL TABLES publication,
+// is a new member.
+Result<std::map<std::string, std::string>> publication_members(
+    PgConnection& connection, const std::string& publication,
+    const std::vector<std::string>& names) {
+  WALSIM_ASSIGN_OR_RETURN(std::optional<Publication> published,
+                          read_publication(connection, publication));
+  std::map<std::string, std::string> members;
+  if (!published) return members;  // no publication: no table is a member
+  for (const std::string& name : names) {
+    WALSIM_ASSIGN_OR_RETURN(TableName parsed, parse_table_name(name));
+    const PublishedTable* table = published->find(parsed);
+    if (table == nullptr) continue;
+    members[name] = std::string(membership_kind_name(table->membership.kind)) + ":" +
+                    std::to_string(table->membership.oid) + ":" + std::to_string(table->relid);
+  }
+  WALSIM_ASSERT(members.size() <= names.size());
+  return members;
+}
+
 Status check_server(PgConnection& connection) {
   WALSIM_ASSIGN_OR_RETURN(
       std::vector<Row> rows,

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,6 +110,12 @@ Status check_published_whole(const Publication& publication, const PublishedTabl
 // whole (check_published_whole).
 Status check_publication(PgConnection& connection, const std::string& publication,
                          const std::vector<std::string>& tables);
+
+// engine/source.h's SourceConnector::publication_members: for each named
+// table the publication publishes, an identity of that membership.
+Result<std::map<std::string, std::string>> publication_members(
+    PgConnection& connection, const std::string& publication,
+    const std::vector<std::string>& names);
 
 // wal_level is logical and the connected role may replicate.
 Status check_server(PgConnection& connection);

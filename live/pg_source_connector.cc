@@ -73,6 +73,18 @@ Result<std::vector<Relation>> PgSourceConnector::describe_tables(
   return relations;
 }
 
+Result<std::map<std::string, std::string>> PgSourceConnector::publication_members(
+    const std::vector<std::string>& names) {
+  if (!catalog_connection_) {
+    WALSIM_ASSIGN_OR_RETURN(catalog_connection_, connect(PgConnection::Mode::kNormal));
+  }
+  WALSIM_ASSERT(catalog_connection_ != nullptr);
+  Result<std::map<std::string, std::string>> members =
+      live::publication_members(*catalog_connection_, publication_, names);
+  if (!members.is_ok()) catalog_connection_.reset();  // perhaps dead: the next call reconnects
+  return members;
+}
+
 Status PgSourceConnector::check_publication(const std::vector<std::string>& tables) {
   WALSIM_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> connection,
                           connect(PgConnection::Mode::kNormal));

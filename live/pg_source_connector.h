@@ -56,6 +56,12 @@ class PgSourceConnector : public SourceConnector {
   Result<std::unique_ptr<TableReader>> open_table_reader() override;
   // Names are "table" (schema public) or "schema.table", unquoted.
   Result<std::vector<Relation>> describe_tables(const std::vector<std::string>& names) override;
+  // engine/source.h's contract, from pg_publication_tables (issue 10 part
+  // A). On a connection kept for these calls (asked before each durable
+  // checkpoint publication, so not one connection per call); a failed call
+  // drops it, and the next opens a new one.
+  Result<std::map<std::string, std::string>> publication_members(
+      const std::vector<std::string>& names) override;
 
   // Creates the logical slot when it does not exist; true when it did so.
   // An existing slot with another plugin or database is an error.
@@ -82,6 +88,7 @@ class PgSourceConnector : public SourceConnector {
 
  private:
   Result<std::unique_ptr<PgConnection>> connect(PgConnection::Mode mode);
+  std::unique_ptr<PgConnection> catalog_connection_;  // publication_members' own
 
   std::string conninfo_;
   std::string slot_;

@@ -32,6 +32,11 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kFreshCluster: return "fresh_cluster";
     case FaultKind::kSecondWriter: return "second_writer";
     case FaultKind::kRulesEdited: return "rules_edited";
+    case FaultKind::kPublicationChange: return "publication_change";  // issue 10 part A
+    case FaultKind::kReaderDisconnect: return "reader_disconnect";    // issue 10 part A
+    case FaultKind::kServerRestart: return "server_restart";          // issue 10 part A
+    case FaultKind::kTableRecreated: return "table_recreated";  // issue 10, DDL
+    case FaultKind::kTableRecreatedWhileDown: return "table_recreated_while_down";
     case FaultKind::kCount: break;
   }
   return "unknown";

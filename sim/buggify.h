@@ -52,11 +52,24 @@ enum class FaultKind : uint8_t {
   kSecondWriter,      // a second walsim starts on the store (must be refused)
   kRulesEdited,       // the engine is started with an edited rules file
   // --- end of part B's kinds
+  // --- issue 10 part A: a world that changes (sim/sim_postgres.h). ---------
+  kPublicationChange,  // a writer step: ALTER PUBLICATION ... DROP TABLE of a
+                       // published table, or ADD TABLE of a dropped one
+  kReaderDisconnect,   // a table reader's connection dies (pg_terminate_backend):
+                       // every later call on it answers kDisconnected
+  kServerRestart,      // between steps: the source restarts, and the stream
+                       // and every reader connection die at once
+  // --- end of issue 10 part A. ----------------------------------------------
+  // --- issue 10, DDL: tables change identity under the engine. -------------
+  kTableRecreated,          // a writer step: DROP TABLE and CREATE TABLE of the
+                            // same name with other rows (also mid-copy)
+  kTableRecreatedWhileDown, // the same between two engine runs, per restart
+  // --- end of issue 10, DDL. -------------------------------------------------
   kCount,             // not a fault: how many there are
 };
 // Tied to the enum: a new fault kind joins every plan and counter.
 constexpr size_t kFaultKinds = static_cast<size_t>(FaultKind::kCount);
-static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kRulesEdited) + 1,
+static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kTableRecreatedWhileDown) + 1,
               "a new fault kind needs a name (fault_name), a rate (draw_faults), a row in "
               "docs/simulation.md's fault table and a look at replay_file.cc; then name it here");
 

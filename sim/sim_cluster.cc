@@ -106,4 +106,9 @@ Result<std::vector<Relation>> SimCluster::describe_tables(const std::vector<std:
   return source_.describe_tables(names);
 }
 
+Result<std::map<std::string, std::string>> SimCluster::publication_members(
+    const std::vector<std::string>& names) {
+  return source_.publication_members(names);
+}
+
 }  // namespace walsim::sim

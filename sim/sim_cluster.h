@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ class SimCluster : public SourceConnector {
   Result<std::unique_ptr<ChangeStream>> open_stream() override;
   Result<std::unique_ptr<TableReader>> open_table_reader() override;
   Result<std::vector<Relation>> describe_tables(const std::vector<std::string>& names) override;
+  // Memberships are no LSNs: the source's own.
+  Result<std::map<std::string, std::string>> publication_members(
+      const std::vector<std::string>& names) override;
 
  private:
   SimPostgres& source_;

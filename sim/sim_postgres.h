@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -52,6 +53,11 @@ struct SourceTxn {
   // Relation and Commit are added by the stream.
   std::vector<ChangeMessage> messages;
   std::vector<SourceChange> changes;
+  // Issue 10 (DDL): each table's relation as of this transaction, by the
+  // relids its messages name. pgoutput decodes a change with the catalog
+  // as of its WAL position, so a stream that replays WAL from before a
+  // re-created table's drop announces the old relid.
+  std::map<uint32_t, Relation> relations;
 };
 
 enum class ReadMode : uint8_t {
@@ -81,6 +87,7 @@ struct SimPostgresOptions {
 };
 
 class SimChangeStream;
+class SimTableReader;
 
 class SimPostgres : public SourceConnector {
  public:
@@ -98,6 +105,31 @@ class SimPostgres : public SourceConnector {
   static constexpr size_t kTitleColumn = 2;
   static constexpr size_t kBodyColumn = 3;
   bool has_body(size_t table) const;
+
+  // --- the publication (issue 10 part A) -------------------------------------
+  // Every table starts in the publication. ALTER PUBLICATION ... DROP TABLE
+  // or ADD TABLE at the WAL head, between transactions: the transactions
+  // committed after it stream the table's changes or leave them out (the
+  // oracle's true view keeps them), and a table added again gets a new
+  // membership identity (publication_members). pgoutput sends nothing for
+  // either.
+  void set_published(size_t table, bool published);
+  bool published(size_t table) const { return memberships_[table].back().member.has_value(); }
+  // Whether `lsn` lies strictly inside a time the table was out of the
+  // publication (a change at the head where it left or came back is on the
+  // edge: the state as of that head needs no change the stream left out).
+  bool out_of_publication_at(size_t table, Lsn lsn) const;
+  // The server restarts: the replication session and every reader
+  // connection die at once (what is committed stays).
+  void restart_server();
+
+  // --- schema changes (issue 10, DDL) -----------------------------------------
+  // DROP TABLE t; CREATE TABLE t (same columns); ALTER PUBLICATION ... ADD
+  // TABLE t; INSERT `rows`: one transaction at the WAL head. The table gets
+  // a new relid and a new membership identity; the drop sends nothing (its
+  // old rows leave only the true view), the inserts stream with a Relation
+  // of the new relid. A copy reading the old relid finds it gone.
+  const SourceTxn& recreate_table(size_t table, std::vector<Row> rows);
 
   // --- writing -------------------------------------------------------------
   // A transaction being built. Its writes are visible to the writer at once
@@ -125,6 +157,9 @@ class SimPostgres : public SourceConnector {
 
   // The slot's consistent point is the head now; the stream starts there.
   void create_slot();
+  // Every table's publication membership now, with no fault: what live's
+  // slot pairing reads just before it creates a slot (set_slot_members).
+  std::map<std::string, std::string> members_now() const;
   // Issue 10 part B: the slot is gone (dropped while the engine was down,
   // or the cluster replaced); create_slot() makes a new one at the head.
   void drop_slot();
@@ -152,6 +187,8 @@ class SimPostgres : public SourceConnector {
   Result<std::unique_ptr<ChangeStream>> open_stream() override;
   Result<std::unique_ptr<TableReader>> open_table_reader() override;
   Result<std::vector<Relation>> describe_tables(const std::vector<std::string>& names) override;
+  Result<std::map<std::string, std::string>> publication_members(
+      const std::vector<std::string>& names) override;
 
  private:
   friend class SimChangeStream;
@@ -162,6 +199,7 @@ class SimPostgres : public SourceConnector {
   size_t first_txn_after(Lsn lsn) const;
   void event(std::string action, std::optional<Lsn> lsn = std::nullopt);
   void note_chunk(size_t table, const SimTable::Chunk& chunk, Lsn consistent_lsn);
+  void drop_unpublished(std::vector<ChangeMessage>& messages) const;
   // How many times a table read answers "not ready" before its answer:
   // 0 to read_delay_max_, which the run draws once (0, 1 or 2; 0 = never).
   uint64_t draw_read_delay();
@@ -186,6 +224,18 @@ class SimPostgres : public SourceConnector {
 
   Prng read_delay_prng_;
   uint64_t read_delay_max_ = 0;
+
+  // Per table, its publication membership from each change on: the head
+  // it changed at (it covers commits after it) and the membership's
+  // identity, nullopt while out of the publication.
+  struct Membership {
+    Lsn from;
+    std::optional<uint64_t> member;
+  };
+  std::vector<std::vector<Membership>> memberships_;
+  std::set<SimTableReader*> readers_;  // open readers, for restart_server()
+  uint64_t next_member_ = 1;
+  uint32_t next_recreated_relid_ = 40000;  // issue 10 (DDL): re-created tables
 
   std::vector<std::optional<Lsn>> copy_complete_;
   std::vector<std::vector<std::string>> recent_read_ids_;

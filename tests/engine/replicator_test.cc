@@ -41,6 +41,11 @@ class FakeSource : public SourceConnector {
   Result<std::vector<Relation>> describe_tables(const std::vector<std::string>&) override {
     return std::vector<Relation>{relation_};
   }
+  // The one table is in the publication all along.
+  Result<std::map<std::string, std::string>> publication_members(
+      const std::vector<std::string>&) override {
+    return std::map<std::string, std::string>{{relation_.name, "1"}};
+  }
 
   Lsn head() const { return head_; }
   int chunks_read = 0;
@@ -178,11 +183,16 @@ TEST_F(ReplicatorTest, ChunkedSnapshotResumesAfterRestartAndCopiesEachRowOnce) {
 TEST_F(ReplicatorTest, StreamedDeleteDuringCopyWins) {
   for (int id = 1; id <= 6; id++) source_.insert_row(id, "a");
   start(/*workers=*/1, /*chunk_rows=*/6);
-  // Let the worker read its one chunk, then delete a row it holds.
+  // Let the worker read its one chunk, then delete a row it holds. A copy
+  // starts once the stream has passed the position it starts at, so the
+  // streamer steps until then too.
   Task* worker = replicator_->tasks()[1];
-  while (source_.chunks_read == 0) ASSERT_NE(worker->step(), StepResult::kFailed);
-  source_.delete_row(3);
   Task* streamer = replicator_->tasks()[0];
+  while (source_.chunks_read == 0) {
+    ASSERT_NE(worker->step(), StepResult::kFailed);
+    if (source_.chunks_read == 0) ASSERT_NE(streamer->step(), StepResult::kFailed);
+  }
+  source_.delete_row(3);
   // The streamer applies the delete before the worker writes its chunk.
   for (int i = 0; i < 20; i++) ASSERT_NE(streamer->step(), StepResult::kFailed);
   run_until([&] { return published_at_head(); });

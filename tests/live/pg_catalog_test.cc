@@ -198,6 +198,32 @@ TEST_F(PgCatalogTest, DropAndAddBackGivesANewMembership) {
             before.find({"public", "member_other"})->membership);
 }
 
+// The seam's form (engine/source.h publication_members): a member's
+// identity changes when it leaves and comes back, and when its table is
+// dropped and re-created; a table out of the publication is absent.
+TEST_F(PgCatalogTest, PublicationMembersChangeIdentityWhenATableLeavesAndComesBack) {
+  ASSERT_OK(server_->exec("CREATE TABLE seam_items (id int PRIMARY KEY);"
+                          "CREATE TABLE seam_other (id int PRIMARY KEY);"
+                          "CREATE PUBLICATION seam_pub FOR TABLE seam_items, seam_other"));
+  const std::vector<std::string> names = {"seam_items", "public.seam_other", "seam_absent"};
+  auto before = publication_members(*connection_, "seam_pub", names);
+  ASSERT_TRUE(before.is_ok()) << before.status().to_string();
+  ASSERT_EQ(before->size(), 2u);
+  ASSERT_OK(server_->exec("ALTER PUBLICATION seam_pub DROP TABLE seam_items"));
+  auto dropped = publication_members(*connection_, "seam_pub", names);
+  ASSERT_TRUE(dropped.is_ok());
+  EXPECT_EQ(dropped->count("seam_items"), 0u);
+  EXPECT_EQ(dropped->at("public.seam_other"), before->at("public.seam_other"));
+  ASSERT_OK(server_->exec("ALTER PUBLICATION seam_pub ADD TABLE seam_items"));
+  auto back = publication_members(*connection_, "seam_pub", names);
+  ASSERT_TRUE(back.is_ok());
+  ASSERT_EQ(back->count("seam_items"), 1u);
+  EXPECT_NE(back->at("seam_items"), before->at("seam_items"));
+  auto missing = publication_members(*connection_, "seam_no_such_pub", names);
+  ASSERT_TRUE(missing.is_ok());
+  EXPECT_TRUE(missing->empty());
+}
+
 TEST_F(PgCatalogTest, SchemaAndAllTablesMemberships) {
   ASSERT_OK(server_->exec("CREATE SCHEMA pubschema;"
                           "CREATE TABLE pubschema.one (id int PRIMARY KEY);"

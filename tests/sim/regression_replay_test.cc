@@ -72,7 +72,7 @@ TEST(RegressionReplay, MalformedFilesAreRefusedWithTheField) {
   EXPECT_EQ(missing.status().message(), "missing field file.params");
   auto not_json = sim::replay_from_json("seed=1");
   EXPECT_EQ(not_json.status().message(), "not a JSON object");
-  auto canary = sim::load_replay_file("tests/regressions/canary-unsafe-hard-deletes.json");
+  auto canary = sim::load_replay_file("tests/sim/testdata/replay-before-disk-faults.json");
   ASSERT_TRUE(canary.is_ok());
   std::string text = sim::to_json(*canary);
   text.replace(text.find("\"start_lsn\": \""), 14, "\"start_lsn\": \"zz");
@@ -82,7 +82,7 @@ TEST(RegressionReplay, MalformedFilesAreRefusedWithTheField) {
 }
 
 TEST(RegressionReplay, RoundTripKeepsEveryParameter) {
-  auto canary = sim::load_replay_file("tests/regressions/canary-unsafe-hard-deletes.json");
+  auto canary = sim::load_replay_file("tests/sim/testdata/replay-before-disk-faults.json");
   ASSERT_TRUE(canary.is_ok());
   auto again = sim::replay_from_json(sim::to_json(*canary));
   ASSERT_TRUE(again.is_ok()) << again.status().to_string();
@@ -96,12 +96,15 @@ TEST(RegressionReplay, RoundTripKeepsEveryParameter) {
 // existed (the canary file is one) load with those off or at the engine's
 // defaults; files written now keep them.
 TEST(RegressionReplay, NewFieldsDefaultWhenMissingAndRoundTrip) {
-  auto old = sim::load_replay_file("tests/regressions/canary-unsafe-hard-deletes.json");
+  auto old = sim::load_replay_file("tests/sim/testdata/replay-before-disk-faults.json");
   ASSERT_TRUE(old.is_ok());
   EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kPowerLoss)], 0u);
   EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kStorageRefused)], 0u);
   EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kSlotDropped)], 0u);
   EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kFreshCluster)], 0u);
+  EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kPublicationChange)], 0u);
+  EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kTableRecreated)], 0u);
+  EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kTableRecreatedWhileDown)], 0u);
   EXPECT_FALSE(old->params.engine.unsafe_no_sync);
   EXPECT_EQ(old->params.engine.durable_every_transactions, 256);
   sim::ReplayFile file = *old;

@@ -78,6 +78,87 @@ TEST_F(SimPostgresTest, StreamSendsBeginRelationChangesCommit) {
   EXPECT_EQ(source_.head(), committed.end_lsn);
 }
 
+// Issue 10 part A. ALTER PUBLICATION ... DROP TABLE sends nothing, and the
+// table's changes committed while it is out are left out of the stream
+// (their true images stay for the oracle); ADD TABLE brings them back under
+// a new membership identity, which is all the catalog shows of the gap.
+TEST_F(SimPostgresTest, ATableOutOfThePublicationIsNotStreamedAndComesBackAsANewMember) {
+  size_t t0 = source_.create_table("t0", ReplicaIdentity::kDefault, false);
+  size_t t1 = source_.create_table("t1", ReplicaIdentity::kDefault, false);
+  source_.create_slot();
+  auto before = source_.publication_members({"t0", "t1", "nope"});
+  ASSERT_TRUE(before.is_ok());
+  ASSERT_EQ(before->size(), 2u);
+  source_.set_published(t0, false);
+  const Lsn dropped_at = source_.head();
+  auto txn = source_.begin();
+  txn.insert(t0, row("00000001", "o1", "gone"));
+  txn.insert(t1, row("00000001", "o1", "kept"));
+  txn.truncate({t0, t1});
+  const SourceTxn& out = source_.commit(std::move(txn));
+  EXPECT_EQ(out.changes.size(), 4u) << "the true view keeps every change";
+  auto during = source_.publication_members({"t0", "t1"});
+  ASSERT_TRUE(during.is_ok());
+  EXPECT_EQ(during->count("t0"), 0u);
+  EXPECT_EQ(during->at("t1"), before->at("t1"));
+  EXPECT_TRUE(source_.out_of_publication_at(t0, out.commit_lsn));
+  EXPECT_FALSE(source_.out_of_publication_at(t0, dropped_at)) << "the edge is not inside";
+  EXPECT_FALSE(source_.out_of_publication_at(t1, out.commit_lsn));
+
+  source_.set_published(t0, true);
+  auto again = source_.publication_members({"t0"});
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_NE(again->at("t0"), before->at("t0"));
+  auto back = source_.begin();
+  back.insert(t0, row("00000002", "o1", "back"));
+  source_.commit(std::move(back));
+
+  auto stream = source_.open_stream();
+  ASSERT_TRUE(stream.is_ok());
+  std::vector<std::string> changes;
+  for (const ChangeMessage& message : drain(**stream)) {
+    if (std::holds_alternative<BeginMessage>(message) ||
+        std::holds_alternative<CommitMessage>(message) ||
+        std::holds_alternative<RelationMessage>(message)) {
+      continue;
+    }
+    changes.push_back(source_.describe_message(message));
+  }
+  EXPECT_EQ(changes, (std::vector<std::string>{"insert t1 00000001", "truncate t1",
+                                               "insert t0 00000002"}));
+}
+
+// Issue 10 part A. A server restart drops every connection at once: the
+// stream and each reader answer kDisconnected from then on, and a new
+// stream and reader work as before.
+TEST_F(SimPostgresTest, ServerRestartKillsTheStreamAndEveryReader) {
+  size_t t0 = source_.create_table("t0", ReplicaIdentity::kDefault, false);
+  auto txn = source_.begin();
+  txn.insert(t0, row("00000001", "o1", "a"));
+  source_.commit(std::move(txn));
+  source_.create_slot();
+  auto stream = source_.open_stream();
+  auto reader = source_.open_table_reader();
+  ASSERT_TRUE(stream.is_ok() && reader.is_ok());
+  const Relation& relation = source_.table(t0).relation();
+  ASSERT_TRUE(read_ready(**reader, relation, std::nullopt, 10).is_ok());
+  source_.restart_server();
+  auto next = (*stream)->next();
+  ASSERT_FALSE(next.is_ok());
+  EXPECT_EQ(next.status().code(), ErrorCode::kDisconnected);
+  for (int ask = 0; ask < 3; ask++) {
+    auto chunk = (*reader)->read_chunk(relation, std::nullopt, std::nullopt, 10);
+    ASSERT_FALSE(chunk.is_ok());
+    EXPECT_EQ(chunk.status().code(), ErrorCode::kDisconnected) << "a dead connection stays dead";
+  }
+  auto new_stream = source_.open_stream();
+  auto new_reader = source_.open_table_reader();
+  ASSERT_TRUE(new_stream.is_ok() && new_reader.is_ok()) << "the slot is free again";
+  auto chunk = read_ready(**new_reader, relation, std::nullopt, 10);
+  ASSERT_TRUE(chunk.is_ok());
+  EXPECT_EQ(chunk->rows.size(), 1u);
+}
+
 TEST_F(SimPostgresTest, RowsBeforeTheSlotAreNotStreamed) {
   size_t t0 = source_.create_table("t0", ReplicaIdentity::kDefault, false);
   auto txn = source_.begin();
