@@ -21,7 +21,31 @@ constexpr const char* kFormatName = "walsim-bucket-store";
 // version 4 store ("format version 4, this build reads 3").
 // 5 (issue 10 part A): source_tables gained publication_member, the
 // membership a table's copy started under (kUpgradeFrom4).
-constexpr const char* kFormatVersion = "5";
+// --- issue 11 item 3, compaction: format 7 -------------------------------------
+// (6 is rules versions, another branch: its upgrade step runs before this
+// one.) bucket_data.op also allows 'MOVE' and 'CLEAR', the ops compaction
+// leaves (engine/compactor.h). SQLite cannot alter a CHECK, so the upgrade
+// rebuilds the table: one copy of the op log, once, in the writer's durable
+// upgrade transaction. Older builds refuse a version 7 store.
+constexpr const char* kFormatVersion = "7";
+constexpr const char* kUpgradeTo7 = R"sql(
+CREATE TABLE bucket_data_v7 (
+  op_id INTEGER PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE', 'MOVE', 'CLEAR')),
+  source_table TEXT NOT NULL,
+  row_id TEXT NOT NULL,
+  checksum INTEGER NOT NULL,
+  data TEXT
+);
+INSERT INTO bucket_data_v7 (op_id, bucket, op, source_table, row_id, checksum, data)
+  SELECT op_id, bucket, op, source_table, row_id, checksum, data FROM bucket_data;
+DROP TABLE bucket_data;
+ALTER TABLE bucket_data_v7 RENAME TO bucket_data;
+CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
+UPDATE walsim_meta SET value = '7' WHERE key = 'version';
+)sql";
+// --- end of issue 11 item 3's block ----------------------------------------------
 constexpr const char* kUpgradeFrom1 = R"sql(
 ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
 ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
@@ -105,11 +129,12 @@ CREATE INDEX current_data_tombstones ON current_data (pending_delete)
 CREATE TABLE bucket_data (
   op_id INTEGER PRIMARY KEY,       -- global, increasing: replication_state.last_op_id
   bucket TEXT NOT NULL,            -- definition name + parameters: by_owner["alice"]
-  op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE')),
-  source_table TEXT NOT NULL,
-  row_id TEXT NOT NULL,
-  checksum INTEGER NOT NULL,       -- op_checksum(), 32-bit
-  data TEXT                        -- PUT: the bucket's data JSON; REMOVE: NULL
+  -- PUT, REMOVE (appended); MOVE, CLEAR (left by compaction, format 7)
+  op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE', 'MOVE', 'CLEAR')),
+  source_table TEXT NOT NULL,      -- '' for a CLEAR
+  row_id TEXT NOT NULL,            -- '' for a CLEAR
+  checksum INTEGER NOT NULL,       -- op_checksum(), 32-bit; a CLEAR: the sum it replaced
+  data TEXT                        -- PUT: the bucket's data JSON; otherwise NULL
 );
 CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
 -- Per bucket, its ops so far added up: kept by every write transaction
@@ -170,23 +195,26 @@ Result<std::string> read_format_version(SqliteDb& db) {
   return values[1];
 }
 
-// `upgrade`: a writer brings a version 1, 2, 3 or 4 store up to this build's
+// `upgrade`: a writer brings a version 1 to 5 store up to this build's
 // format, one durable transaction for all the steps.
 Status check_format(SqliteDb& db, bool upgrade) {
   WALSIM_ASSIGN_OR_RETURN(std::string version, read_format_version(db));
   if (version == kFormatVersion) return Status::ok();
-  const bool older = version == "1" || version == "2" || version == "3" || version == "4";
+  const bool older = version == "1" || version == "2" || version == "3" || version == "4" ||
+                     version == "5";
   if (older && upgrade) {
     return in_transaction(
         db,
         [&]() -> Status {
           if (version == "1") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom1));
           if (version == "1" || version == "2") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom2));
-          if (version != "4") {
+          if (version != "4" && version != "5") {
             WALSIM_RETURN_IF_ERROR(db.exec(kBucketDefinitions));
             WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom3));
           }
-          return db.exec(kUpgradeFrom4);
+          if (version != "5") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom4));
+          // Issue 11 item 3 (rules versions' step 6 goes before it).
+          return db.exec(kUpgradeTo7);
         },
         Durability::kSurvivesPowerLoss);
   }
