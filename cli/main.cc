@@ -9,6 +9,7 @@
 #include "cli/campaign_command.h"
 #include "cli/check_rules_command.h"
 #include "cli/command.h"
+#include "cli/compact_command.h"
 #include "cli/inspect_command.h"
 #include "cli/replicate_command.h"
 #include "cli/sim_command.h"
@@ -21,6 +22,8 @@ const Command kCommands[] = {
      campaign_command},
     {"check-rules", "check a bucket rules file and list the tables it replicates",
      check_rules_command},
+    {"compact", "compact a store's op history (MOVE/CLEAR) and reclaim its space",
+     compact_command},
     {"inspect", "print a store's checkpoint, buckets and snapshot state", inspect_command},
     {"replicate", "replicate a live Postgres database into a bucket store", replicate_command},
     {"sim", "run the deterministic simulation: one seed, a range, or a replay file", sim_command},
