@@ -48,13 +48,6 @@ Status check_is_store(SqliteDb& db) {
   return older_format ? Status::ok() : schema;
 }
 
-// Folds the -wal into the database and empties it, so the bytes printed
-// are the store's own.
-Status reclaim_space(SqliteDb& db, bool vacuum) {
-  if (vacuum) WALSIM_RETURN_IF_ERROR(db.exec("VACUUM"));
-  return db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-}
-
 void print_progress(const CompactionStats& stats) {
   std::fprintf(stderr, "%s: %lld of %lld buckets, %lld ops moved, %lld folded into CLEARs\n",
                kName, static_cast<long long>(stats.buckets_done),

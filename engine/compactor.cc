@@ -106,6 +106,12 @@ Result<BucketCompaction> compact_bucket(StoreTransaction& txn, const std::string
   return done;
 }
 
+Status reclaim_space(SqliteDb& db, bool vacuum) {
+  WALSIM_ASSERT(!db.in_write_transaction(), "VACUUM runs outside a transaction");
+  if (vacuum) WALSIM_RETURN_IF_ERROR(db.exec("VACUUM"));
+  return db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 Result<int64_t> Compactor::choose_bound(std::optional<int64_t> up_to_op) {
   WALSIM_ASSIGN_OR_RETURN(std::optional<Checkpoint> published,
                           read_published_checkpoint(writer_.db()));

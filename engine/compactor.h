@@ -54,6 +54,12 @@ struct CompactionStats {
   int64_t clears = 0;
 };
 
+// After compaction: VACUUM (when `vacuum`: it rewrites the whole file, and
+// needs as much free space again), then folds the -wal into the database
+// and empties it, so the file holds only the store's pages. Outside any
+// transaction; the caller holds the store lock (no other writer runs).
+Status reclaim_space(SqliteDb& db, bool vacuum);
+
 class Compactor {
  public:
   // Called after every bucket; the stats so far.

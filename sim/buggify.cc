@@ -33,6 +33,7 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kSecondWriter: return "second_writer";
     case FaultKind::kRulesEdited: return "rules_edited";
     case FaultKind::kPublicationChange: return "publication_change";  // issue 10 part A
+    case FaultKind::kCompaction: return "compaction";  // issue 11 item 3
     case FaultKind::kCount: break;
   }
   return "unknown";
