@@ -212,12 +212,7 @@ Status withdraw_unpublished_checkpoint(StoreTransaction& txn) {
       " keepalive_op = CASE WHEN coalesce(last_checkpoint, 0) > 0"
       "   THEN max(coalesce(keepalive_op, 0), last_checkpoint) ELSE keepalive_op END,"
       " last_checkpoint = published_checkpoint,"
-      // min(): after a new replication state (reset_lsn_state) the published
-      // checkpoint's LSN is the old stream's, possibly far above the new
-      // one's (a fresh cluster), and taking it back would block every later
-      // checkpoint; SQLite's min() of a NULL is NULL, so a reset gate stays
-      // reset. Otherwise the created LSN is never below the published one.
-      " last_checkpoint_lsn = min(published_checkpoint_lsn, last_checkpoint_lsn)"
+      " last_checkpoint_lsn = published_checkpoint_lsn"
       " WHERE id = 1 AND (last_checkpoint IS NOT published_checkpoint"
       "   OR last_checkpoint_lsn IS NOT published_checkpoint_lsn)");
 }

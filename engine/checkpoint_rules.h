@@ -156,8 +156,7 @@ Status publish_checkpoint(StoreTransaction& txn);
 Status reset_lsn_state(StoreTransaction& txn);
 
 // Issue 10 part A. The checkpoint the rules created and no durable commit
-// published yet is taken back: last_checkpoint(_lsn) = published_checkpoint(_lsn)
-// (last_checkpoint_lsn at most: a new replication state's null stays null),
+// published yet is taken back: last_checkpoint(_lsn) = published_checkpoint(_lsn),
 // and keepalive_op = max(keepalive_op, the old last_checkpoint), so its ops
 // still reach the next checkpoint. In the transaction that removes the rows
 // of a table found to have left the publication: that checkpoint may show

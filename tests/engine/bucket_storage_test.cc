@@ -425,27 +425,6 @@ TEST_F(BucketStorageTest, FlushedOpsReachTheNextCheckpointAfterACrash) {
   EXPECT_EQ(bucket_rows("by_owner[\"a\"]"), Ops());
 }
 
-// A table withdrawn from the publication after a new replication state (a
-// fresh cluster, whose LSNs start lower) must not bring back the old
-// stream's checkpoint LSN: every later checkpoint would wait for it (found
-// by the simulator, seeds 76 and 245 with compaction on).
-TEST_F(BucketStorageTest, WithdrawAfterNewReplicationStateKeepsTheLsnGateReset) {
-  activate();
-  auto batch = storage_->stream_batch();
-  batch->insert(todos(), todo("1", "a", "t"));
-  commit(*batch, "5/100");
-  ASSERT_EQ(checkpoint(), (Checkpoint{1, lsn("5/100")}));
-  ASSERT_TRUE(storage_->start_new_replication_state().is_ok());
-  ASSERT_TRUE(storage_->withdraw_table("todos").is_ok());
-  EXPECT_EQ(state().last_checkpoint_lsn, std::nullopt);
-  restart();
-  ASSERT_TRUE(storage_->mark_table_snapshot_done("todos", lsn("0/10")).is_ok());
-  ASSERT_TRUE(storage_->mark_all_snapshot_done(lsn("0/10")).is_ok());
-  auto fresh = storage_->stream_batch();
-  fresh->insert(todos(), todo("2", "a", "u"));
-  EXPECT_TRUE(commit(*fresh, "0/20").checkpoint_created);
-}
-
 }  // namespace
 }  // namespace walsim
 
