@@ -34,6 +34,8 @@ struct BucketSummary {
 struct StoreSummary {
   ReplicationState state;
   std::optional<Checkpoint> checkpoint;
+  CheckpointVersions checkpoint_versions;  // the rules version of each checkpoint
+  std::vector<RulesVersion> versions;
   std::vector<TableState> tables;
   std::vector<int64_t> live_rows;  // per table, same order; only with --count-rows
   int64_t newest_op = 0;
@@ -44,6 +46,8 @@ Result<StoreSummary> summarize(BucketStorage& storage, bool count_rows) {
   StoreSummary summary;
   WALSIM_ASSIGN_OR_RETURN(summary.state, storage.replication_state());
   WALSIM_ASSIGN_OR_RETURN(summary.checkpoint, storage.checkpoint());
+  WALSIM_ASSIGN_OR_RETURN(summary.checkpoint_versions, storage.checkpoint_versions());
+  WALSIM_ASSIGN_OR_RETURN(summary.versions, storage.rules_versions());
   WALSIM_ASSIGN_OR_RETURN(summary.tables, storage.tables());
   for (const TableState& table : summary.tables) {
     if (!count_rows) break;
@@ -79,14 +83,53 @@ std::string optional_text(const std::optional<Lsn>& value) {
   return value ? value->to_string() : "none";
 }
 
+std::string lsn_or(const std::optional<Lsn>& value, const char* otherwise) {
+  return value ? value->to_string() : otherwise;
+}
+
+// Where a version is: what it serves, or what it waits for.
+std::string version_progress(const StoreSummary& s, const RulesVersion& version) {
+  const bool published = s.checkpoint && s.checkpoint_versions.published == version.id;
+  switch (version.state) {
+    case VersionState::kActive:
+      return published ? "serving checkpoint op " + std::to_string(s.checkpoint->op_id)
+                       : "serving, no checkpoint of its own published yet";
+    case VersionState::kBuilding:
+      return "building since LSN " + lsn_or(version.created_lsn, "0/0");
+    case VersionState::kRetired:
+      return "retired, never published again";
+  }
+  return "";
+}
+
+void print_versions(const StoreSummary& s) {
+  std::printf("rules versions (%zu):\n", s.versions.size());
+  for (const RulesVersion& version : s.versions) {
+    std::printf("  %lld %-8s definitions=%zu created=%s activated=%s: %s\n",
+                static_cast<long long>(version.id), version_state_name(version.state),
+                version.definitions.size(), lsn_or(version.created_lsn, "start").c_str(),
+                lsn_or(version.activated_lsn, version.state == VersionState::kBuilding
+                                                  ? "not yet" : "start").c_str(),
+                version_progress(s, version).c_str());
+    for (const DefinitionFingerprint& definition : version.definitions) {
+      std::printf("    %-30s %s\n", definition.name.c_str(), definition.fingerprint.c_str());
+    }
+  }
+}
+
 void print_text(const std::string& path, const StoreSummary& s) {
   std::printf("store: %s\n", path.c_str());
   if (s.checkpoint) {
-    std::printf("checkpoint: op %lld at LSN %s\n", static_cast<long long>(s.checkpoint->op_id),
+    std::printf("checkpoint: op %lld at LSN %s", static_cast<long long>(s.checkpoint->op_id),
                 s.checkpoint->lsn.to_string().c_str());
+    if (s.checkpoint_versions.published) {
+      std::printf(" (rules version %lld)", static_cast<long long>(*s.checkpoint_versions.published));
+    }
+    std::printf("\n");
   } else {
     std::printf("checkpoint: none published yet\n");
   }
+  print_versions(s);
   std::printf("state: snapshot_done=%s no_checkpoint_before=%s keepalive_op=%s\n",
               s.state.snapshot_done ? "true" : "false",
               optional_text(s.state.no_checkpoint_before).c_str(),
@@ -114,13 +157,35 @@ void print_text(const std::string& path, const StoreSummary& s) {
   }
 }
 
+nlohmann::ordered_json versions_json(const StoreSummary& s) {
+  using json = nlohmann::ordered_json;
+  json out = json::array();
+  for (const RulesVersion& v : s.versions) {
+    json definitions = json::array();
+    for (const DefinitionFingerprint& d : v.definitions) {
+      definitions.push_back({{"name", d.name}, {"fingerprint", d.fingerprint}});
+    }
+    out.push_back(
+        {{"id", v.id},
+         {"state", version_state_name(v.state)},
+         {"created_lsn", v.created_lsn ? json(v.created_lsn->to_string()) : json()},
+         {"activated_lsn", v.activated_lsn ? json(v.activated_lsn->to_string()) : json()},
+         {"definitions", std::move(definitions)},
+         {"progress", version_progress(s, v)}});
+  }
+  return out;
+}
+
 void print_json(const std::string& path, const StoreSummary& s) {
   using json = nlohmann::ordered_json;
   json out;
   out["store"] = path;
+  const std::optional<int64_t>& version = s.checkpoint_versions.published;
   out["checkpoint"] = s.checkpoint ? json{{"op_id", s.checkpoint->op_id},
-                                          {"lsn", s.checkpoint->lsn.to_string()}}
+                                          {"lsn", s.checkpoint->lsn.to_string()},
+                                          {"rules_version", version ? json(*version) : json()}}
                                    : json(nullptr);
+  out["rules_versions"] = versions_json(s);
   out["snapshot_done"] = s.state.snapshot_done;
   out["no_checkpoint_before"] =
       s.state.no_checkpoint_before ? json(s.state.no_checkpoint_before->to_string()) : json();

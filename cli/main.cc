@@ -12,6 +12,7 @@
 #include "cli/compact_command.h"
 #include "cli/inspect_command.h"
 #include "cli/replicate_command.h"
+#include "cli/rules_diff_command.h"
 #include "cli/sim_command.h"
 
 namespace walsim {
@@ -26,6 +27,7 @@ const Command kCommands[] = {
      compact_command},
     {"inspect", "print a store's checkpoint, buckets and snapshot state", inspect_command},
     {"replicate", "replicate a live Postgres database into a bucket store", replicate_command},
+    {"rules", "rules diff: the plan of deploying new bucket rules on a store", rules_command},
     {"sim", "run the deterministic simulation: one seed, a range, or a replay file", sim_command},
 };
 

@@ -13,6 +13,7 @@
 #include "cli/canary_flags.h"
 #include "cli/command.h"
 #include "cli/parse_flags.h"
+#include "engine/assert.h"
 #include "sim/params.h"
 #include "sim/replay_file.h"
 #include "sim/simulation.h"
@@ -74,7 +75,25 @@ std::string result_line(uint64_t seed, const RunResult& result) {
 struct RunOutputs {
   std::string trace_path;
   std::string timeline_path;
+  std::string replay_out_path;  // --save-replay
 };
+
+// Writes the run as a replay file that expects what this run did (its
+// broken invariant, or "pass"): the first step of pinning a seed in
+// tests/regressions (edit "expect" to "pass" and the note once fixed).
+bool save_run(const std::string& path, const SimParams& params, const RunResult& result,
+              const std::string& reproduce) {
+  WALSIM_ASSERT(!path.empty());
+  const std::string expect = result.passed() ? "pass" : result.violation->invariant;
+  const Status saved = sim::save_replay_file(path, {params, expect, "saved by: " + reproduce, /*reverts=*/""});
+  if (!saved.is_ok()) {
+    std::fprintf(stderr, "walsim sim: cannot write replay file '%s': %s\n", path.c_str(),
+                 saved.to_string().c_str());
+    return false;
+  }
+  std::printf("replay file: %s (expect %s)\n", path.c_str(), expect.c_str());
+  return true;
+}
 
 bool write_timeline(const std::string& path, const SimParams& params, const RunResult& result,
                     const sim::TimelineRecorder& recording, const std::string& reproduce) {
@@ -117,6 +136,10 @@ int run_params(const SimParams& params, const RunOutputs& outputs, const std::st
   std::printf("%s\n", result_line(seed, result).c_str());
   if (!outputs.timeline_path.empty() &&
       !write_timeline(outputs.timeline_path, params, result, recording, reproduce)) {
+    return kExitUsage;
+  }
+  if (!outputs.replay_out_path.empty() &&
+      !save_run(outputs.replay_out_path, params, result, reproduce)) {
     return kExitUsage;
   }
   if (result.passed()) return kExitOk;
@@ -216,6 +239,9 @@ int sim_command(int argc, char** argv) {
                  "write every event of the run to FILE (--seed or --replay)");
   app.add_option("--timeline", outputs.timeline_path,
                  "draw the run as lanes over steps into FILE.svg (--seed or --replay)");
+  app.add_option("--save-replay", outputs.replay_out_path,
+                 "write the run's parameters as a replay file FILE that expects its result "
+                 "(--seed or --replay)");
   app.add_option("--preset", preset, "world size: quick, default or heavy")
       ->check(CLI::IsMember({"quick", "default", "heavy"}));
   app.add_option("--tables", overrides.tables, "number of tables instead of the seed's")
@@ -252,9 +278,11 @@ int sim_command(int argc, char** argv) {
     return kExitUsage;
   }
   if (seed) return run_one(*seed, overrides, outputs);
-  if (!outputs.trace_path.empty() || !outputs.timeline_path.empty()) {
+  if (!outputs.trace_path.empty() || !outputs.timeline_path.empty() ||
+      !outputs.replay_out_path.empty()) {
     std::fprintf(stderr,
-                 "walsim sim: --trace and --timeline need --seed (one run per file)\n");
+                 "walsim sim: --trace, --timeline and --save-replay need --seed (one run per "
+                 "file)\n");
     return kExitUsage;
   }
   std::optional<SeedRange> range = parse_range(seeds);

@@ -225,6 +225,7 @@ Result<BucketRules> BucketRules::parse(std::string_view yaml_text) {
   try {
     BucketRules rules;
     WALSIM_ASSIGN_OR_RETURN(rules.queries_, parse_document(YAML::Load(std::string(yaml_text))));
+    rules.text_ = std::string(yaml_text);
     return rules;
   } catch (const YAML::ParserException& e) {
     return rules_error(e.mark.line, "YAML syntax error: " + e.msg);

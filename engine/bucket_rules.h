@@ -62,9 +62,13 @@ class BucketRules {
   // Every parsed data query, in file order (each names its definition):
   // what rules_fingerprint.h fingerprints.
   const std::vector<std::shared_ptr<const DataQuery>>& queries() const { return queries_; }
+  // The YAML text parsed, as given: what a rules version records (issue 11),
+  // so a deploy interrupted by a crash can be resumed from the store.
+  const std::string& text() const { return text_; }
 
  private:
   std::vector<std::shared_ptr<const DataQuery>> queries_;
+  std::string text_;
 };
 
 class TableRules {

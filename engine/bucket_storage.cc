@@ -3,6 +3,7 @@
 #include "engine/current_data.h"
 #include "engine/row_applier.h"
 #include "engine/rules_fingerprint.h"
+#include "engine/rules_versions.h"
 #include "engine/storage_schema.h"
 #include "engine/write_batch.h"
 
@@ -136,6 +137,13 @@ Result<BucketStorage::CopyStart> BucketStorage::start_copy(const std::string& ta
       start.table = std::move(*state);
       return Status::ok();
     }
+    // Published since before the slot: the stream carries every change of
+    // the table, so there is no gap to wait out (the first copies after a
+    // start must not wait for a stream that lags behind a busy writer).
+    WALSIM_ASSIGN_OR_RETURN(auto slot_members, read_slot_members(txn.db()));
+    auto since_slot = slot_members.find(table);
+    const bool published_since_slot = since_slot != slot_members.end() &&
+                                      since_slot->second == member;
     // A copy resumed under another membership: the stream left changes out
     // while it ran. Withdrawn, it starts over.
     if (resumed) WALSIM_RETURN_IF_ERROR(withdraw_table_in(txn, table));
@@ -146,7 +154,10 @@ Result<BucketStorage::CopyStart> BucketStorage::start_copy(const std::string& ta
     if (!resumed && last && *last != member && *last != kWithdrawnMember) {
       WALSIM_RETURN_IF_ERROR(withdraw_unpublished_checkpoint(txn));
     }
-    WALSIM_ASSIGN_OR_RETURN(bool passed, stream_passed(txn.db(), start_lsn));
+    bool passed = published_since_slot;
+    if (!passed) {
+      WALSIM_ASSIGN_OR_RETURN(passed, stream_passed(txn.db(), start_lsn));
+    }
     if (passed) {
       WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table));
       WALSIM_RETURN_IF_ERROR(set_publication_member(txn, table, member));
@@ -169,9 +180,27 @@ Status BucketStorage::withdraw_table(const std::string& table) {
   });
 }
 
+// --- schema changes (issue 10, DDL) ---------------------------------------------
+
+Status BucketStorage::drop_table(const std::string& table, Lsn lsn) {
+  return writer_.write("drop_table", [&](StoreTransaction& txn) -> Status {
+    WALSIM_ASSIGN_OR_RETURN(auto state, read_table(txn.db(), table));
+    if (!state) return not_registered(table);
+    WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table));
+    WALSIM_RETURN_IF_ERROR(delete_table(txn, table));
+    return raise_no_checkpoint_before(txn, lsn);
+  });
+}
+
 // --- slot pairing -------------------------------------------------------------
 
 Result<std::optional<std::string>> BucketStorage::slot_name() { return read_slot_name(db()); }
+
+Status BucketStorage::set_slot_members(const std::map<std::string, std::string>& members) {
+  return writer_.write("set_slot_members", [&](StoreTransaction& txn) {
+    return write_slot_members(txn, members);
+  });
+}
 
 Status BucketStorage::set_slot_name(const std::string& slot) {
   WALSIM_ASSERT(!slot.empty(), "a slot has a name");
@@ -190,9 +219,41 @@ Status BucketStorage::start_new_replication_state() {
           WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table.table));
           WALSIM_RETURN_IF_ERROR(require_copy(txn, table.table));
         }
+        // The old slot's members say nothing of the new slot's stream.
+        WALSIM_RETURN_IF_ERROR(write_slot_members(txn, {}));
         return reset_lsn_state(txn);
       },
       Durability::kSurvivesPowerLoss);
+}
+
+// --- rules versions (issue 11) -----------------------------------------------
+
+Result<std::vector<RulesVersion>> BucketStorage::rules_versions() {
+  return read_rules_versions(db());
+}
+
+Result<CheckpointVersions> BucketStorage::checkpoint_versions() {
+  return read_checkpoint_versions(db());
+}
+
+Result<DeployPlan> BucketStorage::plan_deploy(const BucketRules& rules) {
+  WALSIM_ASSERT(!rules.queries().empty(), "a rules file has a definition");
+  WALSIM_ASSIGN_OR_RETURN(std::optional<RulesVersion> active, read_active_version(db()));
+  if (!active) {
+    return Status(ErrorCode::kFailedPrecondition,
+                  "store '" + db().path() + "' has no rules recorded yet: its first"
+                  " `walsim replicate` records the rules it is given");
+  }
+  // Sized after planning: only the tables to copy are counted (a count
+  // reads all of a table's current data).
+  DeployPlan plan = walsim::plan_deploy(active->id, active->definitions, rules, {});
+  for (TableCopy& copy : plan.copies) {
+    WALSIM_ASSIGN_OR_RETURN(std::optional<TableState> state, read_table(db(), copy.table));
+    if (!state) continue;  // no old definition reads it: not in the store
+    WALSIM_ASSIGN_OR_RETURN(int64_t rows, count_live_rows(db(), copy.table));
+    copy.rows = rows;
+  }
+  return plan;
 }
 
 // --- read side ----------------------------------------------------------------

@@ -32,6 +32,8 @@
 #include "engine/lsn.h"
 #include "engine/op_log.h"
 #include "engine/relation.h"
+#include "engine/rules_plan.h"
+#include "engine/rules_versions.h"
 #include "engine/source_tables.h"
 #include "engine/sqlite_db.h"
 #include "engine/status.h"
@@ -53,9 +55,10 @@ class BucketStorage {
   using Options = StoreOptions;
 
   // Creates the schema on an empty database, checks it on an existing one
-  // ("not a walsim store" otherwise). A store built with other bucket rules
-  // is refused (kInvalidArgument naming the new, changed and removed
-  // definitions, rules_fingerprint.h). `db` must outlive the storage.
+  // ("not a walsim store" otherwise). A store whose active rules version
+  // has other bucket definitions is refused (kInvalidArgument naming the
+  // new, changed and removed ones, rules_versions.h); a store with none
+  // records `rules` as version 1, active. `db` must outlive the storage.
   static Result<std::unique_ptr<BucketStorage>> open(SqliteDb& db,
                                                      const BucketRules& rules,
                                                      Options options);
@@ -93,6 +96,9 @@ class BucketStorage {
   // table's changes out before then (the table was out of the publication
   // for a while), and the catalog cannot say whether it did, but every
   // change the stream brings from `start_lsn` on is of this membership.
+  // Except under the membership the table had just before the slot was
+  // created (set_slot_members): then it was published all the time the
+  // stream ran, so no change is left out and the copy starts at once.
   // Every row the stream wrote before is removed (REMOVE ops; the copy
   // reads them again), the membership is recorded, and a copy resumed
   // under another membership is withdrawn first (below). Until the stream
@@ -112,17 +118,44 @@ class BucketStorage {
   // (withdraw_unpublished_checkpoint). One transaction.
   Status withdraw_table(const std::string& table);
 
+  // --- schema changes (issue 10, DDL) -------------------------------------------
+  // The table was dropped from the source (the catalog no longer has it;
+  // `lsn` was read from the source after the catalog said so): its rows
+  // are removed (REMOVE ops), it is no longer registered, and no
+  // checkpoint is created before the stream passes `lsn`, so none shows
+  // the table empty at an LSN where the source still had its rows. One
+  // transaction. A table of that name created later registers as new.
+  Status drop_table(const std::string& table, Lsn lsn);
+
   // --- slot pairing ------------------------------------------------------------
 
   // The replication slot this store follows (nullopt: none recorded yet).
   Result<std::optional<std::string>> slot_name();
   Status set_slot_name(const std::string& slot);
+  // Each table's publication membership read just before the store's slot
+  // was created (storage_schema.h, read_slot_members): a copy under that
+  // membership starts at once (start_copy). Written after the slot is
+  // created; start_new_replication_state forgets it. Not durable: a power
+  // loss that takes it back only makes the first copies wait.
+  Status set_slot_members(const std::map<std::string, std::string>& members);
   // The store's rows no longer match any slot (the one it followed was
   // lost): every registered table's rows are removed (REMOVE ops, so a
   // client's incremental download converges on the new state) and every
   // table needs a new copy; nothing is published until all copies are done.
   // One transaction, and idempotent.
   Status start_new_replication_state();
+
+  // --- rules versions (issue 11) ------------------------------------------------
+
+  // Every rules version the store records, by id (rules_versions.h).
+  Result<std::vector<RulesVersion>> rules_versions();
+  // The version each checkpoint belongs to (created, published).
+  Result<CheckpointVersions> checkpoint_versions();
+  // What deploying `rules` would do against the active version, with each
+  // copy sized from current data (rules_plan.h). Writes nothing; the store
+  // may be open with any rules (a reader's). kFailedPrecondition when the
+  // store has no active version yet (no rules were ever recorded).
+  Result<DeployPlan> plan_deploy(const BucketRules& rules);
 
   // --- read side -------------------------------------------------------------
 

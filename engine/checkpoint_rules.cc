@@ -51,7 +51,8 @@ Status store_checkpoint(StoreTransaction& txn, int64_t checkpoint, Lsn lsn) {
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement update,
       txn.db().prepare("UPDATE replication_state SET last_checkpoint = ?1,"
-                       " last_checkpoint_lsn = ?2, keepalive_op = NULL WHERE id = 1"));
+                       " last_checkpoint_lsn = ?2, keepalive_op = NULL, checkpoint_version ="
+                       " (SELECT id FROM rules_versions WHERE state = 'active') WHERE id = 1"));
   WALSIM_RETURN_IF_ERROR(update_state(update->bind(1, checkpoint).bind(2, stored(lsn))));
   return purge_tombstones(txn, checkpoint);
 }
@@ -125,6 +126,17 @@ Result<ReplicationState> read_replication_state(SqliteDb& db) {
   return state;
 }
 
+Result<CheckpointVersions> read_checkpoint_versions(SqliteDb& db) {
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      db.prepare("SELECT CASE WHEN last_checkpoint_lsn IS NULL THEN NULL ELSE checkpoint_version END,"
+                 " CASE WHEN published_checkpoint_lsn IS NULL THEN NULL ELSE published_version END"
+                 " FROM replication_state WHERE id = 1"));
+  WALSIM_ASSIGN_OR_RETURN(bool row, stmt->step());
+  if (!row) return Status(ErrorCode::kCorrupt, "the replication state row is missing");
+  return CheckpointVersions{stmt->optional_int64(0), stmt->optional_int64(1)};
+}
+
 Result<CommitResult> commit_checkpoint(StoreTransaction& txn, const CommitPoint& point,
                                        const CommitOptions& options) {
   const bool snapshot = point.kind == CommitPoint::Kind::kSnapshot;
@@ -174,7 +186,9 @@ Status publish_checkpoint(StoreTransaction& txn) {
       txn.db().prepare("UPDATE replication_state SET published_checkpoint ="
                        " CASE WHEN last_checkpoint_lsn IS NULL THEN published_checkpoint"
                        " ELSE last_checkpoint END, published_checkpoint_lsn ="
-                       " coalesce(last_checkpoint_lsn, published_checkpoint_lsn) WHERE id = 1"));
+                       " coalesce(last_checkpoint_lsn, published_checkpoint_lsn),"
+                       " published_version = CASE WHEN last_checkpoint_lsn IS NULL"
+                       " THEN published_version ELSE checkpoint_version END WHERE id = 1"));
   return update_state(*update);
 }
 
@@ -207,14 +221,38 @@ Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db) {
 Status withdraw_unpublished_checkpoint(StoreTransaction& txn) {
   // A created checkpoint is never behind the published one (make_durable
   // copies it over), so going back to the published one only goes back.
-  return txn.db().exec(
+  // Its LSN too, within one replication state (where the created
+  // checkpoint's LSN is never below the published one's). After a new
+  // state (reset_lsn_state: a lost slot, a fresh cluster) the published
+  // checkpoint is the old stream's, numbered in LSNs the new stream may
+  // never reach: the state goes back to "no checkpoint of its own yet"
+  // (NULL), as reset_lsn_state left it, so that make_durable publishes
+  // nothing new (it keeps the published checkpoint while
+  // last_checkpoint_lsn is NULL) and checkpoints can be created again.
+  // Found by the simulator three ways: table_recreated with fresh_cluster
+  // (liveness-withdrawn-after-fresh-cluster.json), publication_change with
+  // fresh_cluster (liveness-withdrawal-after-fresh-cluster.json, seed 245
+  // quick pct), and min() instead of NULL publishing the old cluster's op
+  // id under a new-cluster LSN (seed 21 --unsafe-hard-deletes).
+  WALSIM_ASSIGN_OR_RETURN(ReplicationState before, read_replication_state(txn.db()));
+  WALSIM_RETURN_IF_ERROR(txn.db().exec(
       "UPDATE replication_state SET"
       " keepalive_op = CASE WHEN coalesce(last_checkpoint, 0) > 0"
       "   THEN max(coalesce(keepalive_op, 0), last_checkpoint) ELSE keepalive_op END,"
       " last_checkpoint = published_checkpoint,"
-      " last_checkpoint_lsn = published_checkpoint_lsn"
+      " last_checkpoint_lsn = CASE WHEN last_checkpoint_lsn IS NULL"
+      "   OR last_checkpoint_lsn < published_checkpoint_lsn THEN NULL"
+      "   ELSE published_checkpoint_lsn END,"
+      " checkpoint_version = published_version"
       " WHERE id = 1 AND (last_checkpoint IS NOT published_checkpoint"
-      "   OR last_checkpoint_lsn IS NOT published_checkpoint_lsn)");
+      "   OR last_checkpoint_lsn IS NOT published_checkpoint_lsn)"));
+  WALSIM_ASSIGN_OR_RETURN(ReplicationState after, read_replication_state(txn.db()));
+  WALSIM_ASSERT(!after.last_checkpoint_lsn || !before.last_checkpoint_lsn ||
+                    *after.last_checkpoint_lsn <= *before.last_checkpoint_lsn,
+                "a withdrawal never moves the checkpoint position forward");
+  WALSIM_ASSERT(after.last_checkpoint_lsn.has_value() <= before.last_checkpoint_lsn.has_value(),
+                "a withdrawal brings no LSN of an older replication state back");
+  return Status::ok();
 }
 
 Status set_snapshot_not_done(StoreTransaction& txn) {

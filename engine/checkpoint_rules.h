@@ -18,6 +18,11 @@
 //                         loss, so one a client has read never goes away,
 //                         and neither do the ops it covers (they were
 //                         committed before it). Not part of the rules.
+//   checkpoint_version, published_version (format 6, issue 11): the rules
+//                         version (rules_versions.h) last_checkpoint and
+//                         published_checkpoint belong to: the version active
+//                         in the transaction that created the checkpoint,
+//                         carried along as it is published or withdrawn.
 //
 // commit(lsn) and keepalive(lsn) are one operation, run in the committing
 // batch's storage transaction after its changes are written. persisted_op
@@ -127,6 +132,15 @@ struct CommitPoint {
 
 Result<ReplicationState> read_replication_state(SqliteDb& db);
 
+// The rules version each checkpoint belongs to; nullopt when there is no
+// checkpoint, or it was created before any version was recorded.
+struct CheckpointVersions {
+  std::optional<int64_t> created;    // of last_checkpoint
+  std::optional<int64_t> published;  // of published_checkpoint
+  bool operator==(const CheckpointVersions&) const = default;
+};
+Result<CheckpointVersions> read_checkpoint_versions(SqliteDb& db);
+
 // --- writes, inside a transaction ------------------------------------------------
 
 // The whole commit: the writes before the decision, the decision, its writes.
@@ -161,7 +175,11 @@ Status reset_lsn_state(StoreTransaction& txn);
 // still reach the next checkpoint. In the transaction that removes the rows
 // of a table found to have left the publication: that checkpoint may show
 // the table as of a time the stream left its changes out, and nothing
-// clients read is taken back. Nothing changes when the two are the same.
+// clients read is taken back. Nothing changes when the two are the same,
+// nor while the stream has created no checkpoint since a reset of the LSN
+// state (last_checkpoint_lsn NULL); a published LSN above the created one
+// (another stream's numbering) comes back as NULL, never as a position
+// that would block the new stream's checkpoints.
 Status withdraw_unpublished_checkpoint(StoreTransaction& txn);
 // The published checkpoint; nullopt before the first one.
 Result<std::optional<Checkpoint>> read_published_checkpoint(SqliteDb& db);

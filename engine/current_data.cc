@@ -147,9 +147,25 @@ Status store_live_row(StoreTransaction& txn, const std::string& table, const std
   return Status::ok();
 }
 
+namespace {
+
+// The op id of the key's tombstone; nullopt for a live row or none.
+Result<std::optional<int64_t>> read_tombstone_op(SqliteDb& db, const std::string& table,
+                                                 const std::string& row_id) {
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                          db.prepare("SELECT pending_delete FROM current_data"
+                                     " WHERE source_table = ?1 AND row_id = ?2"));
+  WALSIM_ASSIGN_OR_RETURN(bool found, stmt->bind(1, table).bind(2, row_id).step());
+  if (!found || stmt->is_null(0)) return std::optional<int64_t>();
+  return std::optional<int64_t>(stmt->int64(0));
+}
+
+}  // namespace
+
 Result<bool> store_copied_row_if_new(StoreTransaction& txn, const std::string& table,
                                      const std::string& row_id, const Row& row,
-                                     const std::vector<std::string>& buckets) {
+                                     const std::vector<std::string>& buckets,
+                                     std::optional<int64_t> read_after_op) {
   WALSIM_ASSERT(!has_unknown_values(row), "a table copy has every value");
   WALSIM_ASSIGN_OR_RETURN(
       ScopedStatement insert,
@@ -168,8 +184,14 @@ Result<bool> store_copied_row_if_new(StoreTransaction& txn, const std::string& t
   WALSIM_ASSERT(inserted == 0 || inserted == 1);
   if (inserted == 0 && !WALSIM_MUTANT("copy_overwrites_tombstone")) {
     // Which rule kept the row out: counted for the rare-path catalog only.
-    WALSIM_ASSIGN_OR_RETURN(auto kept, read_current_row(txn.db(), table, row_id));
-    if (kept && kept->tombstoned) WALSIM_PROBE("copy_row_skipped_for_tombstone");
+    WALSIM_ASSIGN_OR_RETURN(std::optional<int64_t> tombstone_op,
+                            read_tombstone_op(txn.db(), table, row_id));
+    if (tombstone_op) WALSIM_PROBE("copy_row_skipped_for_tombstone");
+    // The tombstone is newer than every op committed when the row was
+    // read: the stream's delete landed between the copy's read and write.
+    if (tombstone_op && read_after_op && *tombstone_op > *read_after_op) {
+      WALSIM_PROBE("streamed_delete_between_copy_read_and_write");
+    }
   }
   return inserted == 1;
 }

@@ -68,10 +68,12 @@ Result<std::pair<std::string, std::vector<Row>>> read_incomplete_rows(SqliteDb& 
 Status store_live_row(StoreTransaction& txn, const std::string& table, const std::string& row_id,
                       const Row& row, const std::vector<std::string>& buckets, bool copied);
 // Stores a copied row unless the key is known (live or tombstoned); returns
-// whether it was stored.
+// whether it was stored. `read_after_op`: the newest op id committed when
+// the row was read, if known (for the rare-path catalog only).
 Result<bool> store_copied_row_if_new(StoreTransaction& txn, const std::string& table,
                                      const std::string& row_id, const Row& row,
-                                     const std::vector<std::string>& buckets);
+                                     const std::vector<std::string>& buckets,
+                                     std::optional<int64_t> read_after_op = std::nullopt);
 // A tombstone at `op` for a key the store holds no row for.
 Status store_tombstone(StoreTransaction& txn, const std::string& table,
                        const std::string& row_id, int64_t op);

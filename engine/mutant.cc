@@ -23,6 +23,11 @@ const std::vector<Mutant>& catalog() {
        "a commit checkpoints while no_checkpoint_before is still ahead of it", ""},
       {"blocked_commit_drops_keepalive_op", "checkpoint rules",
        "a blocked commit forgets the ops it persisted (keepalive_op not raised)", ""},
+      {"removed_rows_miss_keepalive_op", "checkpoint rules",
+       "the REMOVE ops of a table's rows taken out at once (a re-created or withdrawn table, "
+       "a new replication state) do not raise keepalive_op: if nothing is written after "
+       "them, no checkpoint covers them",
+       "978ca8d"},
       {"copy_overwrites_tombstone", "tombstones",
        "a copied row read before a delete replaces the delete's tombstone", ""},
       {"delete_of_unseen_key_leaves_no_tombstone", "tombstones",

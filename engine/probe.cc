@@ -24,6 +24,10 @@ const std::vector<Probe>& catalog() {
        "rule 1: a copied row the store already held (the stream's newer version) is ignored"},
       {"copy_row_skipped_for_tombstone",
        "rule 2: a copy read before a delete and written after it: the delete must win"},
+      {"streamed_delete_between_copy_read_and_write",
+       "rule 2's window itself: a copy read a chunk, the stream deleted one of its keys "
+       "before the chunk was written (the tombstone is newer than every op committed at "
+       "the read), and the copy's row was skipped"},
       {"checkpoint_blocked_by_no_checkpoint_before",
        "rule 3: a stream commit before a copy's consistent point must not publish"},
       {"checkpoint_released_past_no_checkpoint_before",
@@ -33,9 +37,8 @@ const std::vector<Probe>& catalog() {
       {"redelivered_transaction_skipped",
        "the slot resent a transaction the store holds: it is skipped, not applied (4c5262c)"},
       {"mark_all_snapshot_done_refused",
-       "rule 4: refused while a table needs a copy; the tables not done are queued again",
-       "the world never re-creates a table (a new relid), the event that makes a table "
-       "need a copy that is not queued"},
+       "rule 4: refused while a table needs a copy; the tables not done are queued again "
+       "(reached since the world drops tables from the publication and adds them back)"},
       {"toast_value_filled_from_source",
        "an unchanged TOAST value nothing in the store knew, read from the source by key"},
       {"truncate_restarted_copy", "a truncate during a copy: the copy starts over"},
@@ -43,8 +46,22 @@ const std::vector<Probe>& catalog() {
       {"failed_commit_op_ids_burned",
        "a COMMIT failed: its op ids are never handed out again (5a4d93d)"},
       {"storage_full_seen", "the store's disk was full: a transient error, retried"},
+      // Issue 10, DDL (a table dropped and re-created under the engine).
+      {"stream_relation_not_registered",
+       "the stream met a relation that is not the registered one (a re-created table, "
+       "replayed WAL from before it): its changes are left out, the catalog decides"},
+      {"copy_found_table_gone",
+       "a copy's table was dropped (and re-created) under it: the copy starts over from "
+       "the catalog, no stop and no crash loop"},
       {"sim_power_loss_with_unsynced_writes",
        "world: a power loss that takes back writes the disk had not synced"},
+      {"sim_ambiguous_commit_found_committed",
+       "world: a COMMIT whose outcome the engine never learned (its commit frame landed, the "
+       "write reported an error) that the next process's recovery found committed: its ops "
+       "are in the store though no transaction of the engine returned them (5a4d93d)",
+       "after an ambiguous commit the engine retries in the same process, and its next "
+       "commit overwrites the failed frames: only a crash between the two lets recovery "
+       "find them, and seeds 1-400 have none (one seed in an earlier, perturbed run)"},
   };
   return kCatalog;
 }

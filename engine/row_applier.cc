@@ -206,7 +206,7 @@ Status RowApplier::copy(const Relation& relation, const Row& row) {
   const std::vector<BucketRow> placed = rules->evaluate(row);
   WALSIM_ASSIGN_OR_RETURN(bool stored,
                           store_copied_row_if_new(txn_, relation.name, row_id, row,
-                                                  bucket_ids(placed)));
+                                                  bucket_ids(placed), copy_read_after_op_));
   if (!stored) {
     WALSIM_PROBE("copy_row_skipped");
     return Status::ok();
@@ -249,7 +249,9 @@ Status remove_table_rows(StoreTransaction& txn, const std::string& table) {
   const std::optional<int64_t> before = txn.op_log().last_written_op();
   WALSIM_RETURN_IF_ERROR(remove_live_rows(txn, table));
   const std::optional<int64_t> after = txn.op_log().last_written_op();
-  if (after != before) WALSIM_RETURN_IF_ERROR(raise_keepalive_op(txn, *after));
+  if (after != before && !WALSIM_MUTANT("removed_rows_miss_keepalive_op")) {
+    WALSIM_RETURN_IF_ERROR(raise_keepalive_op(txn, *after));
+  }
   return erase_table_rows(txn, table);
 }
 

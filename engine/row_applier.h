@@ -52,7 +52,12 @@ class TableRulesCache {
 
 class RowApplier {
  public:
-  RowApplier(StoreTransaction& txn, TableRulesCache& rules) : txn_(txn), rules_(rules) {}
+  // `copy_read_after_op`: for copied rows, the newest op id committed when
+  // they were read, if known (write_batch.h); only the rare-path catalog
+  // reads it.
+  RowApplier(StoreTransaction& txn, TableRulesCache& rules,
+             std::optional<int64_t> copy_read_after_op = std::nullopt)
+      : txn_(txn), rules_(rules), copy_read_after_op_(copy_read_after_op) {}
 
   Status apply(const RowChange& change);
   // Copied rows stored so far (keys the store did not know).
@@ -76,6 +81,7 @@ class RowApplier {
 
   StoreTransaction& txn_;
   TableRulesCache& rules_;
+  const std::optional<int64_t> copy_read_after_op_;
   int64_t rows_copied_ = 0;
 };
 

@@ -56,32 +56,6 @@ std::string normalize(const DataQuery& query) {
   return line;
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string text;
-  for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
-  return text;
-}
-
-// Durable: a power loss that took the rows back would let the next start
-// adopt whatever rules it brings.
-Status write_definitions(SqliteDb& db, const std::vector<DefinitionFingerprint>& definitions) {
-  return in_transaction(db, [&]() -> Status {
-    WALSIM_ASSIGN_OR_RETURN(
-        ScopedStatement insert,
-        db.prepare("INSERT INTO bucket_definitions (name, fingerprint, normalized)"
-                   " VALUES (?1, ?2, ?3)"));
-    for (const DefinitionFingerprint& definition : definitions) {
-      insert->reset();
-      WALSIM_ASSIGN_OR_RETURN(int64_t inserted, insert->bind(1, definition.name)
-                                                    .bind(2, definition.fingerprint)
-                                                    .bind(3, definition.normalized)
-                                                    .run());
-      WALSIM_ASSERT(inserted == 1, "one row per definition");
-    }
-    return Status::ok();
-  }, Durability::kSurvivesPowerLoss);
-}
-
 }  // namespace
 
 std::vector<DefinitionFingerprint> fingerprint_definitions(const BucketRules& rules) {
@@ -113,47 +87,14 @@ RulesChange compare_definitions(const std::vector<DefinitionFingerprint>& stored
       change.added.push_back(definition.name);
     } else {
       if (old->second != definition.fingerprint) change.changed.push_back(definition.name);
+      else change.unchanged.push_back(definition.name);
       old_prints.erase(old);
     }
   }
   for (const auto& [name, print] : old_prints) change.removed.push_back(name);
+  WALSIM_ASSERT(change.added.size() + change.changed.size() + change.unchanged.size() ==
+                    wanted.size(), "every wanted definition is classified once");
   return change;
-}
-
-Result<std::vector<DefinitionFingerprint>> read_definitions(SqliteDb& db) {
-  WALSIM_ASSIGN_OR_RETURN(
-      ScopedStatement select,
-      db.prepare("SELECT name, fingerprint, normalized FROM bucket_definitions ORDER BY name"));
-  std::vector<DefinitionFingerprint> definitions;
-  for (;;) {
-    WALSIM_ASSIGN_OR_RETURN(bool row, select->step());
-    if (!row) break;
-    definitions.push_back({select->text(0), select->text(1), select->text(2)});
-  }
-  return definitions;
-}
-
-Status check_store_rules(SqliteDb& db, const BucketRules& rules) {
-  const std::vector<DefinitionFingerprint> wanted = fingerprint_definitions(rules);
-  // No definitions: a reader's rules (`walsim inspect`, tests), never a
-  // rules file's (the parser refuses one without a definition). A reader
-  // writes nothing a client reads, so it is neither checked nor recorded.
-  if (wanted.empty()) return Status::ok();
-  WALSIM_ASSIGN_OR_RETURN(std::vector<DefinitionFingerprint> stored, read_definitions(db));
-  if (stored.empty()) return write_definitions(db, wanted);
-  const RulesChange change = compare_definitions(stored, wanted);
-  if (change.empty()) return Status::ok();
-  std::string what;
-  auto list = [&what](const char* label, const std::vector<std::string>& names) {
-    if (!names.empty()) what += std::string(what.empty() ? "" : "; ") + label + join(names);
-  };
-  list("new definitions: ", change.added);
-  list("changed: ", change.changed);
-  list("removed: ", change.removed);
-  return Status(ErrorCode::kInvalidArgument,
-                "store '" + db.path() + "' was built with other bucket rules (" + what +
-                    "); a store serves the rules it was built with: start a new store (another"
-                    " --store) for these rules, or run with the rules this store was built with");
 }
 
 }  // namespace walsim

@@ -1,6 +1,7 @@
 #include "engine/source_tables.h"
 
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "engine/checkpoint_rules.h"
 #include "engine/row_codec.h"
@@ -25,7 +26,7 @@ std::string encode_relation(const Relation& relation) {
       .dump();
 }
 
-Result<Relation> decode_relation(const std::string& text) {
+Result<Relation> parse_relation(const std::string& text) {
   json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object() || !parsed.contains("columns")) {
     return Status(ErrorCode::kCorrupt, "stored relation is malformed: " + text);
@@ -45,6 +46,29 @@ Result<Relation> decode_relation(const std::string& text) {
   } catch (const json::exception& error) {
     return Status(ErrorCode::kCorrupt, std::string("stored relation: ") + error.what());
   }
+}
+
+// The same few relation texts are read back on every chunk and every
+// commit that checks a table's state, and parsing JSON was a few percent of
+// a simulated run. The text is the whole input, so a hit returns exactly
+// what parsing it would. Per thread (live mode reads tables from worker
+// threads), and a handful of entries: a store holds a few tables.
+Result<Relation> decode_relation(const std::string& text) {
+  constexpr size_t kRemembered = 8;
+  thread_local std::vector<std::pair<std::string, Relation>> remembered;
+  thread_local size_t next_slot = 0;
+  for (const auto& [seen, relation] : remembered) {
+    if (seen == text) return relation;
+  }
+  WALSIM_ASSIGN_OR_RETURN(Relation relation, parse_relation(text));
+  if (remembered.size() < kRemembered) {
+    remembered.emplace_back(text, relation);
+  } else {
+    remembered[next_slot] = {text, relation};
+    next_slot = (next_slot + 1) % kRemembered;
+  }
+  WALSIM_ASSERT(remembered.size() <= kRemembered);
+  return relation;
 }
 
 #define WALSIM_SELECT_TABLE                                                   \
@@ -158,6 +182,14 @@ Status set_publication_member(StoreTransaction& txn, const std::string& table,
       txn.db().prepare("UPDATE source_tables SET publication_member = ?2 WHERE name = ?1"));
   WALSIM_ASSIGN_OR_RETURN(int64_t updated, update->bind(1, table).bind(2, member).run());
   if (updated != 1) return not_registered(table);
+  return Status::ok();
+}
+
+Status delete_table(StoreTransaction& txn, const std::string& table) {
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement remove,
+                          txn.db().prepare("DELETE FROM source_tables WHERE name = ?1"));
+  WALSIM_ASSIGN_OR_RETURN(int64_t removed, remove->bind(1, table).run());
+  if (removed != 1) return not_registered(table);
   return Status::ok();
 }
 

@@ -65,6 +65,10 @@ Status mark_copy_done(StoreTransaction& txn, const std::string& table);
 // The membership the table's copy starts under (issue 10 part A).
 Status set_publication_member(StoreTransaction& txn, const std::string& table,
                               const std::string& member);
+// Issue 10 (DDL): the table no longer exists in the source; it is
+// forgotten (a table of that name created later registers as new).
+// kNotFound when it is not registered.
+Status delete_table(StoreTransaction& txn, const std::string& table);
 // Adds `rows_copied` and, when set, stores the new resume key.
 Status record_copy_progress(StoreTransaction& txn, const std::string& table,
                             int64_t rows_copied, const std::optional<Row>& resume_key);

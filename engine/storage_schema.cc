@@ -1,5 +1,6 @@
 #include "engine/storage_schema.h"
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace walsim {
@@ -21,31 +22,16 @@ constexpr const char* kFormatName = "walsim-bucket-store";
 // version 4 store ("format version 4, this build reads 3").
 // 5 (issue 10 part A): source_tables gained publication_member, the
 // membership a table's copy started under (kUpgradeFrom4).
-// --- issue 11 item 3, compaction: format 7 -------------------------------------
-// (6 is rules versions, another branch: its upgrade step runs before this
-// one.) bucket_data.op also allows 'MOVE' and 'CLEAR', the ops compaction
-// leaves (engine/compactor.h). SQLite cannot alter a CHECK, so the upgrade
-// rebuilds the table: one copy of the op log, once, in the writer's durable
-// upgrade transaction. Older builds refuse a version 7 store.
+// 6 (issue 11): rules versions. rules_versions, one row per version of the
+// bucket rules (rules_versions.h); bucket_definitions per version; the
+// version each checkpoint belongs to in replication_state. A writer
+// upgrades a version 5 store in place (kUpgradeFrom5): the definitions it
+// recorded become version 1, active, and its checkpoints belong to it.
+// 7 (issue 11 item 3, compaction): bucket_data.op also allows 'MOVE' and
+// 'CLEAR', the ops compaction leaves (engine/compactor.h). A writer
+// upgrades a version 6 store in place (kUpgradeFrom6). Older builds refuse
+// a version 7 store.
 constexpr const char* kFormatVersion = "7";
-constexpr const char* kUpgradeTo7 = R"sql(
-CREATE TABLE bucket_data_v7 (
-  op_id INTEGER PRIMARY KEY,
-  bucket TEXT NOT NULL,
-  op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE', 'MOVE', 'CLEAR')),
-  source_table TEXT NOT NULL,
-  row_id TEXT NOT NULL,
-  checksum INTEGER NOT NULL,
-  data TEXT
-);
-INSERT INTO bucket_data_v7 (op_id, bucket, op, source_table, row_id, checksum, data)
-  SELECT op_id, bucket, op, source_table, row_id, checksum, data FROM bucket_data;
-DROP TABLE bucket_data;
-ALTER TABLE bucket_data_v7 RENAME TO bucket_data;
-CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
-UPDATE walsim_meta SET value = '7' WHERE key = 'version';
-)sql";
-// --- end of issue 11 item 3's block ----------------------------------------------
 constexpr const char* kUpgradeFrom1 = R"sql(
 ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
 ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
@@ -73,6 +59,8 @@ INSERT INTO bucket_totals (bucket, op_count, live_rows, checksum, last_op_id)
   GROUP BY bucket;
 UPDATE walsim_meta SET value = '3' WHERE key = 'version';
 )sql";
+// Format 4's bucket_definitions, for the upgrade steps only (kUpgradeFrom5
+// gives it its version column).
 constexpr const char* kBucketDefinitions = R"sql(
 -- One row per bucket definition the store serves (rules_fingerprint.h).
 CREATE TABLE bucket_definitions (
@@ -88,13 +76,69 @@ ALTER TABLE source_tables ADD COLUMN publication_member TEXT;
 UPDATE walsim_meta SET value = '5' WHERE key = 'version';
 )sql";
 
+// SQLite cannot change a primary key: bucket_definitions is rebuilt with
+// the version in its key. At most one version is active and at most one is
+// building (the partial unique index).
+constexpr const char* kUpgradeFrom5 = R"sql(
+CREATE TABLE rules_versions (
+  id INTEGER PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('building', 'active', 'retired')),
+  rules_text TEXT,
+  created_lsn INTEGER,
+  activated_lsn INTEGER
+);
+CREATE UNIQUE INDEX rules_versions_one_per_state ON rules_versions (state)
+  WHERE state <> 'retired';
+INSERT INTO rules_versions (id, state)
+  SELECT 1, 'active' WHERE EXISTS (SELECT 1 FROM bucket_definitions);
+CREATE TABLE bucket_definitions_6 (
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  normalized TEXT NOT NULL,
+  PRIMARY KEY (version, name)
+) WITHOUT ROWID;
+INSERT INTO bucket_definitions_6 (version, name, fingerprint, normalized)
+  SELECT 1, name, fingerprint, normalized FROM bucket_definitions;
+DROP TABLE bucket_definitions;
+ALTER TABLE bucket_definitions_6 RENAME TO bucket_definitions;
+ALTER TABLE replication_state ADD COLUMN checkpoint_version INTEGER;
+ALTER TABLE replication_state ADD COLUMN published_version INTEGER;
+UPDATE replication_state SET
+  checkpoint_version = (SELECT id FROM rules_versions WHERE state = 'active'),
+  published_version = (SELECT id FROM rules_versions WHERE state = 'active');
+UPDATE walsim_meta SET value = '6' WHERE key = 'version';
+)sql";
+
+// SQLite cannot alter a CHECK: bucket_data is rebuilt, one copy of the op
+// log, once, in the writer's durable upgrade transaction.
+constexpr const char* kUpgradeFrom6 = R"sql(
+CREATE TABLE bucket_data_7 (
+  op_id INTEGER PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE', 'MOVE', 'CLEAR')),
+  source_table TEXT NOT NULL,
+  row_id TEXT NOT NULL,
+  checksum INTEGER NOT NULL,
+  data TEXT
+);
+INSERT INTO bucket_data_7 (op_id, bucket, op, source_table, row_id, checksum, data)
+  SELECT op_id, bucket, op, source_table, row_id, checksum, data FROM bucket_data;
+DROP TABLE bucket_data;
+ALTER TABLE bucket_data_7 RENAME TO bucket_data;
+CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
+UPDATE walsim_meta SET value = '7' WHERE key = 'version';
+)sql";
+
 constexpr const char* kSlotKey = "slot_name";
+constexpr const char* kSlotMembersKey = "slot_members";
 
 // The one description of the store. What each column means, and which
 // rules use it: docs/design.md ("The store", "The rules, exactly") and
 // checkpoint_rules.h.
 constexpr const char* kSchema = R"sql(
--- 'format' and 'version' (see kFormatName), 'slot_name' once paired.
+-- 'format' and 'version' (see kFormatName), 'slot_name' once paired,
+-- 'slot_members' (a JSON object, table to membership) if known.
 CREATE TABLE walsim_meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -160,9 +204,30 @@ CREATE TABLE replication_state (
   last_applied_lsn INTEGER,        -- commit LSN of the last source transaction applied
   durable_lsn INTEGER,             -- end LSN a durable commit covers: what the source may be told
   published_checkpoint INTEGER,    -- what clients read: last_checkpoint as of the last
-  published_checkpoint_lsn INTEGER --   durable commit, so it survives a power loss
+  published_checkpoint_lsn INTEGER, --   durable commit (so it survives a power loss)
+  checkpoint_version INTEGER,      -- rules version last_checkpoint belongs to
+  published_version INTEGER        -- rules version published_checkpoint belongs to
 );
 INSERT INTO replication_state (id, snapshot_done) VALUES (1, 0);
+-- One row per version of the bucket rules (rules_versions.h).
+CREATE TABLE rules_versions (
+  id INTEGER PRIMARY KEY,          -- 1, 2, ... in the order they were deployed
+  state TEXT NOT NULL CHECK (state IN ('building', 'active', 'retired')),
+  rules_text TEXT,                 -- the rules file as deployed; NULL: from a format 5 store
+  created_lsn INTEGER,             -- the stream's position when it was created; NULL: at the start
+  activated_lsn INTEGER            -- the checkpoint LSN it became active at; NULL: at the start
+);
+-- One active version, one building at most.
+CREATE UNIQUE INDEX rules_versions_one_per_state ON rules_versions (state)
+  WHERE state <> 'retired';
+-- One row per bucket definition of each version (rules_fingerprint.h).
+CREATE TABLE bucket_definitions (
+  version INTEGER NOT NULL,        -- rules_versions.id
+  name TEXT NOT NULL,              -- the definition's name, bucket ids start with it
+  fingerprint TEXT NOT NULL,       -- FNV-1a 64 of normalized, 16 hex digits
+  normalized TEXT NOT NULL,        -- its queries, normalized: what the fingerprint covers
+  PRIMARY KEY (version, name)
+) WITHOUT ROWID;
 )sql";
 
 Result<int64_t> count_user_tables(SqliteDb& db) {
@@ -195,26 +260,28 @@ Result<std::string> read_format_version(SqliteDb& db) {
   return values[1];
 }
 
-// `upgrade`: a writer brings a version 1 to 5 store up to this build's
+// `upgrade`: a writer brings a version 1 to 6 store up to this build's
 // format, one durable transaction for all the steps.
 Status check_format(SqliteDb& db, bool upgrade) {
   WALSIM_ASSIGN_OR_RETURN(std::string version, read_format_version(db));
   if (version == kFormatVersion) return Status::ok();
   const bool older = version == "1" || version == "2" || version == "3" || version == "4" ||
-                     version == "5";
+                     version == "5" || version == "6";
   if (older && upgrade) {
     return in_transaction(
         db,
         [&]() -> Status {
-          if (version == "1") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom1));
-          if (version == "1" || version == "2") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom2));
-          if (version != "4" && version != "5") {
+          // Each step from the store's version on, in order.
+          const int from = version[0] - '0';
+          if (from <= 1) WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom1));
+          if (from <= 2) WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom2));
+          if (from <= 3) {
             WALSIM_RETURN_IF_ERROR(db.exec(kBucketDefinitions));
             WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom3));
           }
-          if (version != "5") WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom4));
-          // Issue 11 item 3 (rules versions' step 6 goes before it).
-          return db.exec(kUpgradeTo7);
+          if (from <= 4) WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom4));
+          if (from <= 5) WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom5));
+          return db.exec(kUpgradeFrom6);
         },
         Durability::kSurvivesPowerLoss);
   }
@@ -250,7 +317,6 @@ Status prepare_store_schema(SqliteDb& db) {
   if (*tables > 0) return check_format(db, /*upgrade=*/true);
   return in_transaction(db, [&]() -> Status {
     WALSIM_RETURN_IF_ERROR(db.exec(kSchema));
-    WALSIM_RETURN_IF_ERROR(db.exec(kBucketDefinitions));
     WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
                             db.prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"));
     WALSIM_RETURN_IF_ERROR(stmt->bind(1, "format").bind(2, kFormatName).run());
@@ -273,6 +339,47 @@ Status write_slot_name(StoreTransaction& txn, const std::string& slot) {
       txn.db().prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"
                  " ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
   WALSIM_ASSIGN_OR_RETURN(int64_t stored, stmt->bind(1, kSlotKey).bind(2, slot).run());
+  WALSIM_ASSERT(stored == 1, "an upsert stores exactly one row");
+  return Status::ok();
+}
+
+Result<std::map<std::string, std::string>> read_slot_members(SqliteDb& db) {
+  WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                          db.prepare("SELECT value FROM walsim_meta WHERE key = ?1"));
+  WALSIM_ASSIGN_OR_RETURN(bool row, stmt->bind(1, kSlotMembersKey).step());
+  std::map<std::string, std::string> members;
+  if (!row) return members;
+  nlohmann::json parsed = nlohmann::json::parse(stmt->text(0), nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) {
+    return Status(ErrorCode::kCorrupt, "store '" + db.path() + "': walsim_meta 'slot_members' is not a JSON object");
+  }
+  for (const auto& [table, member] : parsed.items()) {
+    if (!member.is_string()) {
+      return Status(ErrorCode::kCorrupt, "store '" + db.path() + "': slot member of '" + table + "' is not a string");
+    }
+    members[table] = member.get<std::string>();
+  }
+  WALSIM_ASSERT(members.size() == parsed.size());
+  return members;
+}
+
+Status write_slot_members(StoreTransaction& txn,
+                          const std::map<std::string, std::string>& members) {
+  if (members.empty()) {
+    WALSIM_ASSIGN_OR_RETURN(ScopedStatement stmt,
+                            txn.db().prepare("DELETE FROM walsim_meta WHERE key = ?1"));
+    return stmt->bind(1, kSlotMembersKey).run().status();
+  }
+  nlohmann::json object = nlohmann::json::object();
+  for (const auto& [table, member] : members) {
+    WALSIM_ASSERT(!member.empty(), "a membership has an identity");
+    object[table] = member;
+  }
+  WALSIM_ASSIGN_OR_RETURN(
+      ScopedStatement stmt,
+      txn.db().prepare("INSERT INTO walsim_meta (key, value) VALUES (?1, ?2)"
+                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+  WALSIM_ASSIGN_OR_RETURN(int64_t stored, stmt->bind(1, kSlotMembersKey).bind(2, object.dump()).run());
   WALSIM_ASSERT(stored == 1, "an upsert stores exactly one row");
   return Status::ok();
 }

@@ -77,6 +77,11 @@ Status StoreWriter::run(const std::function<Status(StoreTransaction&)>& body,
     burned_through_ = std::max(burned_through_, *committing_op);
   }
   // Committed: the sequence's resume point is stored.
+  if (status.is_ok() && committing_op && *committing_op > 0) {
+    WALSIM_ASSERT(!committed_op_max_ || *committing_op > *committed_op_max_,
+                  "a committed transaction's op ids follow the ones committed before it");
+    committed_op_max_ = *committing_op;
+  }
   if (status.is_ok() && loaded) {
     sequence_resumed_ = true;
     headroom_ = headroom;

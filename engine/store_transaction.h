@@ -16,6 +16,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 
 #include "engine/op_log.h"
 #include "engine/sqlite_db.h"
@@ -89,6 +90,10 @@ class StoreWriter {
   // succeeds again. What a progress display says while writes are retried
   // (a full disk, say).
   const Status& last_error() const { return last_error_; }
+  // The newest op id a transaction of this process committed; nullopt
+  // until one that wrote ops did. Op ids only grow, so an op id above it
+  // was written by a transaction that committed later.
+  std::optional<int64_t> committed_op_max() const { return committed_op_max_; }
 
   // For reads outside a transaction.
   SqliteDb& db() { return db_; }
@@ -113,6 +118,7 @@ class StoreWriter {
   // The largest op id a transaction whose COMMIT failed had used (op_log.h,
   // Sequence::burned_through).
   int64_t burned_through_ = 0;
+  std::optional<int64_t> committed_op_max_;
 };
 
 }  // namespace walsim

@@ -25,7 +25,6 @@ StepResult Streamer::step() {
     case Next::kOpen: return open();
     case Next::kRead: return read();
     case Next::kFlush: return flush();
-    case Next::kRegister: return register_relation();
     case Next::kCommit: return commit();
     case Next::kKeepalive: return keepalive();
     case Next::kMakeDurable: return make_durable();
@@ -158,17 +157,29 @@ void Streamer::on_relation(Relation relation) {
     fail(refused);
     return;
   }
-  relations_[relid] = relation;
-  relation_to_register_ = std::move(relation);
-  // Changes buffered so far were decoded with the old schema: persist them
-  // before the table may be reset.
-  next_ = batch_->buffered() > 0 ? Next::kFlush : Next::kRegister;
+  // Issue 10 (DDL): the stream never writes the stored relation. One that
+  // is not the registered one is the snapshotter's to look at: the catalog
+  // decides (a newer table or shape is registered and copied; an older one,
+  // replayed, changes nothing) and its changes meanwhile are not applied.
+  const Relation* registered = snapshotter_.registered_relation(relation.name);
+  if (!registered || needs_new_copy(*registered, relation)) {
+    WALSIM_PROBE("stream_relation_not_registered");
+    snapshotter_.recheck(relation.name);
+  }
+  relations_[relid] = std::move(relation);
 }
 
+// Changes decoded with another relation than the registered one are left
+// out: of an older incarnation, the copy of the registered one (consistent
+// past them) holds the table; of a newer one or a new shape, the recheck
+// registers it and copies the table again, reading every change it missed.
 const Relation* Streamer::replicated_relation(uint32_t relid) {
   if (skipping_) return nullptr;
   auto found = relations_.find(relid);
-  return found == relations_.end() ? nullptr : &found->second;
+  if (found == relations_.end()) return nullptr;
+  const Relation* registered = snapshotter_.registered_relation(found->second.name);
+  if (!registered || needs_new_copy(*registered, found->second)) return nullptr;
+  return &found->second;
 }
 
 void Streamer::after_change() {
@@ -182,16 +193,6 @@ StepResult Streamer::flush() {
                                                 : std::nullopt);
   if (!status.is_ok()) return retry_or_fail(status);
   WALSIM_ASSERT(batch_->buffered() == 0, "a flush persists the whole buffer");
-  next_ = relation_to_register_ ? Next::kRegister : Next::kRead;
-  return StepResult::kProgress;
-}
-
-StepResult Streamer::register_relation() {
-  WALSIM_ASSERT(relation_to_register_.has_value());
-  auto changed = storage_.register_table(*relation_to_register_);
-  if (!changed.is_ok()) return retry_or_fail(changed.status());
-  if (*changed) snapshotter_.enqueue(relation_to_register_->name);
-  relation_to_register_.reset();
   next_ = Next::kRead;
   return StepResult::kProgress;
 }
@@ -240,6 +241,7 @@ StepResult Streamer::make_durable() {
   WALSIM_ASSERT(committed_lsn_ > durable_lsn_ || transactions_not_durable_ > 0,
                 "a durable commit has something to cover");
   if (!tables_to_withdraw_.empty()) return withdraw_table();
+  look_again_if_quiet();
   if (checkpoint_unchecked_) return check_publication();
   // The store holds the source up to committed_lsn_: every commit that got
   // it there is in the -wal file before this one, which the sync covers.
@@ -281,7 +283,22 @@ StepResult Streamer::check_publication() {
     }
   }
   checkpoint_unchecked_ = false;
+  publication_checked_lsn_ = std::max(publication_checked_lsn_, committed_lsn_);
   return StepResult::kProgress;
+}
+
+// The source moved on and the stream brought no change since the last
+// look: maybe because a table left the publication (pgoutput says nothing
+// of that, and nothing of the changes it then leaves out). No checkpoint
+// is created from such a range, so without this look a table dropped from
+// the publication, changed and added back would stay stale for good. One
+// catalog read per durable commit of a quiet range, at a new LSN only.
+void Streamer::look_again_if_quiet() {
+  WALSIM_ASSERT(tables_to_withdraw_.empty(), "withdrawals found by the last look come first");
+  WALSIM_ASSERT(durable_lsn_ <= committed_lsn_, "a quiet range ends where the store is");
+  if (changes_not_durable_ == 0 && committed_lsn_ > publication_checked_lsn_) {
+    checkpoint_unchecked_ = true;
+  }
 }
 
 // Every copy is done and still no checkpoint: an incomplete row may wait
@@ -340,7 +357,6 @@ void Streamer::reconnect() {
   truncated_tables_.clear();
   in_transaction_ = false;
   skipping_ = false;
-  relation_to_register_.reset();
   commit_.reset();
   keepalive_lsn_.reset();
   acknowledge_lsn_.reset();

@@ -2,8 +2,8 @@
 // while tables are still being copied.
 //
 // Each step does one thing: open the stream, read one message, or run one
-// storage transaction (flush a long transaction, register a relation,
-// commit, keepalive, make the store durable), or acknowledge. A source
+// storage transaction (flush a long transaction, commit, keepalive, make
+// the store durable), or acknowledge. A source
 // transaction's changes are buffered in a stream batch and persisted with
 // its commit, which survives a process crash but not a power loss. Group
 // commit: when the stream has nothing to read, or enough transactions wait,
@@ -42,13 +42,12 @@ class Streamer : public Task {
  private:
   // What the next step does, besides reading a message.
   enum class Next {
-    kOpen, kRead, kFlush, kRegister, kCommit, kKeepalive, kMakeDurable, kAcknowledge,
+    kOpen, kRead, kFlush, kCommit, kKeepalive, kMakeDurable, kAcknowledge,
   };
 
   StepResult open();
   StepResult read();
   StepResult flush();
-  StepResult register_relation();
   StepResult commit();
   StepResult keepalive();
   StepResult make_durable();
@@ -58,6 +57,7 @@ class Streamer : public Task {
   StepResult check_publication();
   StepResult withdraw_table();
   void look_again_if_stuck(bool checkpoint_blocked);
+  void look_again_if_quiet();
   StepResult acknowledge();
   // After a commit, a keepalive or a transaction found applied: the store
   // holds the source up to `lsn`, durably or not yet.
@@ -89,9 +89,10 @@ class Streamer : public Task {
   bool skipping_ = false;       // the open transaction was applied before
   std::optional<Lsn> last_applied_lsn_;  // as stored; read when a stream opens
   // Relations announced in this stream session, by relid. Only tables the
-  // rules name are replicated; changes to others are skipped.
+  // rules name are replicated; changes to others are skipped, and so are
+  // changes decoded with a relation that is not the one the snapshotter
+  // registered (issue 10, DDL: Snapshotter::registered_relation).
   std::map<uint32_t, Relation> relations_;
-  std::optional<Relation> relation_to_register_;
   std::vector<std::string> truncated_tables_;  // in the open transaction
   std::optional<CommitMessage> commit_;
   std::optional<Lsn> keepalive_lsn_;
@@ -113,6 +114,8 @@ class Streamer : public Task {
   // Issue 10 part A. Whether a checkpoint may have been created since the
   // publication was last checked (at start: the store may hold one).
   bool checkpoint_unchecked_ = true;
+  // The committed LSN the catalog was last asked at (check_publication).
+  Lsn publication_checked_lsn_ = Lsn::zero();
   // Tables the check found out of the publication, or back as a new member.
   std::vector<std::string> tables_to_withdraw_;
 };

@@ -71,6 +71,7 @@ void WriteBatch::copy_row(const Relation& relation, Row row) {
   WALSIM_ASSERT(kind_ == Kind::kSnapshot, "only a snapshot batch copies");
   WALSIM_ASSERT(relation.name == snapshot_table_, "a snapshot batch copies its own table");
   WALSIM_ASSERT(!has_unknown_values(row), "a table copy has every value");
+  if (changes_.empty()) copy_read_after_op_ = writer_.committed_op_max();
   buffer(RowChange::Type::kCopy, relation, std::move(row), std::nullopt);
 }
 
@@ -94,6 +95,7 @@ void WriteBatch::discard() {
   changes_.clear();
   resume_key_.reset();
   consistent_lsn_.reset();
+  copy_read_after_op_.reset();
   table_rules_.clear();
   relations_.clear();
 }
@@ -172,7 +174,7 @@ Result<std::optional<int64_t>> WriteBatch::write_changes(StoreTransaction& txn,
     }
     *table_done = state->snapshot_done;
   }
-  RowApplier applier(txn, table_rules_);
+  RowApplier applier(txn, table_rules_, copy_read_after_op_);
   for (const RowChange& change : changes_) WALSIM_RETURN_IF_ERROR(applier.apply(change));
   if (kind_ == Kind::kSnapshot) {
     WALSIM_RETURN_IF_ERROR(

@@ -103,6 +103,11 @@ class WriteBatch {
   std::vector<RowChange> changes_;
   std::optional<Row> resume_key_;
   std::optional<Lsn> consistent_lsn_;
+  // Snapshot batches: the newest op id committed when the first buffered
+  // row was read (StoreWriter::committed_op_max). A tombstone above it was
+  // written by a stream delete that landed between the read and the write
+  // (counted for the rare-path catalog only).
+  std::optional<int64_t> copy_read_after_op_;
   // Copies of the relations the buffered changes point at, so a relation
   // the caller passed in may go away; a changed schema adds a new copy.
   std::vector<std::unique_ptr<Relation>> relations_;

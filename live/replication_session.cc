@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include "live/preflight.h"
@@ -114,13 +116,21 @@ Status ReplicationSession::apply_slot_plan(const SlotPlan& plan) {
     WALSIM_RETURN_IF_ERROR(storage_->start_new_replication_state());
   }
   if (plan.action == SlotAction::kRecreate) WALSIM_RETURN_IF_ERROR(connector_.drop_slot());
+  // Read before the slot exists: a table still of the same membership when
+  // its copy starts was published for all of the new slot's stream
+  // (BucketStorage::set_slot_members), so its copy need not wait for it.
+  std::optional<std::map<std::string, std::string>> members_before_slot;
   if (plan.action != SlotAction::kResume) {
-    WALSIM_RETURN_IF_ERROR(connector_.ensure_slot().status());
+    WALSIM_ASSIGN_OR_RETURN(members_before_slot, connector_.publication_members(rules_.tables()));
+    WALSIM_ASSIGN_OR_RETURN(bool created, connector_.ensure_slot());
+    // A slot another process created first may be older than the read.
+    if (!created) members_before_slot.reset();
     notify_("created replication slot '" + config_.slot + "'");
   } else {
     notify_("resuming from replication slot '" + config_.slot + "'");
   }
   WALSIM_RETURN_IF_ERROR(open_storage());
+  if (members_before_slot) WALSIM_RETURN_IF_ERROR(storage_->set_slot_members(*members_before_slot));
   return storage_->set_slot_name(config_.slot);
 }
 

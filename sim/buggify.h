@@ -55,7 +55,16 @@ enum class FaultKind : uint8_t {
   // --- issue 10 part A: a world that changes (sim/sim_postgres.h). ---------
   kPublicationChange,  // a writer step: ALTER PUBLICATION ... DROP TABLE of a
                        // published table, or ADD TABLE of a dropped one
+  kReaderDisconnect,   // a table reader's connection dies (pg_terminate_backend):
+                       // every later call on it answers kDisconnected
+  kServerRestart,      // between steps: the source restarts, and the stream
+                       // and every reader connection die at once
   // --- end of issue 10 part A. ----------------------------------------------
+  // --- issue 10, DDL: tables change identity under the engine. -------------
+  kTableRecreated,          // a writer step: DROP TABLE and CREATE TABLE of the
+                            // same name with other rows (also mid-copy)
+  kTableRecreatedWhileDown, // the same between two engine runs, per restart
+  // --- end of issue 10, DDL. -------------------------------------------------
   // --- issue 11 item 3: compaction (sim/compaction.h). ------------------------
   kCompaction,         // between steps: the engine's background compaction runs
                        // once over every bucket, up to the published checkpoint

@@ -65,8 +65,9 @@ class Oracle {
   std::optional<Violation> on_acknowledge(Lsn lsn, Lsn sent);
   // Records the ops the store gained since the last call.
   std::optional<Violation> watch_ops(BucketStorage& storage);
-  // `confirmed` is the furthest the slot was ever confirmed to.
-  std::optional<Violation> after_restart(BucketStorage& storage, Lsn confirmed);
+  // `confirmed` is the furthest the slot was ever confirmed to;
+  // `power_lost`: the disk lost what it had not synced (sim_disk.h).
+  std::optional<Violation> after_restart(BucketStorage& storage, Lsn confirmed, bool power_lost);
   // Issue 10 part B: the store's LSNs are the cluster's (sim/sim_cluster.h);
   // source LSN = store LSN + offset. Set when a fresh cluster replaces the
   // source, after the store's reset: every checkpoint published from then
@@ -77,6 +78,9 @@ class Oracle {
   const std::optional<Checkpoint>& checkpoint() const { return checkpoint_; }
   const ExpectedState& expected() const { return expected_; }
   int64_t checkpoints_checked() const { return checkpoints_checked_; }
+  // The newest op id the store was seen to hold (since the last restart's
+  // re-read from the published checkpoint).
+  int64_t watched_up_to_op() const { return watched_up_to_op_; }
 
   // "bucket by_owner_t0["o1"] row t0 ["00000017"]: expected {...}, actual
   // absent; last source change: xid 812 commit 0/1A0".

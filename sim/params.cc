@@ -85,6 +85,8 @@ FaultPlan draw_faults(Prng& prng) {
   // --- issue 10 part A: the world changes (drawn after the others, so
   // their rates stay what they were). ---------------------------------------
   set(FaultKind::kPublicationChange, rate({2000, 10000, 30000}));  // per writer step
+  set(FaultKind::kReaderDisconnect, rate({5000, 20000, 60000}));   // per table read
+  set(FaultKind::kServerRestart, rate({50, 200, 1000}));           // per step
   // --- end of issue 10 part A. -----------------------------------------------
   return plan;
 }
@@ -104,6 +106,19 @@ void draw_outside_faults(Prng& prng, FaultPlan& plan) {
   plan[static_cast<size_t>(FaultKind::kRulesEdited)] = rate({100000, 300000});
 }
 // --- end of part B's block
+
+// --- issue 10, DDL: tables dropped and re-created under the engine ----------
+// A stream of its own, like part B's. Enabled more often than the others
+// (1/2) so that each fires within seeds 1-30: the while-down kind needs a
+// restart, which only seeds with crashes have.
+void draw_ddl_faults(Prng& prng, FaultPlan& plan) {
+  auto rate = [&prng](std::vector<uint32_t> choices) -> uint32_t {
+    return prng.percent(50) ? prng.pick(choices) : 0;
+  };
+  plan[static_cast<size_t>(FaultKind::kTableRecreated)] = rate({1000, 5000, 15000});
+  plan[static_cast<size_t>(FaultKind::kTableRecreatedWhileDown)] = rate({100000, 300000});
+}
+// --- end of issue 10, DDL
 
 // --- issue 11 item 3: compaction at random points of a run, drawn from a
 // stream of its own so every other draw of a seed stays what it was. Per
@@ -245,6 +260,8 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   params.faults = draw_faults(fault_prng);
   Prng outside_fault_prng(derive(seed, "params.outside_faults"));  // issue 10 part B
   draw_outside_faults(outside_fault_prng, params.faults);
+  Prng ddl_fault_prng(derive(seed, "params.ddl_faults"));  // issue 10, DDL
+  draw_ddl_faults(ddl_fault_prng, params.faults);
   Prng compaction_prng(derive(seed, "params.compaction"));  // issue 11 item 3
   draw_compaction(compaction_prng, params.faults);
   params.read_mode = source_prng.coin() ? ReadMode::kSnapshot : ReadMode::kReadCommitted;

@@ -292,9 +292,14 @@ int64_t SimDisk::size(HandleId id) const {
 void SimDisk::apply_write(FileNode& node, const uint8_t* data, int64_t size_bytes,
                           int64_t offset) {
   WALSIM_ASSERT(size_bytes >= 0 && offset >= 0);
-  int64_t end = offset + size_bytes;
-  if (end > static_cast<int64_t>(node.bytes.size())) node.bytes.resize(end);  // zero-fills a gap
-  if (size_bytes > 0) std::memcpy(node.bytes.data() + offset, data, size_bytes);
+  // Most writes append (WAL frames): the part past the end is appended, not
+  // zero-filled first and then overwritten.
+  if (offset > static_cast<int64_t>(node.bytes.size())) node.bytes.resize(offset);  // the gap: zeros
+  const int64_t overwritten =
+      std::clamp<int64_t>(static_cast<int64_t>(node.bytes.size()) - offset, 0, size_bytes);
+  if (overwritten > 0) std::memcpy(node.bytes.data() + offset, data, overwritten);
+  node.bytes.insert(node.bytes.end(), data + overwritten, data + size_bytes);
+  WALSIM_ASSERT(static_cast<int64_t>(node.bytes.size()) >= offset + size_bytes);
   node.unsynced_ranges.push_back({offset, size_bytes});
   node.last_unsynced_is_write = size_bytes > 0;
   node.counters.writes++;
@@ -312,16 +317,19 @@ void SimDisk::apply_truncate(FileNode& node, int64_t size_bytes) {
 }
 
 // Makes the durable view equal the page cache by touching only what changed
-// since the last sync: bytes below the smallest size the file had are the
-// old durable bytes unless a logged write covered them; bytes above it were
-// zero-filled or written.
+// since the last sync: bytes below the smallest size the file had (`kept`)
+// are the old durable bytes unless a logged write covered them; bytes above
+// it were zero-filled or written since, so they are the page cache's, and
+// are appended in one copy.
 void SimDisk::apply_sync(FileNode& node) {
-  int64_t size = static_cast<int64_t>(node.bytes.size());
-  node.durable.resize(std::min<int64_t>(node.durable.size(), node.unsynced_min_size));
-  node.durable.resize(size);
+  const int64_t size = static_cast<int64_t>(node.bytes.size());
+  const int64_t kept = std::min<int64_t>(node.durable.size(), node.unsynced_min_size);
+  WALSIM_ASSERT(kept <= size, "the file never shrank below its smallest size since the sync");
+  node.durable.resize(kept);
+  node.durable.insert(node.durable.end(), node.bytes.begin() + kept, node.bytes.end());
   for (const FileNode::WrittenRange& range : node.unsynced_ranges) {
-    int64_t end = std::min(range.offset + range.size_bytes, size);
-    if (end <= range.offset) continue;  // truncated away since
+    const int64_t end = std::min(range.offset + range.size_bytes, kept);
+    if (end <= range.offset) continue;  // above `kept`: appended already
     std::memcpy(node.durable.data() + range.offset, node.bytes.data() + range.offset,
                 end - range.offset);
   }
@@ -606,8 +614,12 @@ void SimDisk::revert_to_durable(FileNode& node, Prng& prng, bool tear, PowerLoss
   bool tear_this = tear && node.last_unsynced_is_write;
   if (tear_this) cache_before.swap(node.bytes);
   node.bytes = node.durable;
-  if (tear_this) tear_last_write(node, cache_before, prng, report);
-  node.durable = node.bytes;  // what is on the platter now is what survives
+  // What is on the platter now is what survives: the torn write's kept
+  // sectors too. Untorn, the two views are equal already.
+  if (tear_this) {
+    tear_last_write(node, cache_before, prng, report);
+    node.durable = node.bytes;
+  }
   node.unsynced_ranges.clear();
   node.unsynced_min_size = static_cast<int64_t>(node.bytes.size());
   node.last_unsynced_is_write = false;

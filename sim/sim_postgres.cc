@@ -42,6 +42,9 @@ class SimChangeStream : public ChangeStream {
 
   ~SimChangeStream() override { drop(); }
 
+  // The server went away (issue 10 part A): the session is over.
+  void kill() { drop(); }
+
   Result<std::optional<ChangeMessage>> next() override {
     if (gone_) return disconnected();
     if (source_.buggify_.fire(FaultKind::kStreamDisconnect)) {
@@ -87,19 +90,24 @@ class SimChangeStream : public ChangeStream {
     pending_index_ = 0;
     pending_.push_back(BeginMessage{txn.commit_lsn, txn.xid});
     for (const ChangeMessage& message : txn.messages) {
-      for (uint32_t relid : relids_of(message)) announce(relid);
+      for (uint32_t relid : relids_of(message)) announce(txn, relid);
       pending_.push_back(message);
     }
     pending_.push_back(CommitMessage{txn.commit_lsn, txn.end_lsn});
   }
 
-  void announce(uint32_t relid) {
-    if (!announced_.insert(relid).second) return;
-    for (const SimTable& table : source_.tables_) {
-      if (table.relation().relid == relid) pending_.push_back(RelationMessage{table.relation()});
-    }
+  // The relation as of the transaction (SourceTxn::relations): sent before
+  // its first change in the session, and again when it changed.
+  void announce(const SourceTxn& txn, uint32_t relid) {
+    auto found = txn.relations.find(relid);
+    if (found == txn.relations.end()) return;
+    auto sent = announced_.find(relid);
+    if (sent != announced_.end() && sent->second == found->second) return;
+    announced_.insert_or_assign(relid, found->second);
+    pending_.push_back(RelationMessage{found->second});
   }
 
+  friend class SimPostgres;
   static std::vector<uint32_t> relids_of(const ChangeMessage& message) {
     if (auto* m = std::get_if<InsertMessage>(&message)) return {m->relid};
     if (auto* m = std::get_if<UpdateMessage>(&message)) return {m->relid};
@@ -153,7 +161,7 @@ class SimChangeStream : public ChangeStream {
   size_t next_txn_;
   std::vector<ChangeMessage> pending_;
   size_t pending_index_ = 0;
-  std::set<uint32_t> announced_;
+  std::map<uint32_t, Relation> announced_;
   Lsn received_;
   Lsn last_keepalive_;
   int64_t next_keepalive_ms_;
@@ -172,7 +180,18 @@ class SimChangeStream : public ChangeStream {
 
 class SimTableReader : public TableReader {
  public:
-  explicit SimTableReader(SimPostgres& source) : source_(source) {}
+  explicit SimTableReader(SimPostgres& source) : source_(source) {
+    source_.readers_.insert(this);
+  }
+  ~SimTableReader() override { source_.readers_.erase(this); }
+
+  // Issue 10 part A: the connection is gone (pg_terminate_backend, a server
+  // restart); every later call answers kDisconnected, as a live reader on a
+  // dead connection does, until the engine opens a new reader.
+  void kill() {
+    dead_ = true;
+    held_.reset();
+  }
 
   Result<std::optional<TableChunk>> read_chunk(const Relation& relation,
                                                const std::optional<Row>& after_key,
@@ -213,6 +232,14 @@ class SimTableReader : public TableReader {
   // drawn number of "not ready" answers. Errors come at once.
   template <typename Read>
   Result<std::optional<TableChunk>> answer(const Request& request, Read read) {
+    if (!dead_ && source_.buggify_.fire(FaultKind::kReaderDisconnect)) {
+      source_.event("fault:reader_disconnect");
+      kill();
+    }
+    if (dead_) {
+      return Status(ErrorCode::kDisconnected,
+                    "server closed the connection unexpectedly (table reader)");
+    }
     if (!held_ || held_->request != request) {
       held_.reset();
       Result<TableChunk> result = read();
@@ -309,6 +336,7 @@ class SimTableReader : public TableReader {
   SimPostgres& source_;
   std::map<size_t, Lsn> snapshots_;  // table index -> snapshot LSN of its copy
   std::optional<Held> held_;
+  bool dead_ = false;
 };
 
 // ---------------------------------------------------------------------------
@@ -381,6 +409,38 @@ bool SimPostgres::out_of_publication_at(size_t table, Lsn lsn) const {
     if (history[i].from < lsn && (!ended || lsn < history[i + 1].from)) return true;
   }
   return false;
+}
+
+// --- schema changes (issue 10, DDL) -------------------------------------------
+
+const SourceTxn& SimPostgres::recreate_table(size_t table, std::vector<Row> rows) {
+  WALSIM_ASSERT(!txn_open_, "DDL runs between the writer's transactions");
+  Txn txn = begin();
+  // DROP TABLE: every row goes, and pgoutput sends nothing for it.
+  std::vector<std::string> ids = tables_[table].live_ids();
+  std::sort(ids.begin(), ids.end());
+  for (const std::string& id : ids) {
+    txn.txn_.changes.push_back(SourceChange{table, *tables_[table].latest(id), std::nullopt});
+  }
+  Relation relation = tables_[table].relation();
+  const uint32_t old_relid = relation.relid;
+  relation.relid = next_recreated_relid_;
+  next_recreated_relid_ += 2;
+  WALSIM_ASSERT(relation.relid != old_relid, "a re-created table has a new oid");
+  tables_[table] = SimTable(std::move(relation));
+  recent_read_ids_[table].clear();
+  // ADD TABLE of the new table: a membership no copy started under.
+  std::vector<Membership>& history = memberships_[table];
+  if (history.back().from == head_) {
+    history.back().member = next_member_++;
+  } else {
+    history.push_back(Membership{head_, next_member_++});
+  }
+  event("recreate_table " + tables_[table].name() + " relid=" + std::to_string(old_relid) + "->" +
+            std::to_string(tables_[table].relation().relid),
+        head_);
+  for (Row& row : rows) txn.insert(table, std::move(row));
+  return commit(std::move(txn));
 }
 
 std::optional<size_t> SimPostgres::find_table(const std::string& name) const {
@@ -478,6 +538,13 @@ const SourceTxn& SimPostgres::commit(Txn txn) {
   head_ = committed.end_lsn;
   for (SimTable& table : tables_) table.commit_pending(committed.commit_lsn);
   drop_unpublished(committed.messages);
+  for (const ChangeMessage& message : committed.messages) {
+    for (uint32_t relid : SimChangeStream::relids_of(message)) {
+      for (const SimTable& table : tables_) {
+        if (table.relation().relid == relid) committed.relations.emplace(relid, table.relation());
+      }
+    }
+  }
   wal_.push_back(std::move(committed));
   return wal_.back();
 }
@@ -629,6 +696,14 @@ Result<std::vector<Relation>> SimPostgres::describe_tables(const std::vector<std
   return relations;
 }
 
+void SimPostgres::restart_server() {
+  WALSIM_ASSERT(!txn_open_, "the server restarts between transactions");
+  for (SimTableReader* reader : readers_) reader->kill();
+  if (active_stream_ != nullptr) active_stream_->kill();
+  WALSIM_ASSERT(active_stream_ == nullptr, "a killed session frees the slot");
+  event("server_restart", head_);
+}
+
 Result<std::map<std::string, std::string>> SimPostgres::publication_members(
     const std::vector<std::string>& names) {
   if (buggify_.fire(FaultKind::kConnectError)) {
@@ -642,6 +717,16 @@ Result<std::map<std::string, std::string>> SimPostgres::publication_members(
     const std::optional<uint64_t>& member = memberships_[*index].back().member;
     if (member) members[name] = std::to_string(*member);
   }
+  return members;
+}
+
+std::map<std::string, std::string> SimPostgres::members_now() const {
+  std::map<std::string, std::string> members;
+  for (size_t t = 0; t < memberships_.size(); t++) {
+    const std::optional<uint64_t>& member = memberships_[t].back().member;
+    if (member) members[tables_[t].name()] = std::to_string(*member);
+  }
+  WALSIM_ASSERT(members.size() <= memberships_.size());
   return members;
 }
 

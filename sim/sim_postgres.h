@@ -53,6 +53,11 @@ struct SourceTxn {
   // Relation and Commit are added by the stream.
   std::vector<ChangeMessage> messages;
   std::vector<SourceChange> changes;
+  // Issue 10 (DDL): each table's relation as of this transaction, by the
+  // relids its messages name. pgoutput decodes a change with the catalog
+  // as of its WAL position, so a stream that replays WAL from before a
+  // re-created table's drop announces the old relid.
+  std::map<uint32_t, Relation> relations;
 };
 
 enum class ReadMode : uint8_t {
@@ -82,6 +87,7 @@ struct SimPostgresOptions {
 };
 
 class SimChangeStream;
+class SimTableReader;
 
 class SimPostgres : public SourceConnector {
  public:
@@ -113,6 +119,17 @@ class SimPostgres : public SourceConnector {
   // publication (a change at the head where it left or came back is on the
   // edge: the state as of that head needs no change the stream left out).
   bool out_of_publication_at(size_t table, Lsn lsn) const;
+  // The server restarts: the replication session and every reader
+  // connection die at once (what is committed stays).
+  void restart_server();
+
+  // --- schema changes (issue 10, DDL) -----------------------------------------
+  // DROP TABLE t; CREATE TABLE t (same columns); ALTER PUBLICATION ... ADD
+  // TABLE t; INSERT `rows`: one transaction at the WAL head. The table gets
+  // a new relid and a new membership identity; the drop sends nothing (its
+  // old rows leave only the true view), the inserts stream with a Relation
+  // of the new relid. A copy reading the old relid finds it gone.
+  const SourceTxn& recreate_table(size_t table, std::vector<Row> rows);
 
   // --- writing -------------------------------------------------------------
   // A transaction being built. Its writes are visible to the writer at once
@@ -140,6 +157,9 @@ class SimPostgres : public SourceConnector {
 
   // The slot's consistent point is the head now; the stream starts there.
   void create_slot();
+  // Every table's publication membership now, with no fault: what live's
+  // slot pairing reads just before it creates a slot (set_slot_members).
+  std::map<std::string, std::string> members_now() const;
   // Issue 10 part B: the slot is gone (dropped while the engine was down,
   // or the cluster replaced); create_slot() makes a new one at the head.
   void drop_slot();
@@ -213,7 +233,9 @@ class SimPostgres : public SourceConnector {
     std::optional<uint64_t> member;
   };
   std::vector<std::vector<Membership>> memberships_;
+  std::set<SimTableReader*> readers_;  // open readers, for restart_server()
   uint64_t next_member_ = 1;
+  uint32_t next_recreated_relid_ = 40000;  // issue 10 (DDL): re-created tables
 
   std::vector<std::optional<Lsn>> copy_complete_;
   std::vector<std::vector<std::string>> recent_read_ids_;

@@ -1,5 +1,6 @@
 #include "sim/simulation.h"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "sim/sim_store_locks.h"
 #include "sim/sim_vfs.h"
 #include "sim/trace.h"
+#include "sim/version_check.h"
 #include "sim/workload.h"
 
 namespace walsim::sim {
@@ -129,6 +131,8 @@ class Simulation : public SourceHooks {
   // Issue 10 part A: the world changes.
   void change_publication();
   void heal_world();
+  // Issue 10, DDL: a table dropped and re-created with other rows.
+  void recreate_table(const char* why);
   void run_client(size_t index, Scheduler::TaskId id);
   void run_engine_task(Scheduler::TaskId id, Task* task);
   void report_commit();
@@ -147,6 +151,7 @@ class Simulation : public SourceHooks {
   // --- issue 10 part B: events between engine runs
   void change_world_while_down();
   bool pair_new_slot();
+  void record_slot_members(const std::map<std::string, std::string>& members);
   bool lock_store();
   void start_second_writer();
   void start_with_edited_rules();
@@ -217,6 +222,7 @@ class Simulation : public SourceHooks {
   std::map<std::string, int64_t> retries_in_a_row_;
   int64_t wal_bytes_max_ = 0;
   int64_t restarts_ = 0;
+  int64_t ambiguous_commits_at_restart_ = 0;
   int64_t transactions_at_slot_ = 0;
   int64_t polled_at_changes_ = -1;
   // What convergence means, fixed when healing begins.
@@ -276,6 +282,7 @@ void Simulation::setup() {
   trace_.set_context(0, "sim");
   workload_.load_initial();
   transactions_at_slot_ = static_cast<int64_t>(source_.transactions().size());
+  const std::map<std::string, std::string> members_before_slot = source_.members_now();
   source_.create_slot();
 
   std::vector<Relation> relations;
@@ -316,6 +323,7 @@ void Simulation::setup() {
                        TaskRole::kClient));
   }
   start_engine();
+  if (storage_ != nullptr) record_slot_members(members_before_slot);
 }
 
 void Simulation::step() {
@@ -335,6 +343,13 @@ void Simulation::step() {
   if (buggify_.fire(FaultKind::kEngineCrash)) return crash("fault:crash");
   if (buggify_.fire(FaultKind::kPowerLoss)) return crash("fault:power_loss", true);
   if (buggify_.fire(FaultKind::kSecondWriter)) return start_second_writer();
+  // Issue 10 part A: every connection to the source dies at once.
+  if (buggify_.fire(FaultKind::kServerRestart)) {
+    source_.restart_server();
+    trace_.record("fault:server_restart", source_.head());
+    scheduler_.wake(Scheduler::kEngine, /*new_input=*/true);
+    return;
+  }
   if (buggify_.fire(FaultKind::kCompaction)) return compact();  // issue 11 item 3
   std::optional<Scheduler::TaskId> id = scheduler_.pick(clock_.now());
   if (!id) return advance_clock();
@@ -370,6 +385,9 @@ void Simulation::run_writer() {
   // --- issue 10 part A: the publication changes under the engine. ---------
   if (buggify_.fire(FaultKind::kPublicationChange)) return change_publication();
   // --- end of issue 10 part A. ----------------------------------------------
+  // --- issue 10, DDL: a table dropped and re-created under the engine. -----
+  if (buggify_.fire(FaultKind::kTableRecreated)) return recreate_table("fault:table_recreated");
+  // --- end of issue 10, DDL. -------------------------------------------------
   const size_t committed_before = source_.transactions().size();
   std::string what = workload_.step();
   trace_.record(std::move(what), source_.head());
@@ -407,6 +425,21 @@ void Simulation::heal_world() {
 }
 
 // --- end of issue 10 part A -----------------------------------------------------
+
+// --- issue 10, DDL -------------------------------------------------------------
+
+// DROP TABLE and CREATE TABLE of the same name with other rows, one
+// transaction (SimPostgres::recreate_table): a new relid and membership.
+void Simulation::recreate_table(const char* why) {
+  const size_t table = static_cast<size_t>(
+      buggify_.range(0, static_cast<int64_t>(source_.table_count()) - 1));
+  trace_.record(std::string(why) + " " + source_.table(table).name(), source_.head());
+  trace_.record(workload_.recreate_table(table), source_.head());
+  report_commit();
+  scheduler_.wake(Scheduler::kEngine, /*new_input=*/true);
+}
+
+// --- end of issue 10, DDL ---------------------------------------------------------
 
 void Simulation::run_client(size_t index, Scheduler::TaskId id) {
   SimClient::Outcome outcome = clients_[index].step(*storage_, *oracle_);
@@ -699,6 +732,14 @@ void Simulation::stop_engine() {
 // engine on it.
 void Simulation::crash(const std::string& why, bool power_loss) {
   trace_.record(why);
+  // The rare path "sim_ambiguous_commit_found_committed", counted from
+  // what the oracle read anyway (an extra read here would change seeds):
+  // an ambiguous commit fired in the dying process, and the store the next
+  // one recovers holds ops newer than any the oracle saw it hold.
+  const int64_t ambiguous = buggify_.fired(FaultKind::kAmbiguousCommit);
+  const bool ambiguous_in_process = ambiguous > ambiguous_commits_at_restart_;
+  ambiguous_commits_at_restart_ = ambiguous;
+  const int64_t op_seen_before = oracle_->watched_up_to_op();
   confirmed_max_ = std::max(confirmed_max_, source_.confirmed_flush());
   disk_.crash_process();
   stop_engine();
@@ -716,12 +757,19 @@ void Simulation::crash(const std::string& why, bool power_loss) {
   change_world_while_down();
   restarts_++;
   if (!lock_store() || !open_store()) return;
-  if (buggify_.fire(FaultKind::kRulesEdited)) start_with_edited_rules();
+  // A new slot makes the new engine write REMOVE ops before it runs.
+  const bool same_slot = source_.has_slot();
+  const bool rules_edited = buggify_.fire(FaultKind::kRulesEdited);
+  if (rules_edited) start_with_edited_rules();
   if (violation_) return;
   start_engine();
   if (violation_) return;
-  if (auto violation = oracle_->after_restart(*storage_, confirmed_max_)) {
+  if (auto violation = oracle_->after_restart(*storage_, confirmed_max_, power_loss)) {
     return fail(std::move(*violation));
+  }
+  if (ambiguous_in_process && same_slot && !rules_edited &&
+      oracle_->watched_up_to_op() > op_seen_before) {
+    WALSIM_PROBE("sim_ambiguous_commit_found_committed");
   }
   scheduler_.wake(Scheduler::kAll, /*new_input=*/true);
   after_engine_change(true);  // a new connection counts changes from 0
@@ -734,6 +782,10 @@ void Simulation::crash(const std::string& why, bool power_loss) {
 // replaced by a fresh one restored from a dump, whose LSNs start lower
 // than anything the store holds. Either way the store's slot is gone.
 void Simulation::change_world_while_down() {
+  // Issue 10, DDL: dropped, re-created and refilled while walsim was down.
+  if (buggify_.fire(FaultKind::kTableRecreatedWhileDown)) {
+    recreate_table("fault:table_recreated_while_down");
+  }
   if (!source_.has_slot()) return;
   if (buggify_.fire(FaultKind::kSlotDropped)) {
     trace_.record("fault:slot_dropped", source_.confirmed_flush());
@@ -788,8 +840,22 @@ bool Simulation::pair_new_slot() {
   // numbering; the reset publishes none, and every later one is the new
   // cluster's.
   oracle_->set_cluster_offset(cluster_.offset());
+  const std::map<std::string, std::string> members_before_slot = source_.members_now();
   source_.create_slot();
+  record_slot_members(members_before_slot);
   return true;
+}
+
+// What live's slot pairing records after it creates a slot
+// (BucketStorage::set_slot_members). Tried once: if a storage fault fails
+// it, the first copies wait for the stream, as after a live crash between
+// the slot and the record.
+void Simulation::record_slot_members(const std::map<std::string, std::string>& members) {
+  WALSIM_ASSERT(storage_ != nullptr, "the store is open");
+  Status recorded = storage_->set_slot_members(members);
+  if (recorded.is_ok()) return;
+  if (storage_faults_.refusal()) storage_faults_.clear_refusal();
+  trace_.record("slot members not recorded: " + recorded.to_string());
 }
 
 // One writer per store (engine/store_lock.h): each engine process takes
@@ -871,11 +937,23 @@ void Simulation::start_with_edited_rules() {
   for (const std::string& name : edit.changed) clear = clear && lists(message, "changed: ", name);
   for (const std::string& name : edit.removed) clear = clear && lists(message, "removed: ", name);
   if (!clear) {
-    fail(Violation{"rules_change_unclear", "after the edit (" + edit.description +
-                                               ") the start was refused with '" +
-                                               storage.status().to_string() +
-                                               "', which does not say what changed"});
+    return fail(Violation{"rules_change_unclear", "after the edit (" + edit.description +
+                                                      ") the start was refused with '" +
+                                                      storage.status().to_string() +
+                                                      "', which does not say what changed"});
   }
+  // --- issue 11 (rules versions): the refusal recorded nothing, and the
+  // store's plan for the edit is the model's (sim/version_check.h).
+  // The engine is down: a reader's storage (no rules, so nothing checked
+  // or recorded) reads the store.
+  static const BucketRules kReader;
+  auto reader = BucketStorage::open(*db_, kReader, options);
+  if (!reader.is_ok()) return;  // the engine's start will meet the same error
+  if (auto violation = check_versions_after_refused_edit(**reader, *rules_, rules_model_->spec(),
+                                                         edit, *edited)) {
+    fail(std::move(*violation));
+  }
+  // --- end of issue 11's block
 }
 
 // --- issue 11 item 3: compaction ------------------------------------------------

@@ -1,5 +1,6 @@
 #include "sim/workload.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "engine/assert.h"
@@ -62,6 +63,17 @@ std::string Workload::step() {
   committed_++;
   return "commit xid=" + std::to_string(committed.xid) +
          " changes=" + std::to_string(committed.messages.size());
+}
+
+std::string Workload::recreate_table(size_t table) {
+  const int64_t rows = prng_.range(0, std::max(1, params_.rows_per_table / 2));
+  next_id_[table] = 1;
+  deleted_[table].clear();
+  std::vector<Row> fresh;
+  for (int64_t i = 0; i < rows; i++) fresh.push_back(new_row(table, format_id(next_id_[table]++)));
+  const SourceTxn& committed = source_.recreate_table(table, std::move(fresh));
+  return "recreate_table " + source_.table(table).name() + " xid=" +
+         std::to_string(committed.xid) + " rows=" + std::to_string(rows);
 }
 
 void Workload::add_change(SimPostgres::Txn& txn) {

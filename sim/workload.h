@@ -31,6 +31,10 @@ class Workload {
   // Commits the next transaction, or moves the WAL only. Returns what it
   // did, for the trace.
   std::string step();
+  // Issue 10 (DDL): drops `table` and creates it again with other rows
+  // (keys from 1 again, so old keys come back with new values), in one
+  // transaction (SimPostgres::recreate_table). Returns what it did.
+  std::string recreate_table(size_t table);
 
  private:
   void add_change(SimPostgres::Txn& txn);

@@ -10,6 +10,7 @@
 #include "cli/check_rules_command.h"
 #include "cli/inspect_command.h"
 #include "cli/replicate_command.h"
+#include "cli/rules_diff_command.h"
 #include "cli/sim_command.h"
 
 namespace walsim {
@@ -23,7 +24,7 @@ struct CommandCase {
 const CommandCase kCommands[] = {
     {"campaign", campaign_command}, {"check-rules", check_rules_command},
     {"inspect", inspect_command},   {"replicate", replicate_command},
-    {"sim", sim_command},
+    {"sim", sim_command},           {"rules diff", rules_diff_command},
 };
 
 struct Outcome {

@@ -1,6 +1,7 @@
 // `walsim inspect`: on a store file (--json), per bucket the rows, ops and
 // the checksum a client verifies at the published checkpoint, read from the
-// bucket totals, with ops written after the checkpoint shown as pending; on
+// bucket totals, with ops written after the checkpoint shown as pending,
+// and each rules version with its state and progress; on
 // paths that are not stores, exit 2 and one line that says what the path is.
 #include "cli/inspect_command.h"
 
@@ -14,6 +15,7 @@
 
 #include "cli/command.h"
 #include "engine/bucket_storage.h"
+#include "engine/rules_fingerprint.h"
 #include "engine/write_batch.h"
 
 namespace walsim {
@@ -91,6 +93,17 @@ TEST(InspectCommandTest, PrintsTheCheckpointsChecksumsFromTheTotals) {
   EXPECT_EQ(b["rows"], 1);
   EXPECT_EQ(b["checksum"], *store.bucket_checksum("by_owner[\"b\"]", up_to));
   EXPECT_EQ(b["pending_ops"], 0);
+  // Issue 11: the store's one rules version, and the checkpoint names it.
+  EXPECT_EQ(out["checkpoint"]["rules_version"], 1);
+  ASSERT_EQ(out["rules_versions"].size(), 1u);
+  const nlohmann::json& version = out["rules_versions"][0];
+  EXPECT_EQ(version["id"], 1);
+  EXPECT_EQ(version["state"], "active");
+  EXPECT_EQ(version["progress"], "serving checkpoint op " + std::to_string(up_to));
+  ASSERT_EQ(version["definitions"].size(), 1u);
+  EXPECT_EQ(version["definitions"][0]["name"], "by_owner");
+  EXPECT_EQ(version["definitions"][0]["fingerprint"],
+            fingerprint_definitions(*rules)[0].fingerprint);
   storage->reset();
   db->reset();
   std::filesystem::remove_all(dir);

@@ -1,6 +1,7 @@
 // `walsim sim` exit codes: 0 pass, 1 invariant broken, 2 bad usage.
 #include "cli/sim_command.h"
 
+#include "sim/replay_file.h"
 #include "sim/simulation.h"
 
 #include <gtest/gtest.h>
@@ -82,6 +83,22 @@ TEST(SimCommand, FailingSeedExitsOne) {
   std::optional<uint64_t> seed = find_seed(canary, /*passing=*/false);
   ASSERT_TRUE(seed.has_value());
   EXPECT_EQ(run({"--seed", std::to_string(*seed), "--unsafe-hard-deletes"}), 1);
+}
+
+// --save-replay writes what the run did: a failing seed's file expects the
+// invariant it broke and, replayed, fails the same way.
+TEST(SimCommand, SaveReplayPinsTheRunsResult) {
+  const std::string path = ::testing::TempDir() + "/saved_run.json";
+  EXPECT_EQ(run({"--seed", "1", "--preset", "quick", "--unsafe-leave-reads-open",
+                 "--save-replay", path}),
+            1);
+  auto file = sim::load_replay_file(path);
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  EXPECT_EQ(file->expect, "read_left_open");
+  EXPECT_EQ(file->params.seed, 1u);
+  EXPECT_EQ(run({"--replay", path}), 1);
+  EXPECT_EQ(run({"--seeds", "1-2", "--save-replay", path}), 2);
+  EXPECT_EQ(run({"--seed", "1", "--save-replay", "/nonexistent-dir/x.json"}), 2);
 }
 
 // Every canary has its flag (a run with it is not bad usage), and a run

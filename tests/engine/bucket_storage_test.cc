@@ -534,6 +534,9 @@ TEST_F(BucketStorageTest, BucketTotalsFollowEveryOpAndSurviveAnUpgrade) {
   EXPECT_FALSE(too_many->has_value());
   // A version 2 store has no totals: a writer opening it fills them from the log.
   ASSERT_TRUE(db_->exec("DROP TABLE bucket_totals; DROP TABLE bucket_definitions;"
+                        " DROP TABLE rules_versions;"
+                        " ALTER TABLE replication_state DROP COLUMN checkpoint_version;"
+                        " ALTER TABLE replication_state DROP COLUMN published_version;"
                         " ALTER TABLE source_tables DROP COLUMN publication_member;"
                         " UPDATE walsim_meta SET value = '2' WHERE key = 'version'").is_ok());
   EXPECT_EQ(check_store_schema(*db_).code(), ErrorCode::kInvalidArgument);
@@ -574,6 +577,38 @@ TEST_F(BucketStorageTest, NewReplicationStateResetsEveryLsnAndKeepsOpIdsRising) 
   EXPECT_EQ(ops(), Ops({put("a", "1", "t"), remove("a", "1"), put("a", "2", "u")}));
   EXPECT_EQ(checkpoint(), (Checkpoint{3, lsn("0/20")}));
   EXPECT_EQ(state().last_applied_lsn, lsn("0/20"));
+}
+
+// Issue 10 part A with a busy writer: a copy whose table has the membership
+// it had just before the slot was created starts at once, though the stream
+// is far behind the copy's start; under any other membership it waits for
+// the stream to pass it. A new replication state forgets the members.
+TEST_F(BucketStorageTest, ACopyPublishedSinceTheSlotStartsWithoutWaiting) {
+  ASSERT_TRUE(storage_->register_table(todos()).is_ok());
+  auto generation = [&] { return (*storage_->table("todos"))->generation; };
+  const Lsn far_ahead = lsn("9/0");  // the stream has applied nothing yet
+
+  ASSERT_TRUE(storage_->set_slot_members({{"todos", "m2"}}).is_ok());
+  auto other = storage_->start_copy("todos", generation(), "m1", far_ahead);
+  ASSERT_TRUE(other.is_ok());
+  EXPECT_TRUE(other->wait) << "another membership than the slot's: the stream may have a gap";
+
+  ASSERT_TRUE(storage_->set_slot_members({{"todos", "m1"}}).is_ok());
+  auto since_slot = storage_->start_copy("todos", generation(), "m1", far_ahead);
+  ASSERT_TRUE(since_slot.is_ok());
+  EXPECT_FALSE(since_slot->wait);
+  EXPECT_EQ(since_slot->table.publication_member, std::optional<std::string>("m1"));
+  auto members = read_slot_members(*db_);
+  ASSERT_TRUE(members.is_ok());
+  EXPECT_EQ(*members, (std::map<std::string, std::string>{{"todos", "m1"}}));
+
+  ASSERT_TRUE(storage_->start_new_replication_state().is_ok());
+  members = read_slot_members(*db_);
+  ASSERT_TRUE(members.is_ok());
+  EXPECT_TRUE(members->empty()) << "the old slot's members say nothing of the new stream";
+  auto after_reset = storage_->start_copy("todos", generation(), "m1", far_ahead);
+  ASSERT_TRUE(after_reset.is_ok());
+  EXPECT_TRUE(after_reset->wait);
 }
 
 }  // namespace

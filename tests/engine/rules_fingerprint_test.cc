@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/bucket_storage.h"
+#include "engine/rules_versions.h"
 
 namespace walsim {
 namespace {
@@ -113,8 +114,11 @@ TEST(RulesFingerprint, AFormat3StoreAdoptsTheRulesOfItsFirstStart) {
   ASSERT_TRUE(db.is_ok());
   const BucketRules built = rules(kRules);
   ASSERT_TRUE(BucketStorage::open(**db, built, {.op_ids_reserved_ahead = 0}).is_ok());
-  ASSERT_TRUE((*db)->exec("DROP TABLE bucket_definitions;"
-                          " ALTER TABLE source_tables DROP COLUMN publication_member").is_ok());
+  Status dropped = (*db)->exec("DROP TABLE bucket_definitions; DROP TABLE rules_versions;"
+                          " ALTER TABLE replication_state DROP COLUMN checkpoint_version;"
+                          " ALTER TABLE replication_state DROP COLUMN published_version;"
+                          " ALTER TABLE source_tables DROP COLUMN publication_member");
+  ASSERT_TRUE(dropped.is_ok()) << dropped.to_string();
   ASSERT_TRUE((*db)->exec("UPDATE walsim_meta SET value = '3' WHERE key = 'version'").is_ok());
   const BucketRules other = rules(kRules + std::string("  more:\n    data:\n      - SELECT id FROM todos\n"));
   ASSERT_TRUE(BucketStorage::open(**db, other, {.op_ids_reserved_ahead = 0}).is_ok());

@@ -371,8 +371,13 @@ TEST_F(ReplicateCliTest, TwoWritersStartedAtOnceOneIsRefused) {
   EXPECT_TRUE(contains(refusal, "walsim replicate: ")) << refusal;
   EXPECT_FALSE(contains(refusal, "database is locked")) << refusal;
   ASSERT_TRUE(survivor->running()) << survivor->err();
-  EXPECT_EQ(value("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'twowriters%'"),
-            "1");
+  // The loser is refused at the store lock, before any slot work, so it
+  // may exit before the survivor has created its slot: wait for that one,
+  // then there must be no other.
+  const std::string slots =
+      "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'twowriters%'";
+  ASSERT_TRUE(wait_for([&] { return value(slots) != "0"; }, "the survivor's slot", *survivor));
+  EXPECT_EQ(value(slots), "1");
 
   sql("UPDATE twowriters_items SET owner = 'o3' WHERE id % 4 = 0");
   std::optional<Lsn> target = Lsn::parse(value("SELECT pg_current_wal_lsn()"));

@@ -226,7 +226,11 @@ TEST_F(ReplicateTest, ConcurrentWritesDuringMultiTableSnapshot) {
   ASSERT_TRUE(outcome.is_ok()) << outcome.status().to_string();
   EXPECT_GT(writer.transactions(), 20);
   EXPECT_GE(session->progress().tables_snapshotted, 3);
-  ASSERT_NO_FATAL_FAILURE(converge(*session));
+  // The writer is unthrottled (thousands of transactions a second: it must
+  // outrun the stream, so that the copies are shown to start anyway), so
+  // the stream's lag when it stops depends on the machine's load: the
+  // catch-up gets a wide bound. Speed is issue 12's benchmark, not this test.
+  ASSERT_NO_FATAL_FAILURE(converge(*session, /*timeout_ms=*/180'000));
   expect_buckets_match(session->storage(), items_queries(tables));
 }
 

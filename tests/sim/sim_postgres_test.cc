@@ -128,6 +128,37 @@ TEST_F(SimPostgresTest, ATableOutOfThePublicationIsNotStreamedAndComesBackAsANew
                                                "insert t0 00000002"}));
 }
 
+// Issue 10 part A. A server restart drops every connection at once: the
+// stream and each reader answer kDisconnected from then on, and a new
+// stream and reader work as before.
+TEST_F(SimPostgresTest, ServerRestartKillsTheStreamAndEveryReader) {
+  size_t t0 = source_.create_table("t0", ReplicaIdentity::kDefault, false);
+  auto txn = source_.begin();
+  txn.insert(t0, row("00000001", "o1", "a"));
+  source_.commit(std::move(txn));
+  source_.create_slot();
+  auto stream = source_.open_stream();
+  auto reader = source_.open_table_reader();
+  ASSERT_TRUE(stream.is_ok() && reader.is_ok());
+  const Relation& relation = source_.table(t0).relation();
+  ASSERT_TRUE(read_ready(**reader, relation, std::nullopt, 10).is_ok());
+  source_.restart_server();
+  auto next = (*stream)->next();
+  ASSERT_FALSE(next.is_ok());
+  EXPECT_EQ(next.status().code(), ErrorCode::kDisconnected);
+  for (int ask = 0; ask < 3; ask++) {
+    auto chunk = (*reader)->read_chunk(relation, std::nullopt, std::nullopt, 10);
+    ASSERT_FALSE(chunk.is_ok());
+    EXPECT_EQ(chunk.status().code(), ErrorCode::kDisconnected) << "a dead connection stays dead";
+  }
+  auto new_stream = source_.open_stream();
+  auto new_reader = source_.open_table_reader();
+  ASSERT_TRUE(new_stream.is_ok() && new_reader.is_ok()) << "the slot is free again";
+  auto chunk = read_ready(**new_reader, relation, std::nullopt, 10);
+  ASSERT_TRUE(chunk.is_ok());
+  EXPECT_EQ(chunk->rows.size(), 1u);
+}
+
 TEST_F(SimPostgresTest, RowsBeforeTheSlotAreNotStreamed) {
   size_t t0 = source_.create_table("t0", ReplicaIdentity::kDefault, false);
   auto txn = source_.begin();
