@@ -140,23 +140,16 @@ TEST_F(CompactorTest, NothingPublishedIsRefused) {
   EXPECT_EQ(stats.status().code(), ErrorCode::kFailedPrecondition);
 }
 
-// A version 5 store (op CHECK without MOVE and CLEAR) is refused by readers
-// and upgraded by a writer; compaction then works on it.
-TEST_F(CompactorTest, Format5StoreIsUpgradedInPlace) {
+// A version 6 store (op CHECK without MOVE and CLEAR) is refused by readers
+// and upgraded by a writer; compaction then works on it. (The chain from 5:
+// rules_versions_test.)
+TEST_F(CompactorTest, Format6StoreIsUpgradedInPlace) {
   write_history();
-  ASSERT_TRUE(db_->exec(R"sql(
-    CREATE TABLE old_ops (op_id INTEGER PRIMARY KEY, bucket TEXT NOT NULL,
-      op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE')), source_table TEXT NOT NULL,
-      row_id TEXT NOT NULL, checksum INTEGER NOT NULL, data TEXT);
-    INSERT INTO old_ops SELECT * FROM bucket_data;
-    DROP TABLE bucket_data;
-    ALTER TABLE old_ops RENAME TO bucket_data;
-    CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
-    UPDATE walsim_meta SET value = '5' WHERE key = 'version';)sql").is_ok());
+  downgrade_op_log_to_format_6();
   const Ops before = ops();
   const Status refused = check_store_schema(*db_);
   EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(refused.message().find("format version 5, this build reads 7"), std::string::npos)
+  EXPECT_NE(refused.message().find("format version 6, this build reads 7"), std::string::npos)
       << refused.message();
   restart();
   EXPECT_TRUE(check_store_schema(*db_).is_ok());
