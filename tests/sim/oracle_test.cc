@@ -144,9 +144,9 @@ TEST_F(OracleTest, AcknowledgedButLostIsCaught) {
   auto txn = source_.begin();
   txn.update(t0_, "00000001", row("00000001", "o1", "renamed"), false);
   const SourceTxn& committed = source_.commit(std::move(txn));
-  EXPECT_FALSE(oracle_->after_restart(*storage_, committed.commit_lsn).has_value())
+  EXPECT_FALSE(oracle_->after_restart(*storage_, committed.commit_lsn, /*power_lost=*/false).has_value())
       << "confirmed up to just before the transaction's end: it may come again";
-  auto violation = oracle_->after_restart(*storage_, committed.end_lsn);
+  auto violation = oracle_->after_restart(*storage_, committed.end_lsn, /*power_lost=*/false);
   ASSERT_TRUE(violation.has_value());
   EXPECT_EQ(violation->invariant, "acknowledged_lost");
   EXPECT_NE(violation->detail.find("xid " + std::to_string(committed.xid)), std::string::npos)
@@ -155,10 +155,10 @@ TEST_F(OracleTest, AcknowledgedButLostIsCaught) {
   auto batch = storage_->stream_batch();
   batch->update(relation(), std::nullopt, row("00000001", "o1", "renamed"));
   ASSERT_TRUE(batch->commit(committed.commit_lsn).is_ok());
-  EXPECT_FALSE(oracle_->after_restart(*storage_, committed.end_lsn).has_value());
+  EXPECT_FALSE(oracle_->after_restart(*storage_, committed.end_lsn, /*power_lost=*/false).has_value());
 }
 
-// After a restart the store holds another op under an id it held before
+// After a power loss the store holds another op under an id it held before
 // (here: a second store, as a power loss and a reused sequence would leave).
 TEST_F(OracleTest, AnOpIdNamingAnotherOpIsCaught) {
   copy_table();
@@ -169,7 +169,7 @@ TEST_F(OracleTest, AnOpIdNamingAnotherOpIsCaught) {
   auto batch = other->snapshot_batch("t0");
   (*batch)->copy_row(relation(), row("00000002", "o2", "second"));
   ASSERT_TRUE((*batch)->commit(Lsn::zero()).is_ok());
-  auto violation = oracle_->after_restart(*other, Lsn::zero());
+  auto violation = oracle_->after_restart(*other, Lsn::zero(), /*power_lost=*/true);
   ASSERT_TRUE(violation.has_value());
   EXPECT_EQ(violation->invariant, "op_id_reused");
   EXPECT_NE(violation->detail.find(R"(op 1 now names PUT of t0 ["00000002"])"), std::string::npos)
