@@ -9,6 +9,7 @@
 #include "cli/campaign_command.h"
 #include "cli/check_rules_command.h"
 #include "cli/command.h"
+#include "cli/compact_command.h"
 #include "cli/inspect_command.h"
 #include "cli/replicate_command.h"
 #include "cli/rules_diff_command.h"
@@ -22,6 +23,8 @@ const Command kCommands[] = {
      campaign_command},
     {"check-rules", "check a bucket rules file and list the tables it replicates",
      check_rules_command},
+    {"compact", "compact a store's op history (MOVE/CLEAR) and reclaim its space",
+     compact_command},
     {"inspect", "print a store's checkpoint, buckets and snapshot state", inspect_command},
     {"replicate", "replicate a live Postgres database into a bucket store", replicate_command},
     {"rules", "rules diff: the plan of deploying new bucket rules on a store", rules_command},

@@ -267,6 +267,15 @@ Result<std::optional<Checkpoint>> BucketStorage::checkpoint() {
   return read_published_checkpoint(db());
 }
 
+// --- compaction (issue 11 item 3) ----------------------------------------------
+Result<CompactionStats> BucketStorage::compact(std::optional<int64_t> up_to_op,
+                                               const Compactor::Progress& progress) {
+  Compactor compactor(writer_);
+  WALSIM_ASSIGN_OR_RETURN(int64_t bound_op, compactor.choose_bound(up_to_op));
+  return compactor.run(bound_op, progress);
+}
+// --- end of compaction -------------------------------------------------------------
+
 Result<std::optional<Checkpoint>> BucketStorage::created_checkpoint() {
   WALSIM_ASSIGN_OR_RETURN(ReplicationState state, replication_state());
   if (!state.last_checkpoint_lsn) return std::optional<Checkpoint>();

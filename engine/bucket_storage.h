@@ -28,6 +28,7 @@
 
 #include "engine/bucket_rules.h"
 #include "engine/checkpoint_rules.h"
+#include "engine/compactor.h"
 #include "engine/lsn.h"
 #include "engine/op_log.h"
 #include "engine/relation.h"
@@ -203,6 +204,15 @@ class BucketStorage {
   // commit: the streamer calls it when the stream idles or enough
   // transactions wait, not at every commit.
   Status make_durable(Lsn lsn);
+
+  // --- compaction (issue 11 item 3, engine/compactor.h) -------------------
+  // Compacts every bucket at or below `up_to_op` (default: the published
+  // checkpoint), one write transaction per bucket, through this storage's
+  // writer: what replicate runs beside its tasks, and the simulator at
+  // random points of a run.
+  Result<CompactionStats> compact(std::optional<int64_t> up_to_op,
+                                  const Compactor::Progress& progress = nullptr);
+  // --- end of compaction ------------------------------------------------------
 
   // --- writing -----------------------------------------------------------
 

@@ -58,6 +58,9 @@ const std::vector<Mutant>& catalog() {
        "the op ids of a transaction whose COMMIT failed are handed out again", "5a4d93d",
        "about one seed in 2000 (the simulator found it at seed 1482 of 1-2000): past the "
        "gate's bound; its replay file pins it"},
+      // Issue 11 item 3 (engine/compactor.cc).
+      {"compaction_drops_moved_checksum", "compaction",
+       "a PUT or REMOVE that compaction turns into a MOVE loses its checksum", ""},
   };
   return kCatalog;
 }

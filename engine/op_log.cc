@@ -9,9 +9,13 @@ namespace walsim {
 
 namespace {
 
-// The schema's CHECK allows only these two.
+// The schema's CHECK allows only these four.
 OpKind op_kind_of(const std::string& stored) {
-  return stored == "PUT" ? OpKind::kPut : OpKind::kRemove;
+  if (stored == "PUT") return OpKind::kPut;
+  if (stored == "REMOVE") return OpKind::kRemove;
+  if (stored == "MOVE") return OpKind::kMove;
+  WALSIM_ASSERT(stored == "CLEAR", "bucket_data.op is PUT, REMOVE, MOVE or CLEAR");
+  return OpKind::kClear;
 }
 
 // Reads the rows of a statement selecting
@@ -40,7 +44,16 @@ Result<std::vector<std::string>> read_bucket_names(Statement& stmt) {
 
 }  // namespace
 
-const char* op_kind_name(OpKind kind) { return kind == OpKind::kPut ? "PUT" : "REMOVE"; }
+const char* op_kind_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::kPut: return "PUT";
+    case OpKind::kRemove: return "REMOVE";
+    case OpKind::kMove: return "MOVE";
+    case OpKind::kClear: return "CLEAR";
+  }
+  WALSIM_ASSERT(false, "an op kind has a name");
+  return "";
+}
 
 uint32_t op_checksum(OpKind kind, const std::string& bucket, const std::string& table,
                      const std::string& row_id, const std::optional<std::string>& data) {
@@ -72,6 +85,11 @@ std::map<std::pair<std::string, std::string>, StoredOp> reduce_ops(
   for (const StoredOp& op : ops) {
     WALSIM_ASSERT(op.op_id > previous_op, "reduce_ops needs ops in op id order");
     previous_op = op.op_id;
+    if (op.kind == OpKind::kMove) continue;  // superseded: a later op of the row follows
+    if (op.kind == OpKind::kClear) {
+      latest.clear();
+      continue;
+    }
     latest[{op.table, op.row_id}] = op;
   }
   return latest;
@@ -120,6 +138,8 @@ Result<int64_t> OpLogWriter::append(OpKind kind, const std::string& bucket,
                                     const std::optional<std::string>& data,
                                     bool row_was_in_bucket) {
   WALSIM_ASSERT(!finished_, "no op is written after the sequence was stored");
+  WALSIM_ASSERT(kind == OpKind::kPut || kind == OpKind::kRemove,
+                "writers append PUT and REMOVE; only compaction leaves MOVE and CLEAR");
   WALSIM_ASSERT((kind == OpKind::kPut) == data.has_value(), "a PUT has data, a REMOVE none");
   WALSIM_ASSERT(kind == OpKind::kPut || row_was_in_bucket,
                 "a REMOVE names a bucket the row is in");

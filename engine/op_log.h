@@ -5,7 +5,9 @@
 // bucket's ops up to a published checkpoint and reduces them, latest op per
 // row, to the bucket's rows. This file owns the op id sequence
 // (replication_state.last_op_id), writing ops, their checksum, the row ids
-// they name, and every read of the log.
+// they name, and every read of the log. Compaction (engine/compactor.h)
+// rewrites history at or below a bound: MOVE and CLEAR ops are written only
+// there, never appended here.
 #pragma once
 
 #include <cstdint>
@@ -22,17 +24,24 @@
 
 namespace walsim {
 
-enum class OpKind : uint8_t { kPut, kRemove };
+// PUT and REMOVE are what writers append. MOVE and CLEAR are what
+// compaction leaves (engine/compactor.h, docs/design.md "Compaction"): a
+// MOVE is a PUT or REMOVE that a later op of the same row superseded (same
+// op id and checksum, no data: a client only adds its checksum); a CLEAR
+// stands for a run of MOVE/REMOVE ops at the start of a bucket (op id of
+// the last, checksum their sum, no table or row: a client drops every row
+// of the bucket and takes its checksum as the bucket's).
+enum class OpKind : uint8_t { kPut, kRemove, kMove, kClear };
 
-// "PUT" or "REMOVE", as stored.
+// "PUT", "REMOVE", "MOVE" or "CLEAR", as stored.
 const char* op_kind_name(OpKind kind);
 
 struct StoredOp {
   int64_t op_id = 0;
   std::string bucket;
   OpKind kind = OpKind::kPut;
-  std::string table;
-  std::string row_id;  // JSON array of the replica identity values
+  std::string table;   // "" for a CLEAR
+  std::string row_id;  // JSON array of the replica identity values; "" for a CLEAR
   uint32_t checksum = 0;
   std::optional<std::string> data;  // PUT only: the bucket's data JSON
   bool operator==(const StoredOp&) const = default;
@@ -48,7 +57,8 @@ uint32_t op_checksum(OpKind kind, const std::string& bucket,
 std::string row_id_of(const Row& key);
 
 // Latest op per (table, row id) of one bucket: the bucket's rows when the
-// op is a PUT. Ops must be in op id order.
+// op is a PUT. Ops must be in op id order. A MOVE changes nothing; a CLEAR
+// drops every row before it (so the result never holds either).
 std::map<std::pair<std::string, std::string>, StoredOp> reduce_ops(
     const std::vector<StoredOp>& ops);
 

@@ -27,7 +27,11 @@ constexpr const char* kFormatName = "walsim-bucket-store";
 // version each checkpoint belongs to in replication_state. A writer
 // upgrades a version 5 store in place (kUpgradeFrom5): the definitions it
 // recorded become version 1, active, and its checkpoints belong to it.
-constexpr const char* kFormatVersion = "6";
+// 7 (issue 11 item 3, compaction): bucket_data.op also allows 'MOVE' and
+// 'CLEAR', the ops compaction leaves (engine/compactor.h). A writer
+// upgrades a version 6 store in place (kUpgradeFrom6). Older builds refuse
+// a version 7 store.
+constexpr const char* kFormatVersion = "7";
 constexpr const char* kUpgradeFrom1 = R"sql(
 ALTER TABLE replication_state ADD COLUMN durable_lsn INTEGER;
 ALTER TABLE replication_state ADD COLUMN published_checkpoint INTEGER;
@@ -106,6 +110,26 @@ UPDATE replication_state SET
 UPDATE walsim_meta SET value = '6' WHERE key = 'version';
 )sql";
 
+// SQLite cannot alter a CHECK: bucket_data is rebuilt, one copy of the op
+// log, once, in the writer's durable upgrade transaction.
+constexpr const char* kUpgradeFrom6 = R"sql(
+CREATE TABLE bucket_data_7 (
+  op_id INTEGER PRIMARY KEY,
+  bucket TEXT NOT NULL,
+  op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE', 'MOVE', 'CLEAR')),
+  source_table TEXT NOT NULL,
+  row_id TEXT NOT NULL,
+  checksum INTEGER NOT NULL,
+  data TEXT
+);
+INSERT INTO bucket_data_7 (op_id, bucket, op, source_table, row_id, checksum, data)
+  SELECT op_id, bucket, op, source_table, row_id, checksum, data FROM bucket_data;
+DROP TABLE bucket_data;
+ALTER TABLE bucket_data_7 RENAME TO bucket_data;
+CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
+UPDATE walsim_meta SET value = '7' WHERE key = 'version';
+)sql";
+
 constexpr const char* kSlotKey = "slot_name";
 constexpr const char* kSlotMembersKey = "slot_members";
 
@@ -149,11 +173,12 @@ CREATE INDEX current_data_tombstones ON current_data (pending_delete)
 CREATE TABLE bucket_data (
   op_id INTEGER PRIMARY KEY,       -- global, increasing: replication_state.last_op_id
   bucket TEXT NOT NULL,            -- definition name + parameters: by_owner["alice"]
-  op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE')),
-  source_table TEXT NOT NULL,
-  row_id TEXT NOT NULL,
-  checksum INTEGER NOT NULL,       -- op_checksum(), 32-bit
-  data TEXT                        -- PUT: the bucket's data JSON; REMOVE: NULL
+  -- PUT, REMOVE (appended); MOVE, CLEAR (left by compaction, format 7)
+  op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE', 'MOVE', 'CLEAR')),
+  source_table TEXT NOT NULL,      -- '' for a CLEAR
+  row_id TEXT NOT NULL,            -- '' for a CLEAR
+  checksum INTEGER NOT NULL,       -- op_checksum(), 32-bit; a CLEAR: the sum it replaced
+  data TEXT                        -- PUT: the bucket's data JSON; otherwise NULL
 );
 CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
 -- Per bucket, its ops so far added up: kept by every write transaction
@@ -235,13 +260,13 @@ Result<std::string> read_format_version(SqliteDb& db) {
   return values[1];
 }
 
-// `upgrade`: a writer brings a version 1 to 5 store up to this build's
+// `upgrade`: a writer brings a version 1 to 6 store up to this build's
 // format, one durable transaction for all the steps.
 Status check_format(SqliteDb& db, bool upgrade) {
   WALSIM_ASSIGN_OR_RETURN(std::string version, read_format_version(db));
   if (version == kFormatVersion) return Status::ok();
   const bool older = version == "1" || version == "2" || version == "3" || version == "4" ||
-                     version == "5";
+                     version == "5" || version == "6";
   if (older && upgrade) {
     return in_transaction(
         db,
@@ -255,7 +280,8 @@ Status check_format(SqliteDb& db, bool upgrade) {
             WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom3));
           }
           if (from <= 4) WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom4));
-          return db.exec(kUpgradeFrom5);
+          if (from <= 5) WALSIM_RETURN_IF_ERROR(db.exec(kUpgradeFrom5));
+          return db.exec(kUpgradeFrom6);
         },
         Durability::kSurvivesPowerLoss);
   }

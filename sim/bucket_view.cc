@@ -50,7 +50,7 @@ std::optional<Violation> BucketView::apply(std::vector<StoredOp>& ops, const std
                             "bucket_ops(" + bucket + ", " + std::to_string(after_op) + ", " +
                                 std::to_string(up_to_op) + ") returned op " +
                                 std::to_string(op.op_id) + " of bucket " + op.bucket + " kind " +
-                                (op.kind == OpKind::kPut ? "PUT" : "REMOVE") +
+                                op_kind_name(op.kind) +
                                 (op.data ? " with data" : " without data") + " after op " +
                                 std::to_string(last)};
       break;
@@ -58,8 +58,14 @@ std::optional<Violation> BucketView::apply(std::vector<StoredOp>& ops, const std
     // The oracle's own checksum of what it read, not the stored column: a
     // stored checksum that does not match its op's data is caught here, and
     // the sum the store's bucket_checksum is held to is the oracle's.
-    const uint32_t own = oracle_op_checksum(op.kind == OpKind::kPut, op.bucket, op.table,
-                                            op.row_id, op.data);
+    // Issue 11 item 3: a MOVE or CLEAR (compaction) has no fields to
+    // recompute from; its stored checksum is what the op it replaced had,
+    // which sim/compaction.h holds to the sums from before compaction.
+    const bool compacted = op.kind == OpKind::kMove || op.kind == OpKind::kClear;
+    const uint32_t own =
+        compacted ? op.checksum
+                  : oracle_op_checksum(op.kind == OpKind::kPut, op.bucket, op.table, op.row_id,
+                                       op.data);
     if (own != op.checksum) {
       violation = Violation{"op_checksum", "op " + std::to_string(op.op_id) + " of bucket " +
                                                bucket + ": stored checksum " +
@@ -72,6 +78,22 @@ std::optional<Violation> BucketView::apply(std::vector<StoredOp>& ops, const std
       if (violation) break;
     }
     last = op.op_id;
+    if (compacted) compacted_ops_read_++;
+    // Issue 11 item 3: a MOVE changes no row (a later op of its row
+    // follows); a CLEAR drops every row before it and its checksum is the
+    // sum of every op it replaced, so it replaces the bucket's sum.
+    if (op.kind == OpKind::kMove) {
+      checksum += own;
+      continue;
+    }
+    if (op.kind == OpKind::kClear) {
+      for (const auto& [row, data] : rows->second) {
+        if (dirty) dirty->insert({bucket, row});
+      }
+      rows->second.clear();
+      checksum = own;
+      continue;
+    }
     checksum += own;
     RowRef row{std::move(op.table), std::move(op.row_id)};
     if (op.kind == OpKind::kPut) {

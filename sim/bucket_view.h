@@ -1,7 +1,8 @@
 // BucketView: what a client holds after syncing, built the way a client
 // builds it: read each bucket's ops up to a published checkpoint through
 // the store's read API and keep the latest op per row (a PUT holds the row,
-// a REMOVE drops it). Incremental: a later sync reads only the ops after
+// a REMOVE drops it, a MOVE changes no row, a CLEAR drops every row before
+// it: the two ops compaction leaves, issue 11 item 3). Incremental: a later sync reads only the ops after
 // the last one. The oracle keeps one synced to every checkpoint; simulated
 // clients keep their own, synced at random moments, sometimes from zero.
 //
@@ -36,6 +37,9 @@ class BucketView {
   const std::map<std::string, uint32_t>& checksums() const { return checksums_; }
   // Buckets the last sync read at least one op of.
   const std::vector<std::string>& last_synced_buckets() const { return last_synced_; }
+  // MOVE and CLEAR ops read so far (issue 11 item 3): a sync across a
+  // compaction reads some.
+  int64_t compacted_ops_read() const { return compacted_ops_read_; }
   // Forget everything: the next sync reads from op 0, as a fresh client.
   void reset();
   // Called with every op a sync reads, before it is applied; a violation it
@@ -52,6 +56,7 @@ class BucketView {
   std::map<std::string, int64_t> last_op_;  // per bucket, to check op order
   std::vector<std::string> last_synced_;
   int64_t synced_op_ = 0;
+  int64_t compacted_ops_read_ = 0;  // kept across reset()
   OpObserver observer_;
 };
 

@@ -37,6 +37,7 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kServerRestart: return "server_restart";          // issue 10 part A
     case FaultKind::kTableRecreated: return "table_recreated";  // issue 10, DDL
     case FaultKind::kTableRecreatedWhileDown: return "table_recreated_while_down";
+    case FaultKind::kCompaction: return "compaction";  // issue 11 item 3
     case FaultKind::kCount: break;
   }
   return "unknown";

@@ -120,6 +120,17 @@ void draw_ddl_faults(Prng& prng, FaultPlan& plan) {
 }
 // --- end of issue 10, DDL
 
+// --- issue 11 item 3: compaction at random points of a run, drawn from a
+// stream of its own so every other draw of a seed stays what it was. Per
+// step; a run has some 5 000-100 000 steps, so a few to a few hundred
+// compactions when enabled (each does something only once a checkpoint
+// is published; Simulation::final_check compacts once more at the end).
+void draw_compaction(Prng& prng, FaultPlan& plan) {
+  plan[static_cast<size_t>(FaultKind::kCompaction)] =
+      prng.percent(50) ? prng.pick(std::vector<uint32_t>{200, 1000, 5000}) : 0;
+}
+// --- end of issue 11 item 3's block
+
 WorkloadParams draw_workload(Prng& prng, const PresetRanges& ranges) {
   WorkloadParams w;
   w.tables = static_cast<int>(prng.range(ranges.tables_min, ranges.tables_max));
@@ -251,6 +262,8 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   draw_outside_faults(outside_fault_prng, params.faults);
   Prng ddl_fault_prng(derive(seed, "params.ddl_faults"));  // issue 10, DDL
   draw_ddl_faults(ddl_fault_prng, params.faults);
+  Prng compaction_prng(derive(seed, "params.compaction"));  // issue 11 item 3
+  draw_compaction(compaction_prng, params.faults);
   params.read_mode = source_prng.coin() ? ReadMode::kSnapshot : ReadMode::kReadCommitted;
   // Some runs start just below 1/0 so LSNs cross the 32-bit boundary.
   params.start_lsn = source_prng.coin() ? Lsn(0x1000000 + 0x28 * source_prng.below(4096))

@@ -19,10 +19,10 @@ using json = nlohmann::ordered_json;
 constexpr size_t kFaultKindsInFirstFiles = static_cast<size_t>(FaultKind::kPowerLoss);
 // Issue 10 part B added slot_dropped, fresh_cluster, second_writer and
 // rules_edited; part A publication_change, reader_disconnect and
-// server_restart; the DDL part table_recreated and table_recreated_while_down
-// (all optional, off in older files).
-static_assert(kFaultKindsInFirstFiles == 11 && kFaultKinds == 33 && kWorkloadOps == 6,
-              "walsim-replay-1: 11 required fault kinds, 22 optional, 6 workload ops; see above");
+// server_restart; the DDL part table_recreated and table_recreated_while_down;
+// issue 11 item 3 compaction (all optional, off in older files).
+static_assert(kFaultKindsInFirstFiles == 11 && kFaultKinds == 34 && kWorkloadOps == 6,
+              "walsim-replay-1: 11 required fault kinds, 23 optional, 6 workload ops; see above");
 
 json workload_json(const WorkloadParams& w) {
   json ops = json::object();

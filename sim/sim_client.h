@@ -15,7 +15,12 @@
 //                       id or LSN) than one the client synced to;
 //   client_op_changed   an op id the client read once names the same op
 //                       (bucket, kind, table, row, checksum, data) every
-//                       time it reads it again.
+//                       time it reads it again, or that op as compaction
+//                       rewrote it (a MOVE with its checksum, a CLEAR of
+//                       its bucket; issue 11 item 3).
+// A client reduces MOVE and CLEAR as sim/bucket_view.h says; one that synced
+// incrementally across a compaction is held to client_convergence like
+// any other (counted: syncs_across_compaction()).
 #pragma once
 
 #include <map>
@@ -40,12 +45,18 @@ class SimClient {
   };
   // The oracle must have checked the storage's current checkpoint.
   Outcome step(BucketStorage& storage, const Oracle& oracle);
+  // Syncs now, incrementally from where it last synced (issue 11 item 3:
+  // the end of a run, after the last compaction), with step()'s checks.
+  Outcome catch_up(BucketStorage& storage, const Oracle& oracle);
 
   int64_t syncs() const { return syncs_; }
   int64_t fresh_syncs() const { return fresh_syncs_; }
+  // Incremental syncs that read a MOVE or CLEAR (issue 11 item 3).
+  int64_t syncs_across_compaction() const { return syncs_across_compaction_; }
 
  private:
   std::optional<Violation> check_seen(const StoredOp& op);
+  Outcome sync(BucketStorage& storage, const Oracle& oracle, bool fresh);
 
   int index_;
   Prng prng_;
@@ -55,6 +66,7 @@ class SimClient {
   int64_t sync_after_checkpoints_ = 0;  // oracle's count to wait for
   int64_t syncs_ = 0;
   int64_t fresh_syncs_ = 0;
+  int64_t syncs_across_compaction_ = 0;
 };
 
 // The stored checksum of buckets the view's last sync read ops of, against

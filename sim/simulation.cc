@@ -11,6 +11,7 @@
 #include "engine/probe.h"
 #include "engine/replicator.h"
 #include "engine/sqlite_db.h"
+#include "sim/compaction.h"
 #include "sim/oracle.h"
 #include "sim/rules_model.h"
 #include "sim/scheduler.h"
@@ -155,6 +156,10 @@ class Simulation : public SourceHooks {
   void start_second_writer();
   void start_with_edited_rules();
   void check_connection(const char* after);
+  // Issue 11 item 3: the engine's background compaction runs once; at the
+  // end, once more, and every client syncs incrementally across it.
+  void compact();
+  void compact_at_end();
   void count_retries(Scheduler::TaskId id, int64_t retries_before, int64_t changes_before);
 
   void begin_healing();
@@ -191,6 +196,7 @@ class Simulation : public SourceHooks {
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<Oracle> oracle_;
   std::deque<SimClient> clients_;  // deque: a client's view points back at it
+  SimCompaction compaction_;       // issue 11 item 3
   Scheduler scheduler_;
 
   std::optional<Scheduler::TaskId> writer_;
@@ -344,6 +350,7 @@ void Simulation::step() {
     scheduler_.wake(Scheduler::kEngine, /*new_input=*/true);
     return;
   }
+  if (buggify_.fire(FaultKind::kCompaction)) return compact();  // issue 11 item 3
   std::optional<Scheduler::TaskId> id = scheduler_.pick(clock_.now());
   if (!id) return advance_clock();
   if (buggify_.fire(FaultKind::kTaskStall)) {
@@ -949,6 +956,56 @@ void Simulation::start_with_edited_rules() {
   // --- end of issue 11's block
 }
 
+// --- issue 11 item 3: compaction ------------------------------------------------
+
+// What replicate's background compaction does between two task steps: every
+// bucket compacted up to the published checkpoint, one write transaction
+// each, on the engine's connection, with the storage and disk faults on. A
+// transient failure ends this round (the next one goes on); a refused
+// statement stops the engine as any task's would; a death at a disk I/O is
+// a crash. The invariants (sim/compaction.h) are checked on what it left.
+void Simulation::compact() {
+  if (!storage_ || !replicator_ || !oracle_) return;  // the engine is not running
+  std::optional<SimCompaction::Before> before;
+  if (auto violation = compaction_.record(*storage_, &before)) return fail(std::move(*violation));
+  if (!before) return;  // nothing published: nothing a client may sync to
+  disk_faults_.arm(true);
+  Result<CompactionStats> stats = storage_->compact(std::nullopt);
+  disk_faults_.arm(false);
+  trace_.record("fault:" + compaction_.count(stats));
+  if (auto death = disk_faults_.take_death()) return crash(death->why, death->power_loss);
+  if (!stats.is_ok() && !stats.status().is_transient()) {
+    if (storage_faults_.refusal()) return restart_after_failure(stats.status());
+    return fail(Violation{"compaction_failed", stats.status().to_string()});
+  }
+  if (auto violation = compaction_.check(*storage_, *before, *oracle_)) {
+    return fail(std::move(*violation));
+  }
+  after_engine_change(true);
+}
+
+// With compaction on for this seed, the converged store is compacted once
+// more (the faults have healed) and every client, wherever it last synced,
+// syncs incrementally across it to the final checkpoint: it must hold what
+// a fresh client holds (client_convergence), with checksums that add up.
+void Simulation::compact_at_end() {
+  if (params_.faults[static_cast<size_t>(FaultKind::kCompaction)] == 0) return;
+  compact();
+  for (SimClient& client : clients_) {
+    if (violation_) return;
+    SimClient::Outcome outcome = client.catch_up(*storage_, *oracle_);
+    if (outcome.violation) return fail(std::move(*outcome.violation));
+  }
+  int64_t across = 0;
+  for (const SimClient& client : clients_) across += client.syncs_across_compaction();
+  trace_.record("compaction at the end: " + std::to_string(compaction_.runs()) + " runs, " +
+                std::to_string(compaction_.ops_moved()) + " ops moved, " +
+                std::to_string(compaction_.ops_deleted()) + " folded into CLEARs; " +
+                std::to_string(across) + " client syncs across a compaction");
+}
+
+// --- end of issue 11 item 3 ---------------------------------------------------------
+
 // --- healing and liveness ------------------------------------------------------
 
 void Simulation::begin_healing() {
@@ -997,6 +1054,8 @@ bool Simulation::converged() const {
 void Simulation::final_check() {
   const std::optional<Checkpoint>& checkpoint = oracle_->checkpoint();
   if (!checkpoint) return;
+  compact_at_end();  // issue 11 item 3
+  if (violation_) return;
   BucketView fresh;
   if (auto violation = fresh.sync(*storage_, checkpoint->op_id, nullptr)) return fail(*violation);
   if (auto difference = first_difference(oracle_->expected().buckets(), fresh.buckets(), nullptr)) {

@@ -1,7 +1,8 @@
 // Rules versions in the store (issue 11, engine/rules_versions.h): a new
 // store records its rules as version 1, active, with their text; a format
 // 5 store is upgraded with its definitions as version 1; every checkpoint
-// names the version it belongs to; and the plan of a deploy
+// names the version it belongs to (a format 5 store goes on to format 7,
+// compaction's, in the same upgrade); and the plan of a deploy
 // (engine/rules_plan.h) sorts definitions by fingerprint and copies only
 // the tables new and changed ones read, sized from the store.
 #include "engine/rules_versions.h"
@@ -33,8 +34,10 @@ class RulesVersionsTest : public StoreFixture {
     EXPECT_TRUE(read.is_ok()) << read.status().to_string();
     return read.is_ok() ? *read : CheckpointVersions{};
   }
-  // A store of this build turned into what a format 5 build wrote.
+  // A store of this build turned into what a format 5 build wrote (its op
+  // log first back to format 6's).
   void downgrade_to_format_5() {
+    downgrade_op_log_to_format_6();
     ASSERT_TRUE(db_->exec(R"sql(
       DROP TABLE rules_versions;
       CREATE TABLE old_definitions (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,
@@ -93,6 +96,17 @@ TEST_F(RulesVersionsTest, AFormat5StoreKeepsItsDefinitionsAsVersionOne) {
   EXPECT_EQ(stored[0].definitions, fingerprint_definitions(rules_));
   EXPECT_EQ(checkpoint_versions(), (CheckpointVersions{1, 1}));
   EXPECT_EQ(checkpoint(), (Checkpoint{1, lsn("1/1")}));
+  // The same transaction went on to format 7 (compaction): once the row is
+  // updated, its first PUT is superseded and the op log takes the MOVE
+  // compaction leaves in its place (which format 6's CHECK refused).
+  auto update = storage_->stream_batch();
+  update->update(todos(), std::nullopt, todo("1", "a", "t2"));
+  commit(*update, "2/1");
+  ASSERT_EQ(checkpoint(), (Checkpoint{2, lsn("2/1")}));
+  auto compacted = storage_->compact(std::nullopt);
+  ASSERT_TRUE(compacted.is_ok()) << compacted.status().to_string();
+  EXPECT_EQ(compacted->ops_moved, 1);
+  EXPECT_EQ(ops().front(), "MOVE by_owner[\"a\"] [\"1\"]");
 }
 
 TEST_F(RulesVersionsTest, TheStoreKeepsOneActiveVersionWhateverTheCode) {

@@ -68,6 +68,22 @@ std::vector<std::string> StoreFixture::bucket_rows(const std::string& bucket) {
   return rows;
 }
 
+void StoreFixture::downgrade_op_log_to_format_6() {
+  const Status rebuilt = db_->exec(R"sql(
+    CREATE TABLE old_ops (op_id INTEGER PRIMARY KEY, bucket TEXT NOT NULL,
+      op TEXT NOT NULL CHECK (op IN ('PUT', 'REMOVE')), source_table TEXT NOT NULL,
+      row_id TEXT NOT NULL, checksum INTEGER NOT NULL, data TEXT);
+    INSERT INTO old_ops SELECT * FROM bucket_data;
+    DROP TABLE bucket_data;
+    ALTER TABLE old_ops RENAME TO bucket_data;
+    CREATE INDEX bucket_data_by_bucket ON bucket_data (bucket, op_id);
+    UPDATE walsim_meta SET value = '6' WHERE key = 'version';)sql");
+  ASSERT_TRUE(rebuilt.is_ok()) << rebuilt.to_string();
+  // The old CHECK holds: a MOVE is refused until the upgrade.
+  EXPECT_FALSE(db_->exec("INSERT INTO bucket_data (bucket, op, source_table, row_id, checksum)"
+                         " VALUES ('b', 'MOVE', 't', 'r', 0)").is_ok());
+}
+
 Checkpoint StoreFixture::checkpoint() {
   // Commits publish nothing by themselves: a durable commit publishes the
   // newest checkpoint the rules created, as the streamer's does.

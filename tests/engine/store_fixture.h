@@ -44,6 +44,11 @@ class StoreFixture : public ::testing::Test {
   // initial copy of an empty table.
   void activate();
 
+  // Turns the op log back into what a format 6 build wrote (op CHECK
+  // without MOVE and CLEAR) and marks the store version 6; a test of an
+  // older format goes on from there.
+  void downgrade_op_log_to_format_6();
+
   // Every op in the store, in op id order: "PUT by_owner["a"] ["1"] {...}".
   std::vector<std::string> ops();
   // The rows of a bucket up to the current checkpoint, as data JSON.

@@ -269,6 +269,9 @@ TEST(ScheduleMode, EveryModePassesQuickSeeds) {
 // seeds than under the weighted random choice (6 and 3 of seeds 1-24
 // when written; 4 and 1 since copies start only once the stream has
 // passed their start LSN (issue 10 part A), which shifts every copy later).
+// Compaction (issue 11 item 3) is left off: it is no part of the window,
+// and its runs between steps would shift these seeds' schedules, so the
+// two modes are compared over the worlds the counts were taken in.
 TEST(ScheduleMode, TheTargetedModeFindsTheCanaryMoreOftenThanRandom) {
   auto canary_failures = [](ScheduleMode mode) {
     Overrides canary;
@@ -276,7 +279,9 @@ TEST(ScheduleMode, TheTargetedModeFindsTheCanaryMoreOftenThanRandom) {
     canary.schedule = mode;
     int failed = 0;
     for (uint64_t seed = 1; seed <= 24; seed++) {
-      failed += !run_simulation(draw_params(seed, canary), nullptr).passed();
+      SimParams params = draw_params(seed, canary);
+      params.faults[static_cast<size_t>(FaultKind::kCompaction)] = 0;
+      failed += !run_simulation(params, nullptr).passed();
     }
     return failed;
   };
