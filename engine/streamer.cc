@@ -203,9 +203,15 @@ StepResult Streamer::commit() {
   // The other side of the skip in on_message: whatever decided there, what
   // reaches the store is newer than all it applied. Applied again, a resent
   // transaction mostly rebuilds the same rows, so the oracle sees it only
-  // in a rare interleaving (one seed in 100); this sees every case.
-  WALSIM_ASSERT(!last_applied_lsn_ || commit_->commit_lsn > *last_applied_lsn_,
-                "a transaction the store applied is never applied again (4c5262c)");
+  // in a rare interleaving (one seed in 100); this sees every case. A fatal
+  // error, not an assertion: the store is intact, nothing was written, and
+  // the simulator reports it as engine_failed without losing the process.
+  if (last_applied_lsn_ && commit_->commit_lsn <= *last_applied_lsn_) {
+    return fail(Status(ErrorCode::kCorrupt,
+                       "commit " + commit_->commit_lsn.to_string() +
+                           " is not newer than the applied " + last_applied_lsn_->to_string() +
+                           ": a transaction the store applied is never applied again (4c5262c)"));
+  }
   if (options_.unsafe_ack_before_commit && !acknowledged_early_) {
     // The canary, on purpose past acknowledge()'s assertion: told before
     // the store holds it.
