@@ -90,6 +90,13 @@ class Snapshotter::Worker : public Task {
       // there, each turn asks the membership only, as before issue 10's DDL
       // part (a wait with one more source call per turn retried twice as
       // often on a flaky connection: seed 222, retry_unbounded).
+      if (owner_.copied_by_other_than(table, (*state)->generation, this)) {
+        // Another worker found it back in the publication and copies it in
+        // this generation: a second start would remove the tombstones the
+        // stream wrote since the first (register_table's guard, on the path
+        // that skips it; found by seed 1218, checkpoint_content).
+        return StepResult::kProgress;
+      }
       copy_ = Copy{std::move(**state), nullptr, {}, {}, Lsn::zero()};
       next_ = Next::kReadMembership;
       return StepResult::kProgress;
