@@ -1,6 +1,7 @@
 #include "engine/bucket_storage.h"
 
 #include "engine/current_data.h"
+#include "engine/mutant.h"
 #include "engine/row_applier.h"
 #include "engine/rules_fingerprint.h"
 #include "engine/rules_versions.h"
@@ -55,7 +56,13 @@ Result<bool> BucketStorage::register_table(const Relation& relation) {
     // The old rows belong to a table that no longer exists in this form.
     WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, relation.name));
     WALSIM_RETURN_IF_ERROR(update_relation(txn, relation));
-    return require_copy(txn, relation.name);
+    WALSIM_RETURN_IF_ERROR(require_copy(txn, relation.name));
+    // A checkpoint created before (by a process that died before its
+    // durable commit) must not be published now that a table is not copied
+    // (found by the simulator's identity_changed kind: the catalog's new
+    // identity registered at start-up, then published_before_snapshot).
+    if (WALSIM_MUTANT("registered_relation_keeps_checkpoint")) return Status::ok();
+    return withdraw_unpublished_checkpoint(txn);
   }));
   return changed;
 }
@@ -104,6 +111,10 @@ Status withdraw_table_in(StoreTransaction& txn, const std::string& table) {
   WALSIM_RETURN_IF_ERROR(remove_table_rows(txn, table));
   WALSIM_RETURN_IF_ERROR(require_copy(txn, table));
   WALSIM_RETURN_IF_ERROR(set_publication_member(txn, table, kWithdrawnMember));
+  // The stream left changes of the table out: its next copy must wait for
+  // the stream to pass its start, also under the membership the slot saw.
+  WALSIM_ASSIGN_OR_RETURN(auto slot_members, read_slot_members(txn.db()));
+  if (slot_members.erase(table) > 0) WALSIM_RETURN_IF_ERROR(write_slot_members(txn, slot_members));
   return withdraw_unpublished_checkpoint(txn);
 }
 

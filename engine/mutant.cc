@@ -61,6 +61,17 @@ const std::vector<Mutant>& catalog() {
       // Issue 11 item 3 (engine/compactor.cc).
       {"compaction_drops_moved_checksum", "compaction",
        "a PUT or REMOVE that compaction turns into a MOVE loses its checksum", ""},
+      // Issue 10, DDL (engine/streamer.cc's look before a checkpoint).
+      {"checkpoint_ignores_catalog_relation", "DDL",
+       "the look before a checkpoint compares only the publication, not the stored relation "
+       "with the catalog's: a table whose replica identity changed is published under row "
+       "ids of the identity it no longer has", ""},
+      {"left_out_changes_keep_table", "DDL",
+       "changes the stream leaves out (decoded with another relation than the stored one) "
+       "do not withdraw the table: a change applied before them stays for good", ""},
+      {"registered_relation_keeps_checkpoint", "DDL",
+       "a table registered with a new relation (its rows removed, a copy required) leaves the "
+       "checkpoint created before it to be published", ""},
   };
   return kCatalog;
 }

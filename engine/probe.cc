@@ -53,6 +53,14 @@ const std::vector<Probe>& catalog() {
       {"copy_found_table_gone",
        "a copy's table was dropped (and re-created) under it: the copy starts over from "
        "the catalog, no stop and no crash loop"},
+      {"catalog_relation_changed_withdrawn",
+       "the look before a checkpoint found a table whose relation is not the stored one "
+       "(ALTER TABLE ... REPLICA IDENTITY, which pgoutput announces only with the table's "
+       "next change): the table is withdrawn with the checkpoint and copied again"},
+      {"left_out_changes_withdrawn",
+       "the stream left out changes decoded with another relation than the stored one "
+       "(a stream lagging behind DDL) while applying others of the table: it is withdrawn "
+       "and copied again, the copy waiting for the stream"},
       {"sim_power_loss_with_unsynced_writes",
        "world: a power loss that takes back writes the disk had not synced"},
       {"sim_ambiguous_commit_found_committed",

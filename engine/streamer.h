@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,9 @@ class Streamer : public Task {
   Lsn publication_checked_lsn_ = Lsn::zero();
   // Tables the check found out of the publication, or back as a new member.
   std::vector<std::string> tables_to_withdraw_;
+  // Tables with changes left out since the last look, decoded with another
+  // relation than the stored one (see replicated_relation).
+  std::set<std::string> changes_left_out_of_;
 };
 
 }  // namespace walsim

@@ -38,6 +38,7 @@ const char* fault_name(FaultKind kind) {
     case FaultKind::kTableRecreated: return "table_recreated";  // issue 10, DDL
     case FaultKind::kTableRecreatedWhileDown: return "table_recreated_while_down";
     case FaultKind::kCompaction: return "compaction";  // issue 11 item 3
+    case FaultKind::kIdentityChanged: return "identity_changed";  // issue 10, DDL
     case FaultKind::kCount: break;
   }
   return "unknown";

@@ -69,11 +69,15 @@ enum class FaultKind : uint8_t {
   kCompaction,         // between steps: the engine's background compaction runs
                        // once over every bucket, up to the published checkpoint
   // --- end of issue 11 item 3. ---------------------------------------------------
+  // --- issue 10, DDL: a table's replica identity changes under the engine. ---
+  kIdentityChanged,    // a writer step: ALTER TABLE t REPLICA IDENTITY FULL (or
+                       // DEFAULT again); later changes decode with the new one
+  // --- end of the identity change. --------------------------------------------
   kCount,             // not a fault: how many there are
 };
 // Tied to the enum: a new fault kind joins every plan and counter.
 constexpr size_t kFaultKinds = static_cast<size_t>(FaultKind::kCount);
-static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kCompaction) + 1,
+static_assert(kFaultKinds == static_cast<size_t>(FaultKind::kIdentityChanged) + 1,
               "a new fault kind needs a name (fault_name), a rate (draw_faults), a row in "
               "docs/simulation.md's fault table and a look at replay_file.cc; then name it here");
 

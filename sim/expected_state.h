@@ -17,8 +17,7 @@ namespace walsim::sim {
 
 class ExpectedState {
  public:
-  ExpectedState(const RulesModel& rules, const SimPostgres& source)
-      : rules_(rules), source_(source) {}
+  ExpectedState(const RulesModel& rules, const SimPostgres& source);
 
   // Applies, in order, every committed transaction with commit LSN <= lsn
   // not applied yet; adds each bucket row it touches to `dirty`.
@@ -32,11 +31,22 @@ class ExpectedState {
 
  private:
   void apply(const SourceChange& change, DirtyRows* dirty);
+  // Issue 10 (DDL): the identity changes at or before `lsn` not applied
+  // yet. The row ids of a table follow its identity as of the checkpoint
+  // (the engine withdraws a table whose stored relation is not the
+  // catalog's before it publishes), so its rows are keyed anew.
+  void change_identities_through(Lsn lsn, DirtyRows* dirty);
+  void rekey_table(size_t table, ReplicaIdentity identity, DirtyRows* dirty);
 
   const RulesModel& rules_;
   const SimPostgres& source_;
   size_t next_txn_ = 0;
   BucketMap buckets_;
+  // Per table: its identity as of the last applied change, the next of
+  // its identity changes to apply, and its rows now by id (for re-keying).
+  std::vector<ReplicaIdentity> identity_;
+  std::vector<size_t> next_identity_change_;
+  std::vector<std::map<std::string, Row>> rows_;
 };
 
 }  // namespace walsim::sim

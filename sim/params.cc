@@ -131,6 +131,15 @@ void draw_compaction(Prng& prng, FaultPlan& plan) {
 }
 // --- end of issue 11 item 3's block
 
+// --- issue 10, DDL: ALTER TABLE ... REPLICA IDENTITY at random writer steps,
+// from a stream of its own like the kinds above. Per writer step; a run has
+// some 100-1300 of them, so none to a few dozen changes when enabled.
+void draw_identity_changes(Prng& prng, FaultPlan& plan) {
+  plan[static_cast<size_t>(FaultKind::kIdentityChanged)] =
+      prng.percent(50) ? prng.pick(std::vector<uint32_t>{1000, 5000, 15000}) : 0;
+}
+// --- end of the identity change's block
+
 WorkloadParams draw_workload(Prng& prng, const PresetRanges& ranges) {
   WorkloadParams w;
   w.tables = static_cast<int>(prng.range(ranges.tables_min, ranges.tables_max));
@@ -264,6 +273,8 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   draw_ddl_faults(ddl_fault_prng, params.faults);
   Prng compaction_prng(derive(seed, "params.compaction"));  // issue 11 item 3
   draw_compaction(compaction_prng, params.faults);
+  Prng identity_prng(derive(seed, "params.identity_changes"));  // issue 10, DDL
+  draw_identity_changes(identity_prng, params.faults);
   params.read_mode = source_prng.coin() ? ReadMode::kSnapshot : ReadMode::kReadCommitted;
   // Some runs start just below 1/0 so LSNs cross the 32-bit boundary.
   params.start_lsn = source_prng.coin() ? Lsn(0x1000000 + 0x28 * source_prng.below(4096))

@@ -267,13 +267,18 @@ std::vector<PlacedRow> RulesModel::place(size_t table, const Row& row) const {
 }
 
 std::string RulesModel::row_id(size_t table, const Row& row) const {
+  return row_id(table, row, tables_[table].identity);
+}
+
+std::string RulesModel::row_id(size_t table, const Row& row, ReplicaIdentity identity) const {
+  WALSIM_ASSERT(identity == ReplicaIdentity::kDefault || identity == ReplicaIdentity::kFull,
+                "the simulated tables have DEFAULT (id) or FULL identity");
+  WALSIM_ASSERT(row.size() == tables_[table].columns.size(), "a full row");
+  // Column 0 (id) is the key under DEFAULT and leads it under FULL.
+  const size_t key_columns = identity == ReplicaIdentity::kFull ? row.size() : 1;
   std::string id = "[";
-  bool first = true;
-  const Relation& relation = tables_[table];
-  for (size_t i = 0; i < relation.columns.size(); i++) {
-    if (!relation.columns[i].is_key) continue;
-    if (!first) id += ",";
-    first = false;
+  for (size_t i = 0; i < key_columns; i++) {
+    if (i > 0) id += ",";
     append_value(id, row[i]);
   }
   return id + "]";

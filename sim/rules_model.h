@@ -77,8 +77,12 @@ class RulesModel {
 
   // The buckets a full row of table `table` belongs to, with its data.
   std::vector<PlacedRow> place(size_t table, const Row& row) const;
-  // The row id clients see: a JSON array of the identity key values.
+  // The row id clients see: a JSON array of the identity key values,
+  // under the table's identity at setup or, for a table whose identity
+  // changed since (ALTER TABLE ... REPLICA IDENTITY), under `identity`:
+  // DEFAULT is the key `id`, FULL every column.
   std::string row_id(size_t table, const Row& row) const;
+  std::string row_id(size_t table, const Row& row, ReplicaIdentity identity) const;
 
   const RulesSpec& spec() const { return spec_; }
   const Relation& relation(size_t table) const { return tables_[table]; }

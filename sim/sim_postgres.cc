@@ -378,6 +378,7 @@ size_t SimPostgres::create_table(const std::string& name, ReplicaIdentity identi
   memberships_.push_back({Membership{Lsn::zero(), next_member_++}});
   copy_complete_.emplace_back();
   recent_read_ids_.emplace_back();
+  identity_changes_.emplace_back();
   return tables_.size() - 1;
 }
 
@@ -441,6 +442,21 @@ const SourceTxn& SimPostgres::recreate_table(size_t table, std::vector<Row> rows
         head_);
   for (Row& row : rows) txn.insert(table, std::move(row));
   return commit(std::move(txn));
+}
+
+void SimPostgres::change_identity(size_t table) {
+  WALSIM_ASSERT(!txn_open_, "DDL runs between the writer's transactions");
+  SimTable& target = tables_[table];
+  const uint32_t relid = target.relation().relid;
+  const bool full = target.relation().identity == ReplicaIdentity::kFull;
+  target.set_identity(full ? ReplicaIdentity::kDefault : ReplicaIdentity::kFull);
+  std::vector<IdentityChange>& history = identity_changes_[table];
+  WALSIM_ASSERT(history.empty() || history.back().from <= head_, "changes come in WAL order");
+  history.push_back(IdentityChange{head_, target.relation().identity});
+  WALSIM_ASSERT(target.relation().relid == relid, "the same table, only its identity changed");
+  event(std::string("replica_identity ") + target.name() + " " +
+            replica_identity_name(target.relation().identity),
+        head_);
 }
 
 std::optional<size_t> SimPostgres::find_table(const std::string& name) const {

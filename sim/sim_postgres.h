@@ -130,6 +130,20 @@ class SimPostgres : public SourceConnector {
   // old rows leave only the true view), the inserts stream with a Relation
   // of the new relid. A copy reading the old relid finds it gone.
   const SourceTxn& recreate_table(size_t table, std::vector<Row> rows);
+  // ALTER TABLE t REPLICA IDENTITY FULL, or DEFAULT again, at the WAL head,
+  // between transactions: same relid, rows and membership. pgoutput sends
+  // nothing for it; a transaction committed after it carries the new
+  // relation (SourceTxn::relations), so the stream announces it before the
+  // table's next change, and its old tuples follow the new identity.
+  void change_identity(size_t table);
+  struct IdentityChange {
+    Lsn from;  // the head it changed at: it covers the commits after it
+    ReplicaIdentity identity;
+  };
+  // Every identity change of the table, in order (none: as created).
+  const std::vector<IdentityChange>& identity_changes(size_t table) const {
+    return identity_changes_[table];
+  }
 
   // --- writing -------------------------------------------------------------
   // A transaction being built. Its writes are visible to the writer at once
@@ -237,6 +251,7 @@ class SimPostgres : public SourceConnector {
   uint64_t next_member_ = 1;
   uint32_t next_recreated_relid_ = 40000;  // issue 10 (DDL): re-created tables
 
+  std::vector<std::vector<IdentityChange>> identity_changes_;  // per table
   std::vector<std::optional<Lsn>> copy_complete_;
   std::vector<std::vector<std::string>> recent_read_ids_;
 };

@@ -32,6 +32,17 @@ const Row* SimTable::latest(const std::string& id) const {
   return row ? &*row : nullptr;
 }
 
+void SimTable::set_identity(ReplicaIdentity identity) {
+  WALSIM_ASSERT(identity == ReplicaIdentity::kDefault || identity == ReplicaIdentity::kFull,
+                "the simulated tables have DEFAULT (id) or FULL identity");
+  WALSIM_ASSERT(pending_ids_.empty(), "DDL runs between the writer's transactions");
+  relation_.identity = identity;
+  for (size_t i = 1; i < relation_.columns.size(); i++) {
+    relation_.columns[i].is_key = identity == ReplicaIdentity::kFull;
+  }
+  WALSIM_ASSERT(relation_.columns[0].is_key, "id leads the identity key either way");
+}
+
 void SimTable::write(const std::string& id, std::optional<Row> row) {
   WALSIM_ASSERT(!row || ((*row)[0].is_text() && (*row)[0].text == id));
   WALSIM_ASSERT(row || latest(id) != nullptr, "delete of a missing key");

@@ -42,6 +42,10 @@ class SimTable {
   const std::string& live_id(size_t index) const { return live_ids_[index]; }
   const std::vector<std::string>& live_ids() const { return live_ids_; }
 
+  // ALTER TABLE ... REPLICA IDENTITY: DEFAULT (id) or FULL (every column).
+  // The rows stay; what later changes carry as old values follows it.
+  void set_identity(ReplicaIdentity identity);
+
   // Writes a pending version: a row, or nullopt for a delete.
   void write(const std::string& id, std::optional<Row> row);
   // Stamps every pending version with the commit LSN.

@@ -133,6 +133,7 @@ class Simulation : public SourceHooks {
   void heal_world();
   // Issue 10, DDL: a table dropped and re-created with other rows.
   void recreate_table(const char* why);
+  void change_identity();
   void run_client(size_t index, Scheduler::TaskId id);
   void run_engine_task(Scheduler::TaskId id, Task* task);
   void report_commit();
@@ -387,6 +388,7 @@ void Simulation::run_writer() {
   // --- end of issue 10 part A. ----------------------------------------------
   // --- issue 10, DDL: a table dropped and re-created under the engine. -----
   if (buggify_.fire(FaultKind::kTableRecreated)) return recreate_table("fault:table_recreated");
+  if (buggify_.fire(FaultKind::kIdentityChanged)) return change_identity();
   // --- end of issue 10, DDL. -------------------------------------------------
   const size_t committed_before = source_.transactions().size();
   std::string what = workload_.step();
@@ -410,6 +412,18 @@ void Simulation::change_publication() {
   source_.set_published(table, add);
   trace_.record(std::string(add ? "fault:publication_add " : "fault:publication_drop ") +
                     source_.table(table).name(),
+                source_.head());
+  scheduler_.wake(Scheduler::kEngine, /*new_input=*/true);
+}
+
+// ALTER TABLE ... REPLICA IDENTITY of one table (sim_postgres.h): the engine
+// must notice the new relation in the stream and copy the table again.
+void Simulation::change_identity() {
+  const size_t table = static_cast<size_t>(
+      buggify_.range(0, static_cast<int64_t>(source_.table_count()) - 1));
+  source_.change_identity(table);
+  trace_.record(std::string("fault:identity_changed ") + source_.table(table).name() + " " +
+                    replica_identity_name(source_.table(table).relation().identity),
                 source_.head());
   scheduler_.wake(Scheduler::kEngine, /*new_input=*/true);
 }

@@ -105,6 +105,7 @@ TEST(RegressionReplay, NewFieldsDefaultWhenMissingAndRoundTrip) {
   EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kPublicationChange)], 0u);
   EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kTableRecreated)], 0u);
   EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kTableRecreatedWhileDown)], 0u);
+  EXPECT_EQ(old->params.faults[static_cast<size_t>(sim::FaultKind::kIdentityChanged)], 0u);
   EXPECT_FALSE(old->params.engine.unsafe_no_sync);
   EXPECT_EQ(old->params.engine.durable_every_transactions, 256);
   sim::ReplayFile file = *old;
