@@ -271,7 +271,8 @@ TEST(ScheduleMode, EveryModePassesQuickSeeds) {
 // passed their start LSN (issue 10 part A), which shifts every copy later).
 // Compaction (issue 11 item 3) is left off: it is no part of the window,
 // and its runs between steps would shift these seeds' schedules, so the
-// two modes are compared over the worlds the counts were taken in.
+// two modes are compared over the worlds the counts were taken in; so is
+// the identity change (issue 10, DDL), for the same reason.
 TEST(ScheduleMode, TheTargetedModeFindsTheCanaryMoreOftenThanRandom) {
   auto canary_failures = [](ScheduleMode mode) {
     Overrides canary;
@@ -281,6 +282,7 @@ TEST(ScheduleMode, TheTargetedModeFindsTheCanaryMoreOftenThanRandom) {
     for (uint64_t seed = 1; seed <= 24; seed++) {
       SimParams params = draw_params(seed, canary);
       params.faults[static_cast<size_t>(FaultKind::kCompaction)] = 0;
+      params.faults[static_cast<size_t>(FaultKind::kIdentityChanged)] = 0;
       failed += !run_simulation(params, nullptr).passed();
     }
     return failed;
