@@ -165,6 +165,15 @@ Outcome StoreModel::register_table(Table table, uint32_t relid) {
   state.rows.clear();
   bump_generation(table);
   state_.keepalive_op = max_of(state_.keepalive_op, written_since(before));
+  // The checkpoint not yet published is taken back, as a truncate's and a
+  // withdrawal's are (withdraw_unpublished_checkpoint): back to the
+  // published one, which this model never has (it makes nothing durable).
+  // Its ops, if any, must still reach the next checkpoint.
+  if (state_.last_checkpoint.value_or(0) > 0) {
+    state_.keepalive_op = max_of(state_.keepalive_op, state_.last_checkpoint);
+  }
+  state_.last_checkpoint.reset();
+  state_.last_checkpoint_lsn.reset();
   return {};
 }
 

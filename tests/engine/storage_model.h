@@ -104,6 +104,7 @@ class StoreModel {
   // current data forgotten, tombstones too, and a new copy generation. The
   // REMOVE ops are persisted outside any commit, so they must reach the
   // next checkpoint the way a blocked commit's ops do: via keepalive_op.
+  // The checkpoint not yet published is taken back with it.
   Outcome register_table(Table table, uint32_t relid);
 
   // The engine is rebuilt over the same database: every batch is gone.
