@@ -253,11 +253,8 @@ std::vector<std::string> summary_lines(const SummaryInput& in) {
                                          : ", schedule drawn per seed"));
   const auto* schedules = section(result, "schedule");
   std::string modes;
-  for (sim::ScheduleMode mode :
-       {sim::ScheduleMode::kRandom, sim::ScheduleMode::kPct, sim::ScheduleMode::kTargeted}) {
-    const char* name = sim::schedule_mode_name(mode);
-    modes += (modes.empty() ? "" : ", ") + std::string(name) + " " +
-             std::to_string(count_of(schedules, name));
+  for (const std::string& name : sim::schedule_mode_names()) {
+    modes += (modes.empty() ? "" : ", ") + name + " " + std::to_string(count_of(schedules, name));
   }
   lines.push_back("schedules:    " + modes + "  (seeds per mode)");
   add_wrapped(lines, "faults fired:", faults_text(result));

@@ -441,8 +441,8 @@ int campaign_command(int argc, char** argv) {
   add_mutant_flag(app, options.overrides);
   std::string schedule;
   app.add_option("--schedule", schedule,
-                 "force a schedule mode (random, pct, targeted); default: each seed draws one")
-      ->check(CLI::IsMember({"random", "pct", "targeted"}));
+                 "force a schedule mode (random, pct, targeted, live); default: each seed draws one")
+      ->check(CLI::IsMember(sim::schedule_mode_names()));
   app.add_option("--plant-assertion-failure-at-seed", options.planted_seed,
                  "test only: seed N's run fails an assertion")
       ->group("");  // hidden from --help

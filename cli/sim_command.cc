@@ -258,8 +258,8 @@ int sim_command(int argc, char** argv) {
   add_mutant_flag(app, overrides);
   std::string schedule;
   app.add_option("--schedule", schedule,
-                 "how tasks are chosen, instead of the seed's: random, pct or targeted")
-      ->check(CLI::IsMember({"random", "pct", "targeted"}));
+                 "how tasks are chosen, instead of the seed's: random, pct, targeted or live")
+      ->check(CLI::IsMember(sim::schedule_mode_names()));
   app.add_flag("--quiet", quiet, "with --seeds: no progress lines");
   if (std::optional<int> exit = parse_flags(app, argc, argv)) return *exit;
   overrides.preset = *sim::parse_preset(preset);

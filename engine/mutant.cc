@@ -72,6 +72,10 @@ const std::vector<Mutant>& catalog() {
       {"registered_relation_keeps_checkpoint", "DDL",
        "a table registered with a new relation (its rows removed, a copy required) leaves the "
        "checkpoint created before it to be published", ""},
+      // Issue 12 (engine/run_policy.cc, live mode's schedule).
+      {"runtime_one_step_per_task", "live scheduling",
+       "live mode's runtime gives the streamer one step per worker step, as the runtime did "
+       "before RunPolicy: N copies starve the stream", "9b474b9"},
   };
   return kCatalog;
 }

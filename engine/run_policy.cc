@@ -1,6 +1,7 @@
 #include "engine/run_policy.h"
 
 #include "engine/assert.h"
+#include "engine/mutant.h"
 
 namespace walsim {
 
@@ -16,6 +17,7 @@ RunPolicy::RunPolicy(size_t task_count, RunPolicyOptions options)
 bool RunPolicy::burst_may_go_on(const std::vector<bool>& runnable) const {
   if (!runnable[kStreamer]) return false;
   if (burst_steps_ == 0) return true;
+  if (WALSIM_MUTANT("runtime_one_step_per_task")) return false;
   if (streamer_last_ != StepResult::kProgress || burst_steps_ >= burst_steps_max()) return false;
   // The budget of the worker whose turn follows, while it is busy.
   if (next_worker_ > worker_count()) return true;

@@ -225,15 +225,27 @@ const char* schedule_mode_name(ScheduleMode mode) {
     case ScheduleMode::kRandom: return "random";
     case ScheduleMode::kPct: return "pct";
     case ScheduleMode::kTargeted: return "targeted";
+    case ScheduleMode::kLive: return "live";
   }
   return "unknown";
 }
 
+namespace {
+constexpr ScheduleMode kScheduleModes[] = {ScheduleMode::kRandom, ScheduleMode::kPct,
+                                           ScheduleMode::kTargeted, ScheduleMode::kLive};
+}  // namespace
+
 std::optional<ScheduleMode> parse_schedule_mode(const std::string& name) {
-  for (ScheduleMode mode : {ScheduleMode::kRandom, ScheduleMode::kPct, ScheduleMode::kTargeted}) {
+  for (ScheduleMode mode : kScheduleModes) {
     if (name == schedule_mode_name(mode)) return mode;
   }
   return std::nullopt;
+}
+
+std::vector<std::string> schedule_mode_names() {
+  std::vector<std::string> names;
+  for (ScheduleMode mode : kScheduleModes) names.push_back(schedule_mode_name(mode));
+  return names;
 }
 
 std::optional<Preset> parse_preset(const std::string& name) {
@@ -275,6 +287,10 @@ SimParams draw_params(uint64_t seed, const Overrides& overrides) {
   draw_compaction(compaction_prng, params.faults);
   Prng identity_prng(derive(seed, "params.identity_changes"));  // issue 10, DDL
   draw_identity_changes(identity_prng, params.faults);
+  // Issue 12: a fifth of the seeds run the engine's tasks in live mode's
+  // order. A stream of its own, so the other seeds draw as before.
+  Prng live_schedule_prng(derive(seed, "params.live_schedule"));
+  if (live_schedule_prng.below(5) == 0) params.scheduler.mode = ScheduleMode::kLive;
   params.read_mode = source_prng.coin() ? ReadMode::kSnapshot : ReadMode::kReadCommitted;
   // Some runs start just below 1/0 so LSNs cross the 32-bit boundary.
   params.start_lsn = source_prng.coin() ? Lsn(0x1000000 + 0x28 * source_prng.below(4096))
@@ -337,6 +353,7 @@ std::string describe_schedule(const SchedulerParams& s) {
       return "targeted(hold%=" + std::to_string(s.hold_percent) +
              " picks=" + std::to_string(s.hold_picks_max) +
              " commits=" + std::to_string(s.hold_commits_max) + ")";
+    case ScheduleMode::kLive: return "live";
   }
   return "unknown";
 }

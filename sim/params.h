@@ -78,9 +78,13 @@ enum class ScheduleMode : uint8_t {
   kPct,       // priorities with d-1 change points (Burckhardt et al., ASPLOS'10)
   kTargeted,  // by weight, holding a copy's chunk write until the stream
               // applied a change to a key of that chunk
+  kLive,      // the engine's tasks in live mode's order (engine/run_policy.h),
+              // the writer and clients by weight around them
 };
 const char* schedule_mode_name(ScheduleMode mode);
 std::optional<ScheduleMode> parse_schedule_mode(const std::string& name);
+// Every mode's name, in the enum's order (for a command's --schedule).
+std::vector<std::string> schedule_mode_names();
 
 struct SchedulerParams {
   uint32_t writer_weight = 10;

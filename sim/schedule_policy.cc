@@ -2,6 +2,7 @@
 
 #include "engine/assert.h"
 #include "sim/prng.h"
+#include "sim/schedule_live.h"
 #include "sim/schedule_pct.h"
 #include "sim/schedule_random.h"
 #include "sim/schedule_targeted.h"
@@ -17,6 +18,8 @@ std::unique_ptr<SchedulePolicy> make_schedule_policy(const SchedulerParams& para
                                          params.pct_steps);
     case ScheduleMode::kTargeted:
       return std::make_unique<TargetedPolicy>(derive(seed, "scheduler.targeted"), params);
+    case ScheduleMode::kLive:
+      return std::make_unique<LivePolicy>(derive(seed, "scheduler.live"));
   }
   WALSIM_ASSERT(false, "every schedule mode has a policy");
   return nullptr;

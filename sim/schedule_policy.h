@@ -10,9 +10,9 @@
 //   schedule_pct.h       PCT: priorities with d-1 change points
 //   schedule_targeted.h  weighted random, holding a snapshot chunk's write
 //                        until the stream applied a change to its keys
+//   schedule_live.h      live mode's RunPolicy ordering the engine's tasks
 //
-// A new policy (say, one that replays the live runtime's own order)
-// implements choose() and whichever hooks it needs, gets a ScheduleMode
+// A new policy implements choose() and whichever hooks it needs, gets a ScheduleMode
 // (params.h) and a case in make_schedule_policy().
 //
 // The liveness phase is checked under a fair schedule: once healing
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/lsn.h"
+#include "engine/task.h"
 #include "sim/params.h"
 
 namespace walsim::sim {
@@ -65,6 +66,12 @@ class SchedulePolicy {
   // The streamer has applied (or skipped as applied before) every source
   // transaction with commit LSN <= `commit_lsn`.
   virtual void on_stream_applied(Lsn commit_lsn) { (void)commit_lsn; }
+  // An engine task the policy chose has stepped: what the step returned,
+  // and what it cost (rows it changed in the store, plus one). A policy
+  // that orders the engine's tasks as live mode does learns from it.
+  virtual void on_step(TaskId id, StepResult result, int64_t cost) {
+    (void)id, (void)result, (void)cost;
+  }
   // Faults healed and the writer stopped: from now on, be fair.
   virtual void on_heal() {}
 };

@@ -57,6 +57,9 @@ class Scheduler {
   void delay(TaskId id, int64_t until_ms);
 
   std::optional<TaskId> pick(int64_t now_ms);
+  // Whether `id` was ready when the last pick was made (what the policy
+  // was offered then).
+  bool ready_at_last_pick(TaskId id) const { return id < weights_.size() && weights_[id] > 0; }
   // The earliest time a delayed task becomes ready, if one is delayed.
   std::optional<int64_t> next_timer(int64_t now_ms) const;
 

@@ -14,6 +14,7 @@
 #include "sim/compaction.h"
 #include "sim/oracle.h"
 #include "sim/rules_model.h"
+#include "sim/runtime_schedule_check.h"
 #include "sim/scheduler.h"
 #include "sim/sim_client.h"
 #include "sim/sim_cluster.h"
@@ -138,6 +139,8 @@ class Simulation : public SourceHooks {
   void run_engine_task(Scheduler::TaskId id, Task* task);
   void report_commit();
   void tell_policy_stream_applied();
+  std::optional<Violation> tell_policy_step(Scheduler::TaskId id, StepResult result,
+                                            int64_t changes_before);
   void handle_failure();
   void after_engine_change(bool force_poll);
   void advance_clock();
@@ -199,6 +202,7 @@ class Simulation : public SourceHooks {
   std::deque<SimClient> clients_;  // deque: a client's view points back at it
   SimCompaction compaction_;       // issue 11 item 3
   Scheduler scheduler_;
+  RuntimeScheduleCheck runtime_schedule_check_;  // issue 12, under ScheduleMode::kLive
 
   std::optional<Scheduler::TaskId> writer_;
   std::optional<Scheduler::TaskId> running_;   // the task whose step runs now
@@ -357,6 +361,7 @@ void Simulation::step() {
   if (buggify_.fire(FaultKind::kTaskStall)) {
     const int64_t until = clock_.now() + buggify_.range(100, 5000);
     scheduler_.delay(*id, until);
+    if (streamer_ && *id == *streamer_) runtime_schedule_check_.on_streamer_stalled();
     trace_.record("fault:task_stall " + scheduler_.name(*id) + " until_ms=" +
                   std::to_string(until));
     return;
@@ -470,6 +475,7 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
   const StepResult result = task->step();
   disk_faults_.arm(false);
   if (auto death = disk_faults_.take_death()) died_ = std::move(death);
+  if (auto starved = tell_policy_step(id, result, changes_before)) return fail(std::move(*starved));
   trace_.record(step_result_name(result), replicator_->progress().last_received_lsn,
                 oracle_->checkpoint() ? std::optional<int64_t>(oracle_->checkpoint()->op_id)
                                       : std::nullopt);
@@ -497,6 +503,20 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
 }
 
 // --- what the schedule policy is told ------------------------------------------
+
+// An engine step's result and cost (rows it changed in the store, plus
+// one), for a policy that orders the engine's tasks as live mode does; and,
+// under that policy, the check that its order starves no stream.
+std::optional<Violation> Simulation::tell_policy_step(Scheduler::TaskId id, StepResult result,
+                                                      int64_t changes_before) {
+  const int64_t cost = 1 + sqlite3_total_changes64(db_->handle()) - changes_before;
+  WALSIM_ASSERT(cost >= 1, "the store's change count only grows");
+  scheduler_.policy().on_step(id, result, cost);
+  if (params_.scheduler.mode != ScheduleMode::kLive || healing_ || !streamer_) return std::nullopt;
+  const bool streamer = id == *streamer_;
+  const bool streamer_ready = streamer || scheduler_.ready_at_last_pick(*streamer_);
+  return runtime_schedule_check_.on_step(id, streamer, streamer_ready, result, cost);
+}
 
 // The source reports through here. A chunk read by a snapshot worker
 // ("read tK rows=N ids=A..B", sim_postgres.cc) is what a targeted policy
@@ -730,6 +750,7 @@ void Simulation::start_engine() {
     engine_tasks_.push_back({scheduler_.add(tasks[i]->name(), weight, role), tasks[i]});
     if (streamer) streamer_ = engine_tasks_.back().first;
   }
+  runtime_schedule_check_.start_engine();
 }
 
 void Simulation::stop_engine() {

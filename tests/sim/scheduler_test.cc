@@ -10,6 +10,8 @@
 
 #include "sim/params.h"
 #include "sim/replay_file.h"
+#include "sim/runtime_schedule_check.h"
+#include "sim/schedule_live.h"
 #include "sim/schedule_pct.h"
 #include "sim/schedule_targeted.h"
 #include "sim/simulation.h"
@@ -209,12 +211,110 @@ TEST(TargetedPolicy, NeverHoldsTheOnlyReadyTaskNorAfterHealing) {
   EXPECT_FALSE(policy->held(kWorkerTask));
 }
 
+// --- live mode's schedule (issue 12) ----------------------------------------
+
+// Slots as a live run adds them: the writer, a client, then the engine's
+// streamer and two snapshot workers.
+struct LiveWorld {
+  LivePolicy policy{7};
+  static constexpr TaskId kWriter = 0, kClient = 1, kStreamer = 2, kWorker1 = 3, kWorker2 = 4;
+  LiveWorld() {
+    policy.on_add(kWriter, TaskRole::kWriter);
+    policy.on_add(kClient, TaskRole::kClient);
+    policy.on_add(kStreamer, TaskRole::kStreamer);
+    policy.on_add(kWorker1, TaskRole::kSnapshotWorker);
+    policy.on_add(kWorker2, TaskRole::kSnapshotWorker);
+  }
+};
+
+// With only the engine ready, the picks follow RunPolicy: before each
+// worker's step a streamer burst that lasts while the stream has input and
+// its cost stays under four times that worker's last busy step.
+TEST(LivePolicy, TheEngineTasksRunInRunPolicysOrder) {
+  LiveWorld world;
+  const std::vector<uint32_t> engine_only = {0, 0, 1, 1, 1};
+  std::vector<TaskId> order;
+  int streamer_steps = 0;
+  for (int i = 0; i < 170; i++) {
+    const TaskId id = world.policy.choose(engine_only);
+    order.push_back(id);
+    // No input for the stream's first two polls; then a change at every
+    // step (cost 1). Every chunk write costs 10.
+    const bool streamer = id == LiveWorld::kStreamer;
+    const bool input = !streamer || ++streamer_steps > 2;
+    world.policy.on_step(id, input ? StepResult::kProgress : StepResult::kIdle, streamer ? 1 : 10);
+  }
+  const std::vector<TaskId> first_round = {LiveWorld::kStreamer, LiveWorld::kWorker1,
+                                           LiveWorld::kStreamer, LiveWorld::kWorker2};
+  EXPECT_TRUE(std::equal(first_round.begin(), first_round.end(), order.begin()));
+  // Then bursts of 40 streamer steps (4 x 10), each before one worker step.
+  for (size_t i = 4; i < 4 + 40; i++) EXPECT_EQ(order[i], LiveWorld::kStreamer) << i;
+  EXPECT_EQ(order[44], LiveWorld::kWorker1);
+  for (size_t i = 45; i < 45 + 40; i++) EXPECT_EQ(order[i], LiveWorld::kStreamer) << i;
+  EXPECT_EQ(order[85], LiveWorld::kWorker2);
+}
+
+TEST(LivePolicy, TheWorldsTasksKeepTheirTurnsAndHealingIsFair) {
+  LiveWorld world;
+  const std::vector<uint32_t> all = {5, 1, 1, 1, 1};
+  std::set<TaskId> seen;
+  for (int i = 0; i < 200; i++) {
+    const TaskId id = world.policy.choose(all);
+    seen.insert(id);
+    if (id >= LiveWorld::kStreamer) world.policy.on_step(id, StepResult::kProgress, 1);
+  }
+  EXPECT_TRUE(seen.count(LiveWorld::kWriter) && seen.count(LiveWorld::kClient));
+  world.policy.on_heal();
+  std::set<TaskId> healed;
+  for (int i = 0; i < 200; i++) healed.insert(world.policy.choose(all));
+  EXPECT_EQ(healed.size(), 5u);
+}
+
+// The check holds a run to RunPolicy's bounds: the old runtime's order (one
+// streamer step per round of workers) breaks the gap bound with two
+// workers, and a stream that has input but gets one cheap step per chunk
+// write breaks the share bound with one.
+TEST(RuntimeScheduleCheck, CatchesTheOldRuntimesOrderAndPassesRunPolicys) {
+  RuntimeScheduleCheck gap;
+  EXPECT_FALSE(gap.on_step(2, true, true, StepResult::kProgress, 1));
+  EXPECT_FALSE(gap.on_step(3, false, true, StepResult::kProgress, 10));
+  std::optional<Violation> starved = gap.on_step(4, false, true, StepResult::kProgress, 10);
+  ASSERT_TRUE(starved.has_value());
+  EXPECT_EQ(starved->invariant, "stream_starved");
+
+  RuntimeScheduleCheck share;
+  EXPECT_FALSE(share.on_step(2, true, true, StepResult::kProgress, 1));
+  EXPECT_FALSE(share.on_step(3, false, true, StepResult::kProgress, 10));  // budget 40
+  EXPECT_FALSE(share.on_step(2, true, true, StepResult::kProgress, 1));
+  starved = share.on_step(3, false, true, StepResult::kProgress, 10);
+  ASSERT_TRUE(starved.has_value());
+  EXPECT_NE(starved->detail.find("budget 40"), std::string::npos) << starved->detail;
+
+  // The same run under LivePolicy passes: a burst reaches half its budget.
+  LiveWorld world;
+  RuntimeScheduleCheck check;
+  const std::vector<uint32_t> engine_only = {0, 0, 1, 1, 1};
+  for (int i = 0; i < 500; i++) {
+    const TaskId id = world.policy.choose(engine_only);
+    const bool streamer = id == LiveWorld::kStreamer;
+    const int64_t cost = streamer ? 1 : 10;
+    world.policy.on_step(id, StepResult::kProgress, cost);
+    std::optional<Violation> violation = check.on_step(id, streamer, true, StepResult::kProgress, cost);
+    ASSERT_FALSE(violation.has_value()) << "step " << i << ": " << violation->detail;
+  }
+
+  // A streamer that is not ready (parked, stalled) is no starvation.
+  RuntimeScheduleCheck parked;
+  EXPECT_FALSE(parked.on_step(2, true, true, StepResult::kIdle, 1));
+  for (int i = 0; i < 5; i++) EXPECT_FALSE(parked.on_step(3, false, false, StepResult::kProgress, 10));
+}
+
 // --- the mode as a parameter of the seed -------------------------------------
 
 TEST(ScheduleMode, TheSeedsDrawEveryModeAndAFlagForcesOneChangingNothingElse) {
   std::set<ScheduleMode> drawn;
   for (uint64_t seed = 1; seed <= 60; seed++) drawn.insert(draw_params(seed, {}).scheduler.mode);
-  EXPECT_EQ(drawn.size(), 3u);
+  EXPECT_EQ(drawn.size(), 4u);
   Overrides forced;
   forced.schedule = ScheduleMode::kPct;
   SimParams free = draw_params(17, {});
@@ -251,7 +351,8 @@ TEST(ScheduleMode, ReplayFilesKeepTheModeAndOldFilesLoadAsRandom) {
 
 // Every mode keeps the liveness phase converging (and the world right).
 TEST(ScheduleMode, EveryModePassesQuickSeeds) {
-  for (ScheduleMode mode : {ScheduleMode::kRandom, ScheduleMode::kPct, ScheduleMode::kTargeted}) {
+  for (ScheduleMode mode : {ScheduleMode::kRandom, ScheduleMode::kPct, ScheduleMode::kTargeted,
+                            ScheduleMode::kLive}) {
     Overrides overrides;
     overrides.preset = Preset::kQuick;
     overrides.schedule = mode;
