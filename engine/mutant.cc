@@ -72,6 +72,10 @@ const std::vector<Mutant>& catalog() {
       {"registered_relation_keeps_checkpoint", "DDL",
        "a table registered with a new relation (its rows removed, a copy required) leaves the "
        "checkpoint created before it to be published", ""},
+      {"recovered_wal_served_unsynced", "durability",
+       "a writer opening the store serves what SQLite recovered from the -wal without syncing "
+       "it: a durable commit whose sync failed comes back after a crash, is served, and a "
+       "power loss takes its checkpoint back", ""},
       // Issue 12 (engine/run_policy.cc, live mode's schedule).
       {"runtime_one_step_per_task", "live scheduling",
        "live mode's runtime gives the streamer one step per worker step, as the runtime did "

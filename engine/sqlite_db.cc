@@ -1,5 +1,6 @@
 #include "engine/sqlite_db.h"
 
+#include "engine/mutant.h"
 #include "engine/probe.h"
 
 namespace walsim {
@@ -158,8 +159,35 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path, Option
   WALSIM_RETURN_IF_ERROR(readable);
   // Settings are for writers; a reader (create=false) leaves the file as it
   // is (a walsim store is in WAL mode already).
-  if (options.create && path != ":memory:") WALSIM_RETURN_IF_ERROR(result->apply_settings());
+  if (options.create && path != ":memory:") {
+    WALSIM_RETURN_IF_ERROR(result->apply_settings());
+    WALSIM_RETURN_IF_ERROR(result->make_recovered_writes_durable());
+  }
   return result;
+}
+
+// A COMMIT whose sync failed left its frames in the -wal file, in the page
+// cache: a process that dies before the next transaction overwrites them
+// leaves them to whoever opens the store next, and SQLite's recovery takes
+// them for a commit. A durable commit that failed this way had published a
+// checkpoint, so the next process served it, and a power loss then took it
+// back under the clients that had synced to it (found by the simulator under
+// live mode's schedule: tests/regressions/checkpoint-regressed-failed-sync-
+// recovered.json). So a writer makes the -wal it opened durable before
+// anything reads through it: what it recovered is then the store's, for
+// good. One sync per open, of the -wal SQLite opened for the first read.
+Status SqliteDb::make_recovered_writes_durable() {
+  if (options_.unsafe_no_sync || WALSIM_MUTANT("recovered_wal_served_unsynced")) {
+    return Status::ok();
+  }
+  sqlite3_file* wal = nullptr;
+  const int rc = sqlite3_file_control(db_, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+  WALSIM_ASSERT(rc == SQLITE_OK, "a connection answers for its journal file");
+  // A store in WAL mode opened its -wal at the first read (apply_settings').
+  if (wal == nullptr || wal->pMethods == nullptr) return Status::ok();
+  const int synced = wal->pMethods->xSync(wal, SQLITE_SYNC_FULL);
+  if (synced != SQLITE_OK) return status_of(synced, "cannot sync the -wal file it recovered");
+  return Status::ok();
 }
 
 Status SqliteDb::apply_settings() {

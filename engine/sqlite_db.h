@@ -173,7 +173,8 @@ class SqliteDb {
   };
 
   // Opens (creating if needed) a database file, or ":memory:". File
-  // databases get StoreSettings. A busy timeout makes a second process on
+  // databases get StoreSettings, and a writer's open syncs the -wal file
+  // it recovered before anything is read through it (sqlite_db.cc). A busy timeout makes a second process on
   // the same file (say `walsim inspect` while `walsim replicate` writes)
   // wait for the lock rather than fail at once.
   static Result<std::unique_ptr<SqliteDb>> open(const std::string& path, Options options);
@@ -223,6 +224,7 @@ class SqliteDb {
       : db_(db), path_(std::move(path)), options_(options) {}
 
   Status apply_settings();
+  Status make_recovered_writes_durable();
   // exec() of one statement through the statement cache: the transaction
   // statements (BEGIN IMMEDIATE, COMMIT, the sync level) run on every write
   // and are parsed once.
