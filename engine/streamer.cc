@@ -258,8 +258,12 @@ void Streamer::committed_up_to(Lsn lsn, int64_t changes) {
   if (WALSIM_MUTANT("ack_without_durable_commit")) durable_lsn_ = committed_lsn_;
   transactions_not_durable_++;
   changes_not_durable_ += changes;
-  const bool due = transactions_not_durable_ >= options_.durable_every_transactions ||
-                   changes_not_durable_ >= options_.durable_every_changes;
+  // The planted bug reads the bound in the wrong unit (eight times over).
+  const int64_t every = WALSIM_MUTANT("group_commit_waits_eight_times_its_bound")
+                            ? 8 * options_.durable_every_transactions
+                            : options_.durable_every_transactions;
+  const bool transactions_due = transactions_not_durable_ >= every;
+  const bool due = transactions_due || changes_not_durable_ >= options_.durable_every_changes;
   next_ = due ? Next::kMakeDurable : Next::kRead;
 }
 

@@ -11,6 +11,7 @@
 #include "engine/probe.h"
 #include "engine/replicator.h"
 #include "engine/sqlite_db.h"
+#include "sim/checkpoint_latency_check.h"
 #include "sim/compaction.h"
 #include "sim/oracle.h"
 #include "sim/rules_model.h"
@@ -97,7 +98,8 @@ class Simulation : public SourceHooks {
         disk_faults_(buggify_, trace_),
         power_prng_(derive(params.seed, "power")),
         storage_faults_(buggify_, trace_),
-        scheduler_(make_schedule_policy(params.scheduler, params.seed)) {
+        scheduler_(make_schedule_policy(params.scheduler, params.seed)),
+        checkpoint_latency_check_(params.engine.durable_every_transactions) {
     source_.set_hooks(this);
     disk_.set_faults(&disk_faults_);
   }
@@ -203,6 +205,7 @@ class Simulation : public SourceHooks {
   SimCompaction compaction_;       // issue 11 item 3
   Scheduler scheduler_;
   RuntimeScheduleCheck runtime_schedule_check_;  // issue 12, under ScheduleMode::kLive
+  CheckpointLatencyCheck checkpoint_latency_check_;  // issue 12, while the writer runs
 
   std::optional<Scheduler::TaskId> writer_;
   std::optional<Scheduler::TaskId> running_;   // the task whose step runs now
@@ -500,6 +503,11 @@ void Simulation::run_engine_task(Scheduler::TaskId id, Task* task) {
   }
   count_retries(id, retries_before, changes_before);
   after_engine_change(false);
+  if (violation_ || healing_) return;
+  if (auto starved =
+          checkpoint_latency_check_.after_step(replicator_->progress(), oracle_->checkpoint())) {
+    fail(std::move(*starved));
+  }
 }
 
 // --- what the schedule policy is told ------------------------------------------
@@ -751,6 +759,7 @@ void Simulation::start_engine() {
     if (streamer) streamer_ = engine_tasks_.back().first;
   }
   runtime_schedule_check_.start_engine();
+  checkpoint_latency_check_.start_engine();
 }
 
 void Simulation::stop_engine() {
