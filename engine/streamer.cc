@@ -235,6 +235,19 @@ StepResult Streamer::commit() {
     return StepResult::kProgress;
   }
   acknowledged_early_ = false;
+  // Tables whose changes this transaction left out are withdrawn before
+  // it commits, one store transaction each: a mark kept in memory until the
+  // next look died with the process, and the slot's resend of a committed
+  // transaction is skipped as applied, so nothing marked the table again
+  // and its stale rows were published (found by the simulator's live
+  // schedule, seed 1174). Withdrawn and then not committed (a crash between
+  // the two), the resent transaction leaves the changes out again.
+  if (!WALSIM_MUTANT("left_out_mark_kept_in_memory")) {
+    tables_to_withdraw_.insert(tables_to_withdraw_.end(), changes_left_out_of_.begin(),
+                               changes_left_out_of_.end());
+    changes_left_out_of_.clear();
+  }
+  if (!tables_to_withdraw_.empty()) return withdraw_table();  // then commit again
   auto result = batch_->commit(commit_->commit_lsn, options_.commit_options);
   if (!result.is_ok()) return retry_or_fail(result.status());
   WALSIM_ASSERT(batch_->buffered() == 0, "a commit persists the whole transaction");
@@ -321,6 +334,20 @@ StepResult Streamer::check_publication() {
                                   needs_new_copy(table.relation, *relation) &&
                                   !WALSIM_MUTANT("checkpoint_ignores_catalog_relation");
     const bool left_out = changes_left_out_of_.contains(table.table);
+    // Withdrawn already and not copied since: its rows are gone, its copy
+    // is required, and no checkpoint can be created until that copy is
+    // done. Withdrawing it again for its membership would only restart the
+    // copy, at the head; a copy waiting for the stream to pass its start
+    // was restarted so at every look, for good (found by the simulator:
+    // tests/regressions/withdrawn-table-copy-restarted-every-look.json).
+    // A new relation or changes left out since still withdraw it (its copy
+    // must start over under the catalog's relation: skipped for those too,
+    // a copy looped on the stored one, a campaign's seed 1093).
+    const bool withdrawn_waiting = !table.snapshot_done &&
+                                   table.publication_member == kWithdrawnMember && !left_out &&
+                                   !relation_changed &&
+                                   !WALSIM_MUTANT("withdrawn_table_withdrawn_again");
+    if (withdrawn_waiting) continue;
     if (found == members->end() || table.publication_member != found->second ||
         relation_changed || left_out) {
       if (relation_changed) WALSIM_PROBE("catalog_relation_changed_withdrawn");
