@@ -26,16 +26,6 @@ bool CheckpointLatencyCheck::copies_moved(const ReplicatorProgress& progress) co
          progress.tables_waiting_for_publication != seen_.tables_waiting_for_publication;
 }
 
-void CheckpointLatencyCheck::remember(const ReplicatorProgress& progress) {
-  seen_.all_snapshots_done = progress.all_snapshots_done;
-  seen_.snapshot_chunks = progress.snapshot_chunks;
-  seen_.tables_snapshotted = progress.tables_snapshotted;
-  seen_.tables_withdrawn = progress.tables_withdrawn;
-  seen_.tables_waiting_for_publication = progress.tables_waiting_for_publication;
-  seen_.checkpoints_created = progress.checkpoints_created;
-  seen_.transactions_applied = progress.transactions_applied;
-}
-
 std::optional<Violation> CheckpointLatencyCheck::after_step(
     const ReplicatorProgress& progress, const std::optional<Checkpoint>& published) {
   WALSIM_ASSERT(progress.transactions_applied >= seen_.transactions_applied,
@@ -49,7 +39,7 @@ std::optional<Violation> CheckpointLatencyCheck::after_step(
   if (created && !created_at_transactions_ && progress.all_snapshots_done) {
     created_at_transactions_ = progress.transactions_applied;
   }
-  remember(progress);
+  seen_ = progress;
   if (!created_at_transactions_) return std::nullopt;
   const int64_t waited = progress.transactions_applied - *created_at_transactions_;
   if (waited <= bound_transactions_) return std::nullopt;

@@ -47,7 +47,6 @@ class CheckpointLatencyCheck {
 
  private:
   bool copies_moved(const ReplicatorProgress& progress) const;
-  void remember(const ReplicatorProgress& progress);
 
   int64_t bound_transactions_;
   std::optional<Checkpoint> published_;
