@@ -307,6 +307,12 @@ TEST_F(ReplicateCliTest, SurvivesKillNineDuringSnapshotAndStreaming) {
   ASSERT_EQ(first->wait(10'000), std::optional<int>(128 + SIGKILL));
   EXPECT_LT(StoreReader(store("kill")).rows_copied(), 16000) << "killed too late";
 
+  // A restarted process copies the rest and catches up with a writer that
+  // kept going; on a loaded 2-core CI machine (the suite runs tests in
+  // parallel) that took over the default 30 s in about one run of four,
+  // on main before issue 12's simulator work too. The test is about
+  // surviving kill -9, not about speed (bench:concurrency measures that).
+  constexpr int64_t kRestartedCatchUpMs = 120'000;
   auto second = start(arguments, "second");
   std::optional<Checkpoint> streaming_from;
   ASSERT_TRUE(wait_for(
@@ -318,7 +324,7 @@ TEST_F(ReplicateCliTest, SurvivesKillNineDuringSnapshotAndStreaming) {
         // Several checkpoints on: the stream is applying the writer's work.
         return checkpoint->op_id > streaming_from->op_id + 200;
       },
-      "streaming after the snapshot", *second));
+      "streaming after the snapshot", *second, kRestartedCatchUpMs));
   second->signal(SIGKILL);
   ASSERT_EQ(second->wait(10'000), std::optional<int>(128 + SIGKILL));
 
@@ -334,7 +340,7 @@ TEST_F(ReplicateCliTest, SurvivesKillNineDuringSnapshotAndStreaming) {
         std::optional<Checkpoint> checkpoint = StoreReader(store("kill")).checkpoint();
         return checkpoint && checkpoint->lsn >= *target;
       },
-      "the checkpoint to reach " + target->to_string(), *third));
+      "the checkpoint to reach " + target->to_string(), *third, kRestartedCatchUpMs));
   third->signal(SIGTERM);
   EXPECT_EQ(third->wait(10'000), std::optional<int>(0)) << third->err();
   EXPECT_TRUE(contains(third->err(), "resuming from replication slot 'kill'")) << third->err();
